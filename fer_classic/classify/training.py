@@ -1,0 +1,96 @@
+"""Training protocol: fit on Training, choose hyper-parameters on PublicTest, report PrivateTest.
+
+Feature extraction and scaling/PCA are fitted once; only the classifier is
+refitted per grid point, in parallel. PrivateTest is scored once, at the end,
+with the chosen model.
+"""
+
+from __future__ import annotations
+
+import time
+
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from ..extract import with_horizontal_flips
+from .methods import CLASSIFIERS, build_method, parse_method
+from .metrics import emotion_metrics
+
+EVALUATION_SPLITS = ("PublicTest", "PrivateTest", "FERPlus-PrivateTest")
+
+
+def _fit_and_score(classifier, params, train_features, train_labels, val_features, val_labels):
+    started = time.perf_counter()
+    fitted = clone(classifier).set_params(**params).fit(train_features, train_labels)
+    fit_seconds = time.perf_counter() - started
+    return fitted, float((fitted.predict(val_features) == val_labels).mean()), fit_seconds
+
+
+def train_method(method, data, flip=True, n_jobs=2, log=print):
+    """Train and evaluate one named method.
+
+    Parameters
+    ----------
+    method : str
+        A name from :func:`fer_classic.classify.methods.method_names`.
+    data : fer_classic.data.FER2013
+        With at least the Training and PublicTest splits.
+    flip : bool
+        Add mirrored copies of the training faces.
+    n_jobs : int
+        Worker processes for extraction and for the grid search.
+    log : callable
+        Receives one line of progress at a time.
+
+    Returns
+    -------
+    model : sklearn.pipeline.Pipeline
+        Fitted, with the hyper-parameters that scored best on PublicTest.
+    entry : dict
+        Manifest fields: method, parameters, metrics per split, timings.
+    """
+    _, classifier = parse_method(method)
+    train = data["Training"]
+    faces, labels = with_horizontal_flips(train.faces, train.labels) if flip else (train.faces, train.labels)
+    validation = data["PublicTest"]
+    model = build_method(method, n_jobs=n_jobs)
+    spec = CLASSIFIERS[classifier]
+
+    started = time.perf_counter()
+    log(f"{method}: extracting features of {len(faces)} training faces")
+    features = model[:-1].fit_transform(faces, labels)
+    val_features = model[:-1].transform(validation.faces)
+    prepared = time.perf_counter()
+
+    grid = spec.grid_points()
+    log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
+        f"{len(grid)} grid point(s) scored on PublicTest")
+    results = Parallel(n_jobs=min(n_jobs, len(grid)))(
+        delayed(_fit_and_score)(model[-1], params, features, labels, val_features, validation.labels)
+        for params in grid)
+    scores = [score for _, score, _ in results]
+    best = max(range(len(grid)), key=scores.__getitem__)
+    model.steps[-1] = ("classify", results[best][0])
+    finished = time.perf_counter()
+    for params, score in zip(grid, scores):
+        log(f"  {params or 'defaults'}: PublicTest accuracy {score:.4f}")
+
+    metrics = {}
+    for split in EVALUATION_SPLITS:
+        if split in data.splits:
+            part = data[split]
+            metrics[split] = emotion_metrics(part.labels, model.predict(part.faces))
+            log(f"{method}: {split} accuracy {metrics[split]['accuracy']:.4f}, "
+                f"macro-F1 {metrics[split]['macro_f1']:.4f}")
+    entry = {
+        "method": method,
+        "classifier": spec.description,
+        "parameters": {"chosen": grid[best], "grid": spec.grid, "flip_augmentation": flip,
+                       "pipeline": {name: repr(step) for name, step in model.steps}},
+        "training_data": {"source": str(data.source.name), "md5": data.md5, "n_faces": int(len(faces)),
+                          "notes": data.notes},
+        "metrics": metrics,
+        "timings_seconds": {"features": round(prepared - started, 2), "classifier_search": round(finished - prepared, 2),
+                            "chosen_classifier_fit": round(results[best][2], 2), "total": round(finished - started, 2)},
+    }
+    return model, entry

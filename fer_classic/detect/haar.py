@@ -1,0 +1,106 @@
+"""Phase 1, detection: Viola-Jones Haar cascades through OpenCV.
+
+Viola and Jones find faces with a cascade of boosted classifiers over Haar-like
+rectangle features, evaluated in constant time on an integral image. OpenCV
+ships trained cascades; this module wraps them behind one small interface.
+
+References
+----------
+.. [1] P. Viola and M. Jones, "Rapid object detection using a boosted cascade
+       of simple features", CVPR 2001.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..imageio import to_gray_uint8
+
+CASCADES = {
+    "frontal-default": "haarcascade_frontalface_default.xml",
+    "frontal-alt2": "haarcascade_frontalface_alt2.xml",
+    "profile": "haarcascade_profileface.xml",
+}
+
+
+def sort_boxes_by_size(boxes):
+    """Boxes (n, 4) as int (x, y, w, h), largest area first."""
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    return boxes[np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")]
+
+
+class HaarCascadeDetector:
+    """Detect faces with one of OpenCV's Haar cascades.
+
+    Parameters
+    ----------
+    cascade : {"frontal-default", "frontal-alt2", "profile"} or path
+        A cascade shipped in ``cv2.data.haarcascades``, or an XML file.
+    scale_factor : float
+        Step between the scales of the image pyramid (> 1; smaller is slower
+        and finds more).
+    min_neighbors : int
+        Overlapping raw detections needed to keep a face (higher: fewer false
+        positives).
+    min_size : (int, int)
+        Smallest face, in pixels.
+    color_order : {"bgr", "rgb"}
+        Channel order of color images passed to :meth:`detect`.
+    """
+
+    def __init__(self, cascade="frontal-default", scale_factor=1.1, min_neighbors=5, min_size=(30, 30),
+                 color_order="bgr"):
+        self.cascade = cascade
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size = min_size
+        self.color_order = color_order
+
+    def _classifier(self):
+        # CascadeClassifier cannot be pickled, so it is built lazily per process.
+        if getattr(self, "_loaded", None) is None:
+            if self.scale_factor <= 1:
+                raise ValueError(f"scale_factor must be > 1, got {self.scale_factor}")
+            path = Path(cv2.data.haarcascades) / CASCADES[self.cascade] if self.cascade in CASCADES else Path(self.cascade)
+            classifier = cv2.CascadeClassifier(str(path))
+            if classifier.empty():
+                raise FileNotFoundError(
+                    f"cannot load Haar cascade {self.cascade!r} from {path}; "
+                    f"known names: {', '.join(CASCADES)} (OpenCV 5 ships no cascades: use opencv<5)")
+            self._loaded = classifier
+        return self._loaded
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_loaded", None)
+        return state
+
+    def detect(self, image):
+        """Find faces.
+
+        Parameters
+        ----------
+        image : ndarray
+            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
+
+        Returns
+        -------
+        ndarray of int64, shape (n, 4)
+            Boxes (x, y, w, h), largest first.
+        """
+        gray = to_gray_uint8(image, self.color_order)
+        boxes = self._classifier().detectMultiScale(
+            gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=tuple(self.min_size))
+        return sort_boxes_by_size(boxes)
+
+
+class WholeImageDetector:
+    """Treat the whole image as one face: how FER2013's 48x48 crops are processed."""
+
+    def detect(self, image):
+        """Return the single box (0, 0, w, h) covering ``image``."""
+        image = np.asarray(image)
+        return np.array([[0, 0, image.shape[1], image.shape[0]]], dtype=np.int64)

@@ -1,0 +1,20 @@
+"""Training-set augmentation for the classical pipeline."""
+
+import numpy as np
+
+
+def with_horizontal_flips(faces, labels):
+    """Append a mirrored copy of every face; expressions are left-right symmetric.
+
+    Parameters
+    ----------
+    faces : ndarray, shape (n, h, w)
+    labels : ndarray, shape (n,)
+
+    Returns
+    -------
+    faces : ndarray, shape (2n, h, w)
+    labels : ndarray, shape (2n,)
+    """
+    faces = np.asarray(faces)
+    return np.concatenate([faces, faces[:, :, ::-1]]), np.concatenate([labels, labels])

