@@ -54,6 +54,9 @@ def train_method(method, data, flip=True, n_jobs=2, log=print):
     faces, labels = with_horizontal_flips(train.faces, train.labels) if flip else (train.faces, train.labels)
     validation = data["PublicTest"]
     model = build_method(method, n_jobs=n_jobs)
+    if model.named_steps["reduce"] != "passthrough":
+        # PCA cannot keep more components than there are training faces.
+        model.set_params(reduce__n_components=min(model.named_steps["reduce"].n_components, len(faces) - 1))
     spec = CLASSIFIERS[classifier]
 
     started = time.perf_counter()

@@ -1,0 +1,69 @@
+"""Shared fixtures: small synthetic data sets built from the one real face shipped with scikit-image."""
+
+import numpy as np
+import pytest
+from skimage import data as skdata
+
+ASTRONAUT_BOX = (177, 66, 95, 95)  # OpenCV's frontal-default cascade on skimage.data.astronaut()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep each test's feature cache out of the user's home."""
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def astronaut_bgr():
+    return np.ascontiguousarray(skdata.astronaut()[:, :, ::-1])
+
+
+@pytest.fixture(scope="session")
+def astronaut_gray():
+    import cv2
+    return cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2GRAY)
+
+
+def jittered_faces(gray, n, seed=0, box=ASTRONAUT_BOX):
+    """``n`` 48x48 crops of the face in ``gray`` with random shifts, zooms and brightness."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    x, y, w, h = box
+    faces = np.empty((n, 48, 48), dtype=np.uint8)
+    for i in range(n):
+        side = int(w * rng.uniform(0.9, 1.1))
+        dx, dy = rng.integers(-5, 6, size=2)
+        crop = gray[y + dy:y + dy + side, x + dx:x + dx + side]
+        face = cv2.resize(crop, (48, 48), interpolation=cv2.INTER_AREA).astype(np.float32)
+        faces[i] = np.clip(face * rng.uniform(0.8, 1.2) + rng.uniform(-15, 15), 0, 255)
+    return faces
+
+
+@pytest.fixture(scope="session")
+def face_batch(astronaut_gray):
+    """60 jittered 48x48 crops of the astronaut's face."""
+    return jittered_faces(astronaut_gray, 60)
+
+
+def write_npz(path, faces, emotion, usage):
+    np.savez_compressed(path, pixels=faces.astype(np.uint8), emotion=np.asarray(emotion, np.uint8),
+                        usage=np.asarray(usage, np.uint8))
+    return path
+
+
+def write_csv(path, faces, emotion, usage):
+    names = ["Training", "PublicTest", "PrivateTest"]
+    with open(path, "w", newline="") as handle:
+        handle.write("emotion,pixels,Usage\n")
+        for face, e, u in zip(faces, emotion, usage):
+            handle.write(f"{e},{' '.join(map(str, face.ravel().tolist()))},{names[u]}\n")
+    return path
+
+
+@pytest.fixture
+def tiny_dataset(face_batch):
+    """Faces, labels and usage codes of a 60-row FER2013 look-alike: 30 train, 15 + 15 test."""
+    rng = np.random.default_rng(1)
+    emotion = rng.integers(0, 7, size=len(face_batch))
+    usage = np.repeat([0, 1, 2], [30, 15, 15])
+    return face_batch, emotion, usage

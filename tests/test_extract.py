@@ -1,0 +1,131 @@
+import numpy as np
+import pytest
+
+from fer_classic.extract import (HOGFeatures, LandmarkFeatures, LBPFeatures, align_faces, check_faces,
+                                 fit_landmarks, geometric_feature_names, geometric_features, hog_features,
+                                 lbp_histograms, normalize_landmarks, with_horizontal_flips)
+from fer_classic.extract import cache
+from fer_classic.extract.align import EYE_DISTANCE, EYE_LINE_Y, alignment_matrices, transform_points
+from fer_classic.extract.landmarks import eye_centers
+from fer_classic.extract.lbp import UNIFORM_LOOKUP, lbp_codes
+
+
+@pytest.fixture(scope="module")
+def landmarks(face_batch):
+    return fit_landmarks(face_batch[:8])
+
+
+def test_landmarks_fall_on_the_face(landmarks):
+    assert landmarks.shape == (8, 68, 2) and landmarks.dtype == np.float32
+    assert (landmarks > -4).all() and (landmarks < 52).all()
+    right, left = eye_centers(landmarks)
+    assert (right[:, 0] < left[:, 0]).all()                      # right eye on the image's left
+    mouth_y = landmarks[:, 48:68, 1].mean(axis=1)
+    assert (mouth_y > right[:, 1] + 10).all()                     # mouth well below the eyes
+
+
+def _similarity(points, scale, angle, shift):
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return points @ rotation.T * scale + shift
+
+
+def test_geometric_features_ignore_position_rotation_and_scale(landmarks):
+    features = geometric_features(landmarks)
+    assert features.shape == (8, len(geometric_feature_names())) and features.dtype == np.float32
+    moved = _similarity(landmarks.astype(np.float64), scale=3.7, angle=0.4, shift=np.array([120.0, -35.0]))
+    np.testing.assert_allclose(geometric_features(moved), features, atol=2e-4)
+
+
+def test_geometric_features_see_expression_changes(landmarks):
+    smiling = landmarks.copy()
+    smiling[:, [48, 54], 1] -= 3                                  # lift the mouth corners
+    changed = np.abs(geometric_features(smiling) - geometric_features(landmarks)).max(axis=0) > 1e-3
+    names = np.array(geometric_feature_names())
+    assert "right mouth corner" in names[changed] and "mouth width" not in names[changed][136:]
+
+
+def test_normalized_landmarks_put_the_eyes_on_the_x_axis(landmarks):
+    right, left = eye_centers(normalize_landmarks(landmarks))
+    np.testing.assert_allclose(right, np.tile([-0.5, 0.0], (8, 1)), atol=1e-5)
+    np.testing.assert_allclose(left, np.tile([0.5, 0.0], (8, 1)), atol=1e-5)
+
+
+def test_alignment_puts_the_eyes_at_their_targets(face_batch, landmarks):
+    aligned = align_faces(face_batch[:8], landmarks, size=64)
+    assert aligned.shape == (8, 64, 64) and aligned.dtype == np.uint8
+    right, left = eye_centers(transform_points(landmarks.astype(np.float64), alignment_matrices(landmarks, 64)))
+    np.testing.assert_allclose(right, np.tile([32 - EYE_DISTANCE * 32, EYE_LINE_Y * 64], (8, 1)), atol=1e-4)
+    np.testing.assert_allclose(left, np.tile([32 + EYE_DISTANCE * 32, EYE_LINE_Y * 64], (8, 1)), atol=1e-4)
+
+
+def test_hog_shapes_and_cell_sizes(face_batch):
+    assert hog_features(face_batch[:3]).shape == (3, 4356 + 900)
+    assert hog_features(face_batch[:3], cell_sizes=(6,)).shape == (3, 1764)
+    assert hog_features(face_batch[:0]).shape == (0, 5256)
+    with pytest.raises(ValueError, match="does not tile"):
+        hog_features(face_batch[:1], cell_sizes=(5,))
+
+
+def test_lbp_codes_match_a_plain_loop(face_batch):
+    face = face_batch[0].astype(int)
+    ring = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]
+    expected = np.zeros((46, 46), int)
+    for y in range(1, 47):
+        for x in range(1, 47):
+            expected[y - 1, x - 1] = sum(int(face[y + dy, x + dx] >= face[y, x]) << b for b, (dy, dx) in enumerate(ring))
+    np.testing.assert_array_equal(lbp_codes(face_batch[:1])[0], expected)
+
+
+def test_lbp_uniform_labels_and_histograms(face_batch):
+    assert len(np.unique(UNIFORM_LOOKUP)) == 59 and UNIFORM_LOOKUP[0] != UNIFORM_LOOKUP[0b01010101]
+    histograms = lbp_histograms(face_batch[:4], grid=(6, 6))
+    assert histograms.shape == (4, 36 * 59) and histograms.dtype == np.float32
+    np.testing.assert_allclose(histograms.reshape(4, 36, 59).sum(axis=2), 1.0, atol=1e-5)
+    # LBP compares neighbours, so a brightness change that keeps pixel order leaves it unchanged.
+    base = np.minimum(face_batch[:4], 200)
+    np.testing.assert_array_equal(lbp_codes(base + 55), lbp_codes(base))
+    assert not np.array_equal(lbp_codes(base[:, :, ::-1]), lbp_codes(base))
+
+
+@pytest.mark.parametrize("extractor, width", [(LandmarkFeatures(), 170), (HOGFeatures(), 5256),
+                                              (HOGFeatures(cell_sizes=(8,)), 900), (LBPFeatures(), 2124),
+                                              (LBPFeatures(grid=(4, 4), align=False), 944)])
+def test_transformers_shape_and_dtype(face_batch, extractor, width):
+    features = extractor.fit(face_batch).transform(face_batch[:5])
+    assert features.shape == (5, width) and features.dtype == np.float32
+    assert np.isfinite(features).all()
+
+
+def test_transformers_accept_flat_rows_and_refuse_bad_faces(face_batch):
+    flat = face_batch[:3].reshape(3, -1)
+    np.testing.assert_array_equal(check_faces(flat), face_batch[:3])
+    with pytest.raises(ValueError, match="uint8"):
+        check_faces(face_batch.astype(np.float32))
+    with pytest.raises(ValueError, match="square"):
+        check_faces(np.zeros((2, 50), np.uint8))
+
+
+def test_flip_augmentation(face_batch):
+    faces, labels = with_horizontal_flips(face_batch[:4], np.arange(4))
+    assert faces.shape == (8, 48, 48) and labels.tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+    np.testing.assert_array_equal(faces[5], face_batch[1][:, ::-1])
+
+
+def test_large_batches_are_cached_on_disk_and_reused(face_batch, tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path))
+    monkeypatch.setattr(cache, "MIN_DISK_BATCH", 40)
+    extractor = LBPFeatures(n_jobs=2)
+    first = extractor.transform(face_batch)
+    files = sorted(p.parent.name for p in tmp_path.rglob("*.npy"))
+    assert files == ["LBPFeatures", "landmarks"]
+    calls = []
+
+    def counting_map(function, arrays, **kwargs):
+        calls.append(function)
+        return np.zeros((len(arrays[0]), 1), np.float32)
+
+    monkeypatch.setattr(cache, "map_chunks", counting_map)
+    np.testing.assert_array_equal(extractor.transform(face_batch), first)
+    assert calls == []                                            # served from disk
+    LBPFeatures(grid=(3, 3)).transform(face_batch)                # other parameters: a new key
+    assert len(calls) == 1
