@@ -19,7 +19,8 @@ def _train(args):
     data = load_fer2013(args.data)
     for note in data.notes:
         print(note, file=sys.stderr)
-    model, entry = train_method(args.method, data, flip=not args.no_flip, n_jobs=args.jobs,
+    model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
+                                n_jobs=args.jobs,
                                 log=lambda line: print(line, file=sys.stderr))
     out = Path(args.out) if args.out else models_dir() / (args.method.replace("/", "_") + ".joblib")
     entry = save_model(model, out, entry)
@@ -95,6 +96,8 @@ def build_parser():
     train.add_argument("--out", help="model file to write (default: models/<method>.joblib)")
     train.add_argument("--data", help=data_help)
     train.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
+    train.add_argument("--no-mirror-test", action="store_true",
+                       help="predict on each face alone, not averaged with its mirror image")
     train.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     train.set_defaults(run=_train)
 

@@ -38,7 +38,7 @@ from sklearn.svm import LinearSVC
 
 from ..extract import HOGFeatures, LandmarkFeatures, LBPFeatures
 
-FEATURES = {"landmarks": LandmarkFeatures, "hog": HOGFeatures, "lbp": LBPFeatures}
+FEATURES = {"hog": HOGFeatures, "lbp": LBPFeatures, "landmarks": LandmarkFeatures}
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _logreg():
 
 
 def _mlp():
-    return MLPClassifier(hidden_layer_sizes=(512,), alpha=1e-2, early_stopping=True, max_iter=60, random_state=0)
+    return MLPClassifier(hidden_layer_sizes=(1024,), alpha=3e-2, early_stopping=True, max_iter=60, random_state=0)
 
 
 CLASSIFIERS = {
@@ -79,7 +79,7 @@ CLASSIFIERS = {
     "svm-rbf": ClassifierSpec(_svm_rbf, {"estimator__linearsvc__C": [0.1]},
                               description="RBF SVM via Nystroem features, Platt-calibrated"),
     "logreg": ClassifierSpec(_logreg, {"C": [0.003, 0.01, 0.03]}, description="multinomial logistic regression"),
-    "mlp": ClassifierSpec(_mlp, {"alpha": [1e-2]}, description="one hidden layer of 512 ReLU units"),
+    "mlp": ClassifierSpec(_mlp, {"alpha": [3e-2, 1e-1]}, description="one hidden layer of 1024 ReLU units"),
 }
 
 

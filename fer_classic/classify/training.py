@@ -12,21 +12,27 @@ import time
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+import numpy as np
+
 from ..extract import with_horizontal_flips
 from .methods import CLASSIFIERS, build_method, parse_method
 from .metrics import emotion_metrics
+from .mirror import MirrorAveragedClassifier
 
 EVALUATION_SPLITS = ("PublicTest", "PrivateTest", "FERPlus-PrivateTest")
 
 
-def _fit_and_score(classifier, params, train_features, train_labels, val_features, val_labels):
+def _fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels):
+    """Fit one grid point; score it on the validation faces, averaging over their views."""
     started = time.perf_counter()
     fitted = clone(classifier).set_params(**params).fit(train_features, train_labels)
     fit_seconds = time.perf_counter() - started
-    return fitted, float((fitted.predict(val_features) == val_labels).mean()), fit_seconds
+    probabilities = np.mean([fitted.predict_proba(view) for view in val_views], axis=0)
+    accuracy = float((fitted.classes_[probabilities.argmax(axis=1)] == val_labels).mean())
+    return fitted, accuracy, fit_seconds
 
 
-def train_method(method, data, flip=True, n_jobs=2, log=print):
+def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print):
     """Train and evaluate one named method.
 
     Parameters
@@ -37,6 +43,9 @@ def train_method(method, data, flip=True, n_jobs=2, log=print):
         With at least the Training and PublicTest splits.
     flip : bool
         Add mirrored copies of the training faces.
+    mirror_test : bool
+        Predict by averaging each face and its mirror image
+        (:class:`~fer_classic.classify.mirror.MirrorAveragedClassifier`).
     n_jobs : int
         Worker processes for extraction and for the grid search.
     log : callable
@@ -44,7 +53,7 @@ def train_method(method, data, flip=True, n_jobs=2, log=print):
 
     Returns
     -------
-    model : sklearn.pipeline.Pipeline
+    model : Pipeline or MirrorAveragedClassifier
         Fitted, with the hyper-parameters that scored best on PublicTest.
     entry : dict
         Manifest fields: method, parameters, metrics per split, timings.
@@ -55,25 +64,28 @@ def train_method(method, data, flip=True, n_jobs=2, log=print):
     validation = data["PublicTest"]
     model = build_method(method, n_jobs=n_jobs)
     if model.named_steps["reduce"] != "passthrough":
-        # PCA cannot keep more components than there are training faces.
-        model.set_params(reduce__n_components=min(model.named_steps["reduce"].n_components, len(faces) - 1))
+        # On small sets, whitening near-empty directions only amplifies noise: keep at most n/4.
+        model.set_params(reduce__n_components=min(model.named_steps["reduce"].n_components, len(faces) // 4))
     spec = CLASSIFIERS[classifier]
 
     started = time.perf_counter()
     log(f"{method}: extracting features of {len(faces)} training faces")
     features = model[:-1].fit_transform(faces, labels)
-    val_features = model[:-1].transform(validation.faces)
+    views = [validation.faces, validation.faces[:, :, ::-1]] if mirror_test else [validation.faces]
+    val_views = [model[:-1].transform(view) for view in views]
     prepared = time.perf_counter()
 
     grid = spec.grid_points()
     log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
         f"{len(grid)} grid point(s) scored on PublicTest")
     results = Parallel(n_jobs=min(n_jobs, len(grid)))(
-        delayed(_fit_and_score)(model[-1], params, features, labels, val_features, validation.labels)
+        delayed(_fit_and_score)(model[-1], params, features, labels, val_views, validation.labels)
         for params in grid)
     scores = [score for _, score, _ in results]
     best = max(range(len(grid)), key=scores.__getitem__)
     model.steps[-1] = ("classify", results[best][0])
+    if mirror_test:
+        model = MirrorAveragedClassifier.from_fitted(model)
     finished = time.perf_counter()
     for params, score in zip(grid, scores):
         log(f"  {params or 'defaults'}: PublicTest accuracy {score:.4f}")
@@ -89,7 +101,7 @@ def train_method(method, data, flip=True, n_jobs=2, log=print):
         "method": method,
         "classifier": spec.description,
         "parameters": {"chosen": grid[best], "grid": spec.grid, "flip_augmentation": flip,
-                       "pipeline": {name: repr(step) for name, step in model.steps}},
+                       "test_time_mirroring": mirror_test, "model": repr(model)},
         "training_data": {"source": str(data.source.name), "md5": data.md5, "n_faces": int(len(faces)),
                           "notes": data.notes},
         "metrics": metrics,

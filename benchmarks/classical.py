@@ -1,0 +1,148 @@
+"""Benchmark the classical pipeline on FER2013.
+
+Measures, and writes to ``benchmarks/results/<date>-<commit>-classical/``:
+
+- extraction throughput (faces/s) of landmarks + HOG + LBP on 1 and 2 cores,
+  uncached, median of several runs;
+- training time of the ``classic`` method, first with an empty feature cache,
+  then with the features cached;
+- accuracy and macro-F1 on PublicTest, PrivateTest and FER+ of each single
+  feature set and of the combined set with each classifier, so the table shows
+  what each phase contributes.
+
+Usage::
+
+    python benchmarks/classical.py [--methods NAME ...] [--repeats 3] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from provenance import provenance, results_dir, write_json  # noqa: E402
+
+from fer_classic.classify import train_method  # noqa: E402
+from fer_classic.data import load_fer2013  # noqa: E402
+from fer_classic.extract import HOGFeatures, LandmarkFeatures, LBPFeatures  # noqa: E402
+
+CLASSIC = "hog+lbp+landmarks/mlp"
+METHODS = ["landmarks/mlp", "hog/mlp", "lbp/mlp", "hog+lbp+landmarks/svm-linear", "hog+lbp+landmarks/svm-rbf",
+           "hog+lbp+landmarks/logreg", CLASSIC]
+
+
+@contextlib.contextmanager
+def fresh_cache():
+    """Point the feature cache at a new empty folder for the duration of the block."""
+    previous = os.environ.get("FER_CLASSIC_CACHE")
+    with tempfile.TemporaryDirectory(prefix="fer-classic-bench-") as folder:
+        os.environ["FER_CLASSIC_CACHE"] = folder
+        try:
+            yield folder
+        finally:
+            if previous is None:
+                os.environ.pop("FER_CLASSIC_CACHE")
+            else:
+                os.environ["FER_CLASSIC_CACHE"] = previous
+
+
+def extraction_throughput(faces, n_jobs, repeats):
+    """Median faces/s of the three extractors together, uncached (shared landmark fit)."""
+    times = []
+    for _ in range(repeats):
+        with fresh_cache():
+            started = time.perf_counter()
+            for extractor in (HOGFeatures(n_jobs=n_jobs), LBPFeatures(n_jobs=n_jobs), LandmarkFeatures(n_jobs=n_jobs)):
+                extractor.transform(faces)
+            times.append(time.perf_counter() - started)
+    return {"faces": len(faces), "n_jobs": n_jobs, "seconds": [round(t, 2) for t in times],
+            "median_faces_per_second": round(len(faces) / statistics.median(times), 1)}
+
+
+def summary_row(method, entry):
+    metrics = entry["metrics"]
+    return {"method": method, "classifier": entry["classifier"],
+            **{f"{split} {key}": round(metrics[split][key], 4) for split in metrics for key in ("accuracy", "macro_f1")},
+            "train seconds (cached features)": entry["timings_seconds"]["total"]}
+
+
+def to_markdown(record):
+    rows = sorted(record["methods"], key=lambda r: -r.get("PrivateTest accuracy", 0))
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows]
+    timing = record["classic_training"]
+    throughput = record["extraction"]
+    prov = record["provenance"]
+    return "\n".join([
+        "# Classical pipeline on FER2013",
+        "",
+        f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
+        f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores), data `{prov['data']['file']}` "
+        f"MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`.",
+        "",
+        "## Accuracy per method (hyper-parameters chosen on PublicTest)",
+        "",
+        *lines,
+        "",
+        "## Training time of `classic`" + f" ({CLASSIC})",
+        "",
+        f"- first run, empty feature cache: {timing['uncached_seconds']:.0f} s",
+        f"- second run, features cached: {timing['cached_seconds']:.0f} s",
+        "",
+        "## Extraction throughput (landmarks + HOG + LBP, uncached, median)",
+        "",
+        *[f"- {t['n_jobs']} core(s): {t['median_faces_per_second']:.0f} faces/s over {t['faces']} faces "
+          f"(runs: {t['seconds']} s)" for t in throughput],
+        "",
+    ])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--methods", nargs="+", default=METHODS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--data", help="FER2013 file or folder (default: discovered)")
+    args = parser.parse_args(argv)
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    data = load_fer2013(args.data)
+    record = {"provenance": provenance(data)}
+
+    log("extraction throughput on PrivateTest faces")
+    faces = data["PrivateTest"].faces
+    record["extraction"] = [extraction_throughput(faces, jobs, args.repeats) for jobs in sorted({1, args.jobs})]
+
+    with fresh_cache():
+        started = time.perf_counter()
+        train_method(CLASSIC, data, n_jobs=args.jobs, log=log)
+        uncached = time.perf_counter() - started
+        started = time.perf_counter()
+        train_method(CLASSIC, data, n_jobs=args.jobs, log=log)
+        cached = time.perf_counter() - started
+    record["classic_training"] = {"method": CLASSIC, "uncached_seconds": round(uncached, 1),
+                                  "cached_seconds": round(cached, 1), "n_jobs": args.jobs}
+
+    record["methods"], record["entries"] = [], {}
+    for method in args.methods:
+        _, entry = train_method(method, data, n_jobs=args.jobs, log=log)
+        record["entries"][method] = entry
+        record["methods"].append(summary_row(method, entry))
+
+    folder = results_dir("classical")
+    write_json(folder / "results.json", record)
+    (folder / "results.md").write_text(to_markdown(record))
+    print(f"wrote {folder}/results.json and results.md")
+    print(to_markdown(record))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Where a benchmark result comes from: commit, date, machine, command, data and library versions."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from fer_classic.store import library_versions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _git(*args):
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def provenance(data=None):
+    """A dict describing this run; ``data`` is a loaded :class:`fer_classic.data.FER2013`."""
+    record = {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count()},
+        "library_versions": library_versions(),
+    }
+    if data is not None:
+        record["data"] = {"file": data.source.name, "md5": data.md5}
+    return record
+
+
+def results_dir(kind):
+    """``benchmarks/results/<date>-<short commit>-<kind>/``, created."""
+    folder = ROOT / "benchmarks" / "results" / f"{datetime.date.today()}-{_git('rev-parse', '--short', 'HEAD')}-{kind}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_json(path, payload):
+    Path(path).write_text(json.dumps(payload, indent=2) + "\n")

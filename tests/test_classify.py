@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from fer_classic import EMOTIONS, EmotionRecognizer
+from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
+from fer_classic.data import FER2013, Split
+from fer_classic.store import ModelError, load_model, read_manifest, save_model
+
+from .conftest import jittered_faces
+
+
+def test_method_names_cover_each_feature_and_the_combination():
+    names = method_names()
+    for expected in ("landmarks/svm-linear", "hog/svm-rbf", "lbp/logreg", "hog+lbp+landmarks/mlp"):
+        assert expected in names
+    assert parse_method("hog+landmarks/svm-rbf") == (("hog", "landmarks"), "svm-rbf")
+    for bad in ("hog", "sift/svm-rbf", "hog/knn", "hog+hog/mlp", "/mlp"):
+        with pytest.raises(ValueError, match="unknown method"):
+            parse_method(bad)
+
+
+def test_pipeline_layout():
+    pipeline = build_method("hog+lbp/svm-rbf")
+    assert [name for name, _ in pipeline.steps] == ["features", "scale", "reduce", "classify"]
+    assert [name for name, _ in pipeline.named_steps["features"].transformer_list] == ["hog", "lbp"]
+    assert build_method("landmarks/logreg").named_steps["reduce"] == "passthrough"
+
+
+def test_metrics():
+    metrics = emotion_metrics([0, 0, 3, 3, 6], [0, 3, 3, 3, 6])
+    assert metrics["accuracy"] == pytest.approx(0.8)
+    assert metrics["per_class_recall"]["angry"] == pytest.approx(0.5)
+    assert metrics["per_class_recall"]["disgust"] is None
+    assert np.array(metrics["confusion"]).shape == (7, 7) and metrics["confusion"][0][3] == 1
+    assert metrics["n"] == 5 and 0 < metrics["macro_f1"] < 1
+
+
+@pytest.fixture(scope="module")
+def separable_data(astronaut_gray):
+    """Two 'emotions' a HOG model must tell apart: upright faces are happy, upside-down ones sad."""
+    faces = jittered_faces(astronaut_gray, 80, seed=3)
+    labels = np.where(np.arange(80) % 2, EMOTIONS.index("happy"), EMOTIONS.index("sad"))
+    faces[labels == EMOTIONS.index("sad")] = faces[labels == EMOTIONS.index("sad")][:, ::-1]
+    rows = np.arange(80)
+    splits = {name: Split(faces[part], labels[part], rows[part])
+              for name, part in (("Training", slice(0, 40)), ("PublicTest", slice(40, 60)),
+                                 ("PrivateTest", slice(60, 80)))}
+    from pathlib import Path
+    return FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
+
+
+@pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear"])
+def test_tiny_training_end_to_end(separable_data, tmp_path, method):
+    model, entry = train_method(method, separable_data, flip=True, n_jobs=1, log=lambda line: None)
+    assert entry["training_data"]["n_faces"] == 80                       # 40 faces and their mirrors
+    assert entry["metrics"]["PrivateTest"]["accuracy"] >= 0.9
+    assert set(entry["metrics"]) == {"PublicTest", "PrivateTest"}
+    saved = save_model(model, tmp_path / "tiny.joblib", entry)
+    assert saved["sha256"] and json.loads((tmp_path / "manifest.json").read_text())["models"]["tiny"]["method"] == method
+    recognizer = EmotionRecognizer.load(tmp_path / "tiny.joblib")
+    probabilities = recognizer.predict_proba(separable_data["PrivateTest"].faces)
+    assert probabilities.shape == (20, 7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert set(np.flatnonzero(probabilities.sum(axis=0))) <= {EMOTIONS.index("happy"), EMOTIONS.index("sad")}
+
+
+def test_tampered_or_unknown_models_are_refused(separable_data, tmp_path):
+    model, entry = train_method("hog/logreg", separable_data, n_jobs=1, log=lambda line: None)
+    path = tmp_path / "model.joblib"
+    save_model(model, path, entry)
+    load_model(path)                                                      # intact: loads
+    with open(path, "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelError, match="does not match"):
+        load_model(path)
+    stranger = tmp_path / "stranger.joblib"
+    stranger.write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")
+    with pytest.raises(ModelError, match="not listed"):
+        load_model(stranger)
+    with pytest.raises(ModelError, match="unknown model 'nope'"):
+        load_model("nope")
+    assert "model" in read_manifest(tmp_path)["models"]
