@@ -43,8 +43,7 @@ def _evaluate(args):
 def _predict(args):
     from .pipeline import EmotionRecognizer
 
-    detector = HaarCascadeDetector(args.cascade, args.scale_factor, args.min_neighbors, (args.min_size,) * 2)
-    recognizer = EmotionRecognizer.load(args.model, detector=detector)
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args))
     results = []
     for result in recognizer.analyze_files(args.paths):
         results.append(result)
@@ -64,6 +63,43 @@ def _describe(result):
         lines.append(f"  box {face['box']}: {face['emotion']} ({face['probabilities'][face['emotion']]:.2f})   "
                      + " ".join(f"{e} {p:.2f}" for e, p in ranked[1:]))
     return "\n".join(lines)
+
+
+def _detector(args):
+    return HaarCascadeDetector(args.cascade, args.scale_factor, args.min_neighbors, (args.min_size,) * 2)
+
+
+def _video(args):
+    from .detect import DownscaledDetector
+    from .pipeline import EmotionRecognizer
+    from .video import process_video
+
+    recognizer = EmotionRecognizer.load(args.model, detector=DownscaledDetector(_detector(args), args.detect_scale))
+    report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
+                           smoothing=args.smoothing)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    stats = report["stats"]
+    print(f"{args.input}: {stats['frames_processed']} frames processed of {stats['frames_read']} read, "
+          f"{stats['broken_frames']} broken{' (stopped at a damaged end)' if stats['stopped_at_damage'] else ''}, "
+          f"{stats['processing_fps']:.1f} fps")
+    for face_id, face in report["faces"].items():
+        shares = ", ".join(f"{e} {s:.0%}" for e, s in sorted(face["share"].items(), key=lambda kv: -kv[1]) if s)
+        print(f"  face #{face_id}: {face['frames']} frames, mostly {face['dominant']} ({shares})")
+    return 0
+
+
+def _batch(args):
+    from .batch import run_batch
+
+    options = {"cascade": args.cascade, "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors,
+               "min_size": (args.min_size,) * 2}
+    counts = run_batch(args.pattern, args.out, model=args.model, detector_options=options, n_jobs=args.jobs,
+                       backend=args.backend, scheduler=args.scheduler, resume=args.resume)
+    print(f"{counts['files']} files classified ({counts['skipped']} skipped as done), {counts['faces']} faces, "
+          f"{counts['errors']} errors -> {args.out}")
+    return 1 if counts["errors"] else 0
 
 
 def _models(args):
@@ -109,15 +145,40 @@ def build_parser():
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="recognise the expressions in images")
+    detection = argparse.ArgumentParser(add_help=False)
+    detection.add_argument("--model", default="classic", help="model name or file (default classic)")
+    detection.add_argument("--cascade", default="frontal-default", choices=list(CASCADES))
+    detection.add_argument("--scale-factor", type=float, default=1.1, help="Haar pyramid step (default 1.1)")
+    detection.add_argument("--min-neighbors", type=int, default=5, help="Haar detections to keep a face (default 5)")
+    detection.add_argument("--min-size", type=int, default=30, help="smallest face side in pixels (default 30)")
+
+    predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
-    predict.add_argument("--model", default="classic", help="model name or file (default classic)")
     predict.add_argument("--json", action="store_true", help="print JSON")
-    predict.add_argument("--cascade", default="frontal-default", choices=list(CASCADES))
-    predict.add_argument("--scale-factor", type=float, default=1.1)
-    predict.add_argument("--min-neighbors", type=int, default=5)
-    predict.add_argument("--min-size", type=int, default=30, help="smallest face side in pixels")
     predict.set_defaults(run=_predict)
+
+    video = commands.add_parser("video", parents=[detection], help="annotate a video file or webcam, with timelines")
+    video.add_argument("input", metavar="INPUT", help="video file, or a camera index such as 0")
+    video.add_argument("--out", help="annotated video to write (.mp4 or .avi)")
+    video.add_argument("--csv", help="per-frame CSV: frame, time, face id, box, seven probabilities")
+    video.add_argument("--plot", help="PNG timeline plot")
+    video.add_argument("--every", type=int, default=1, help="process one frame in N (default 1)")
+    video.add_argument("--smoothing", type=float, default=0.5,
+                       help="exponential moving average weight of the past, 0 = off (default 0.5)")
+    video.add_argument("--detect-scale", type=float, default=0.5,
+                       help="detect faces on the frame scaled by this factor (default 0.5; min-size applies there)")
+    video.add_argument("--json", action="store_true", help="print the summary as JSON")
+    video.set_defaults(run=_video)
+
+    batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
+    batch.add_argument("pattern", metavar="DIR_OR_GLOB")
+    batch.add_argument("--out", required=True, help="CSV to write, one row per face")
+    batch.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    batch.add_argument("--resume", action="store_true", help="skip files already in --out")
+    batch.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                       help="local processes (loky) or a Dask distributed cluster")
+    batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    batch.set_defaults(run=_batch)
 
     models = commands.add_parser("models", help="list shipped models and their metrics")
     models.set_defaults(run=_models)

@@ -1,0 +1,40 @@
+"""Detect on a downscaled image and map the boxes back: the cheapest speed-up for video."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..imageio import to_gray_uint8
+from .haar import sort_boxes_by_size
+
+
+class DownscaledDetector:
+    """Run ``detector`` on the image shrunk by ``scale``; return boxes in full-size coordinates.
+
+    Haar detection time grows with the number of pixels, so halving the side
+    makes it about four times faster. The wrapped detector's ``min_size``
+    applies to the small image: 30 px at scale 0.5 means 60 px faces.
+
+    Parameters
+    ----------
+    detector : object with ``detect(image) -> (n, 4) boxes``
+    scale : float
+        In (0, 1]; 1 detects at full size.
+    color_order : {"bgr", "rgb"}
+    """
+
+    def __init__(self, detector, scale=0.5, color_order="bgr"):
+        self.detector = detector
+        self.scale = scale
+        self.color_order = color_order
+
+    def detect(self, image):
+        """Boxes (x, y, w, h) in ``image`` coordinates, largest first, shape (n, 4) int64."""
+        if not 0 < self.scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {self.scale}")
+        gray = to_gray_uint8(image, self.color_order)
+        if self.scale == 1:
+            return self.detector.detect(gray)
+        small = cv2.resize(gray, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+        return sort_boxes_by_size(np.round(self.detector.detect(small) / self.scale))

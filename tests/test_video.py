@@ -1,0 +1,117 @@
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from fer_classic import EMOTIONS, EmotionRecognizer
+from fer_classic.cli import main
+from fer_classic.detect import DownscaledDetector, HaarCascadeDetector
+from fer_classic.video import (EmaSmoother, IouTracker, VideoError, box_iou, open_capture, process_video)
+
+from .conftest import ASTRONAUT_BOX
+
+
+def write_face_video(path, astronaut_bgr, n_frames=12, size=(320, 240), fps=10):
+    """The astronaut's face, drifting right, on a gray background; returns the frame count."""
+    x, y, w, h = ASTRONAUT_BOX
+    face = cv2.resize(astronaut_bgr[y - 30:y + h + 30, x - 30:x + w + 30], (130, 130))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    assert writer.isOpened()
+    for i in range(n_frames):
+        frame = np.full((size[1], size[0], 3), 90, np.uint8)
+        frame[50:180, 40 + 4 * i:170 + 4 * i] = face
+        writer.write(frame)
+    writer.release()
+    return n_frames
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return EmotionRecognizer.load("classic", detector=DownscaledDetector(HaarCascadeDetector(), 0.5))
+
+
+def test_box_iou():
+    iou = box_iou([[0, 0, 10, 10]], [[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]])
+    np.testing.assert_allclose(iou, [[1.0, 50 / 150, 0.0]])
+
+
+def test_tracker_keeps_identities_and_starts_new_ones():
+    tracker = IouTracker(min_iou=0.3, max_missing=1)
+    assert tracker.update([[0, 0, 50, 50], [200, 0, 50, 50]]) == [1, 2]
+    assert tracker.update([[205, 2, 50, 50], [3, 1, 50, 50]]) == [2, 1]        # order changed, identities kept
+    assert tracker.update([[400, 0, 50, 50]]) == [3]
+    tracker.update([])
+    assert tracker.update([[0, 0, 50, 50]]) == [4]                             # track 1 expired after 1 miss
+
+
+def test_smoother():
+    smoother = EmaSmoother(0.5)
+    np.testing.assert_allclose(smoother.update(1, [1, 0]), [1, 0])
+    np.testing.assert_allclose(smoother.update(1, [0, 1]), [0.5, 0.5])
+    np.testing.assert_allclose(EmaSmoother(0).update(1, [0, 1]), [0, 1])
+    with pytest.raises(ValueError):
+        EmaSmoother(1.0)
+
+
+def test_downscaled_detection_maps_boxes_back(astronaut_bgr):
+    full = HaarCascadeDetector().detect(astronaut_bgr)
+    half = DownscaledDetector(HaarCascadeDetector(), 0.5).detect(astronaut_bgr)
+    assert len(half) == 1 and box_iou(half, full)[0, 0] > 0.7
+
+
+def test_video_outputs(tmp_path, astronaut_bgr, recognizer):
+    n_frames = write_face_video(tmp_path / "clip.avi", astronaut_bgr)
+    report = process_video(tmp_path / "clip.avi", recognizer, out=tmp_path / "annotated.avi",
+                           csv_path=tmp_path / "timeline.csv", plot=tmp_path / "timeline.png", every=2,
+                           progress=False)
+    processed = (n_frames + 1) // 2
+    assert report["stats"]["frames_processed"] == processed and report["stats"]["broken_frames"] == 0
+    with open(tmp_path / "timeline.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == processed                                              # one face per processed frame
+    assert [int(r["frame"]) for r in rows] == list(range(0, n_frames, 2))
+    assert {r["face_id"] for r in rows} == {"1"}                               # one identity throughout
+    for row in rows:
+        assert sum(float(row[e]) for e in EMOTIONS) == pytest.approx(1.0, abs=1e-4)
+    annotated = cv2.VideoCapture(str(tmp_path / "annotated.avi"))
+    assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == processed
+    ok, frame = annotated.read()
+    assert ok and frame.shape == (240, 320, 3)
+    assert (tmp_path / "timeline.png").stat().st_size > 5000
+    [face] = report["faces"].values()
+    assert face["frames"] == processed and sum(face["share"].values()) == pytest.approx(1.0)
+
+
+def test_corrupted_tail_is_processed_up_to_the_damage(tmp_path, astronaut_bgr, recognizer):
+    write_face_video(tmp_path / "clip.avi", astronaut_bgr, n_frames=20)
+    data = bytearray((tmp_path / "clip.avi").read_bytes())
+    cut = len(data) * 6 // 10
+    (tmp_path / "broken.avi").write_bytes(bytes(data[:cut]) + b"\0" * (len(data) - cut))
+    report = process_video(tmp_path / "broken.avi", recognizer, csv_path=tmp_path / "t.csv", progress=False)
+    stats = report["stats"]
+    assert 5 <= stats["frames_processed"] < 20
+    assert stats["broken_frames"] >= 1
+    assert stats["frames_processed"] + stats["broken_frames"] <= 20
+    with open(tmp_path / "t.csv", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == stats["frames_processed"]
+
+
+def test_bad_sources_get_clear_errors(tmp_path, capsys):
+    with pytest.raises(VideoError, match="no such video file"):
+        open_capture(tmp_path / "missing.mp4")
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(VideoError, match="cannot open as a video"):
+        open_capture(tmp_path / "notes.mp4")
+    with pytest.raises(VideoError, match="no camera at index 7"):
+        open_capture("7")
+    assert main(["video", str(tmp_path / "notes.mp4")]) == 2
+    assert "cannot open as a video" in capsys.readouterr().err
+
+
+def test_video_cli_json(tmp_path, astronaut_bgr, capsys):
+    write_face_video(tmp_path / "clip.avi", astronaut_bgr, n_frames=6)
+    assert main(["video", str(tmp_path / "clip.avi"), "--json", "--smoothing", "0"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stats"]["frames_processed"] == 6 and len(report["faces"]) == 1
