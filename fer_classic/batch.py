@@ -74,7 +74,7 @@ def finished_files(out):
 
 
 @contextlib.contextmanager
-def _backend(backend, scheduler):
+def _backend(backend, scheduler, n_jobs):
     if backend == "loky":
         yield
         return
@@ -84,7 +84,9 @@ def _backend(backend, scheduler):
         from distributed import Client
     except ImportError:
         raise RuntimeError("the dask backend needs 'pip install \"dask[distributed]\"'") from None
-    with Client(scheduler) if scheduler else Client(processes=True) as client, parallel_config(backend="dask"):
+    client = Client(scheduler) if scheduler else Client(n_workers=n_jobs, threads_per_worker=1, processes=True,
+                                                         dashboard_address=None)
+    with client, parallel_config(backend="dask"):
         yield client
 
 
@@ -107,7 +109,8 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
         Local worker processes (``loky``); with ``dask``, tasks in flight.
     backend : {"loky", "dask"}
     scheduler : str, optional
-        Dask scheduler address; a local cluster is started when None.
+        Dask scheduler address; when None, a local cluster of ``n_jobs``
+        single-threaded worker processes is started.
     resume : bool
         Keep ``out`` and skip the files already in it.
     chunk_size : int
@@ -127,7 +130,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     counts = {"files": len(todo), "skipped": len(files) - len(todo), "faces": 0, "errors": 0}
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
     append = resume and Path(out).is_file()
-    with open(out, "a" if append else "w", newline="") as handle, _backend(backend, scheduler), \
+    with open(out, "a" if append else "w", newline="") as handle, _backend(backend, scheduler, n_jobs), \
             tqdm(total=len(todo), unit="file", disable=not progress) as bar:
         writer = csv.DictWriter(handle, BATCH_COLUMNS)
         if not append:

@@ -70,11 +70,12 @@ def _detector(args):
 
 
 def _video(args):
-    from .detect import DownscaledDetector
+    from .detect import DownscaledDetector, RegionTrackingDetector
     from .pipeline import EmotionRecognizer
     from .video import process_video
 
-    recognizer = EmotionRecognizer.load(args.model, detector=DownscaledDetector(_detector(args), args.detect_scale))
+    detector = RegionTrackingDetector(DownscaledDetector(_detector(args), args.detect_scale), refresh=args.refresh)
+    recognizer = EmotionRecognizer.load(args.model, detector=detector)
     report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
                            smoothing=args.smoothing)
     if args.json:
@@ -167,6 +168,9 @@ def build_parser():
                        help="exponential moving average weight of the past, 0 = off (default 0.5)")
     video.add_argument("--detect-scale", type=float, default=0.5,
                        help="detect faces on the frame scaled by this factor (default 0.5; min-size applies there)")
+    video.add_argument("--refresh", type=int, default=10,
+                       help="scan the whole frame every N frames, in between only near known faces (default 10; "
+                            "1 scans every frame)")
     video.add_argument("--json", action="store_true", help="print the summary as JSON")
     video.set_defaults(run=_video)
 

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .data import EMOTIONS
+from .detect import box_iou
 
 
 class VideoError(RuntimeError):
@@ -49,28 +50,6 @@ def open_capture(source):
     if not capture.isOpened():
         raise VideoError(f"{path}: cannot open as a video (unreadable file, or no codec for it in OpenCV)")
     return capture
-
-
-def box_iou(boxes_a, boxes_b):
-    """Intersection over union of every pair of boxes.
-
-    Parameters
-    ----------
-    boxes_a : ndarray, shape (n, 4)
-    boxes_b : ndarray, shape (m, 4)
-        Boxes (x, y, w, h).
-
-    Returns
-    -------
-    ndarray of float64, shape (n, m)
-    """
-    a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 1, 4)
-    b = np.asarray(boxes_b, dtype=np.float64).reshape(1, -1, 4)
-    overlap_w = np.clip(np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    overlap_h = np.clip(np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    intersection = overlap_w * overlap_h
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - intersection
-    return intersection / np.maximum(union, 1e-9)
 
 
 class IouTracker:
@@ -335,6 +314,8 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     from tqdm.auto import tqdm
 
     capture = open_capture(source)
+    if hasattr(recognizer.detector, "reset"):
+        recognizer.detector.reset()                          # a stateful detector starts afresh per video
     stats, summary = VideoStats(), TimelineSummary()
     timeline = TimelineWriter(csv_path) if csv_path else None
     writer = None

@@ -7,8 +7,8 @@ import pytest
 
 from fer_classic import EMOTIONS, EmotionRecognizer
 from fer_classic.cli import main
-from fer_classic.detect import DownscaledDetector, HaarCascadeDetector
-from fer_classic.video import (EmaSmoother, IouTracker, VideoError, box_iou, open_capture, process_video)
+from fer_classic.detect import DownscaledDetector, HaarCascadeDetector, RegionTrackingDetector, box_iou
+from fer_classic.video import EmaSmoother, IouTracker, VideoError, open_capture, process_video
 
 from .conftest import ASTRONAUT_BOX
 
@@ -29,7 +29,7 @@ def write_face_video(path, astronaut_bgr, n_frames=12, size=(320, 240), fps=10):
 
 @pytest.fixture(scope="module")
 def recognizer():
-    return EmotionRecognizer.load("classic", detector=DownscaledDetector(HaarCascadeDetector(), 0.5))
+    return EmotionRecognizer.load("classic", detector=RegionTrackingDetector(DownscaledDetector(HaarCascadeDetector(), 0.5)))
 
 
 def test_box_iou():
@@ -59,6 +59,31 @@ def test_downscaled_detection_maps_boxes_back(astronaut_bgr):
     full = HaarCascadeDetector().detect(astronaut_bgr)
     half = DownscaledDetector(HaarCascadeDetector(), 0.5).detect(astronaut_bgr)
     assert len(half) == 1 and box_iou(half, full)[0, 0] > 0.7
+
+
+def test_region_tracking_scans_near_known_faces(astronaut_bgr):
+    calls = []
+
+    class Recording:
+        def detect(self, image):
+            calls.append(image.shape)
+            return HaarCascadeDetector().detect(image)
+
+    tracker = RegionTrackingDetector(Recording(), refresh=3)
+    boxes = [tracker.detect(astronaut_bgr) for _ in range(4)]
+    assert all(len(b) == 1 and box_iou(b, boxes[0])[0, 0] > 0.8 for b in boxes)
+    assert calls[0] == (512, 512) and calls[3] == (512, 512)                # full scans on frames 1 and 4
+    assert all(shape[0] < 250 for shape in calls[1:3])                      # frames 2-3: the face's region only
+    blank = np.zeros_like(astronaut_bgr)
+    assert len(tracker.detect(blank)) == 0                                  # the face left...
+    tracker.detect(blank)
+    assert calls[-1] == (512, 512)                                          # ...so the next frame scans everything
+
+
+def test_drop_duplicates():
+    from fer_classic.detect import drop_duplicates
+    kept = drop_duplicates([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 20, 20]])
+    assert kept.tolist() == [[50, 50, 20, 20], [0, 0, 10, 10]]
 
 
 def test_video_outputs(tmp_path, astronaut_bgr, recognizer):

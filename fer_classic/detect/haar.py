@@ -18,18 +18,13 @@ import cv2
 import numpy as np
 
 from ..imageio import to_gray_uint8
+from .boxes import sort_boxes_by_size
 
 CASCADES = {
     "frontal-default": "haarcascade_frontalface_default.xml",
     "frontal-alt2": "haarcascade_frontalface_alt2.xml",
     "profile": "haarcascade_profileface.xml",
 }
-
-
-def sort_boxes_by_size(boxes):
-    """Boxes (n, 4) as int (x, y, w, h), largest area first."""
-    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
-    return boxes[np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")]
 
 
 class HaarCascadeDetector:

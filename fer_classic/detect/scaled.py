@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ..imageio import to_gray_uint8
-from .haar import sort_boxes_by_size
+from .boxes import sort_boxes_by_size
 
 
 class DownscaledDetector:
