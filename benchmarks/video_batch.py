@@ -108,7 +108,7 @@ def video_fps(clip, model, repeats, refresh):
     faces_found = sum(face["frames"] for face in runs[0][1]["faces"].values())
     seconds = [wall for wall, _ in runs]
     phases = {phase: round(statistics.median(r["stats"]["seconds"][phase] for _, r in runs) / frames * 1000, 2)
-              for phase in ("decode", "detect", "recognize")}
+              for phase in ("decode", "detect", "extract", "classify")}
     return {"model": model, "full_scan_every": refresh, "frames": frames, "frames_with_a_face": faces_found, "wall_seconds": seconds,
             "median_fps": round(frames / statistics.median(seconds), 1), "ms_per_frame_by_phase": phases}
 
@@ -163,13 +163,13 @@ def to_markdown(record):
              "## Video, 640x480, one face, one core (taskset), detection at half size", "",
              "Full scans every 10 frames search only near the last faces in between (the `video` command's default); "
              "every frame is the plain detector.", "",
-             "| model | full scan every | frames | median fps | ms/frame decode | detect | recognize |",
-             "|---|---|---|---|---|---|---|"]
+             "| model | full scan every | frames | median fps | ms/frame decode | detect | extract | classify |",
+             "|---|---|---|---|---|---|---|---|"]
     for v in record["video"]:
         p = v["ms_per_frame_by_phase"]
         lines.append(f"| {v['model']} | {v['full_scan_every']} frame(s) | {v['frames']} "
                      f"({v['frames_with_a_face']} with a face) | {v['median_fps']} | "
-                     f"{p['decode']} | {p['detect']} | {p['recognize']} |")
+                     f"{p['decode']} | {p['detect']} | {p['extract']} | {p['classify']} |")
     lines += ["", "## Batch of FER2013 test faces pasted on 320x240 backgrounds", "",
               "| run | images | faces found | seconds | faces/s | images/s | peak RSS (MB) |",
               "|---|---|---|---|---|---|---|"]

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from .classify.metrics import emotion_metrics
+from .classify.timing import timed_predict_proba
 from .data import EMOTIONS, FACE_SIZE
 from .detect import HaarCascadeDetector
 from .extract import check_faces
@@ -86,12 +87,14 @@ class EmotionRecognizer:
         model, info = load_model(name_or_path)
         return cls(model, detector=detector, info=info)
 
-    def predict_proba(self, faces):
+    def predict_proba(self, faces, timings=None):
         """Emotion probabilities.
 
         Parameters
         ----------
         faces : ndarray of uint8, shape (n, 48, 48)
+        timings : dict, optional
+            Receives the seconds spent in ``extract`` and ``classify``.
 
         Returns
         -------
@@ -100,9 +103,12 @@ class EmotionRecognizer:
         """
         faces = check_faces(faces)
         probabilities = np.zeros((len(faces), len(EMOTIONS)))
+        seconds = {"extract": 0.0, "classify": 0.0}
         if len(faces):
             # A model fitted on fewer classes leaves the missing columns at zero.
-            probabilities[:, self.model.classes_] = self.model.predict_proba(faces)
+            probabilities[:, self.model.classes_], seconds = timed_predict_proba(self.model, faces)
+        if timings is not None:
+            timings.update(seconds)
         return probabilities / probabilities.sum(axis=1, keepdims=True).clip(min=1e-12)
 
     def predict(self, faces):
@@ -123,8 +129,8 @@ class EmotionRecognizer:
         color_order : {"bgr", "rgb"}
             Channel order of a color ``image``.
         timings : dict, optional
-            Receives the seconds spent in ``detect`` and in ``recognize``
-            (extraction and classification).
+            Receives the seconds spent in each phase: ``detect``, ``extract``
+            and ``classify``.
 
         Returns
         -------
@@ -136,9 +142,9 @@ class EmotionRecognizer:
         gray = to_gray_uint8(image, color_order)
         boxes = self.detector.detect(gray)
         detected = time.perf_counter()
-        probabilities = self.predict_proba(crop_faces(gray, boxes))
+        probabilities = self.predict_proba(crop_faces(gray, boxes), timings)
         if timings is not None:
-            timings.update(detect=detected - started, recognize=time.perf_counter() - detected)
+            timings["detect"] = detected - started
         return [{"box": tuple(int(v) for v in box),
                  "emotion": EMOTIONS[int(p.argmax())],
                  "probabilities": {e: float(v) for e, v in zip(EMOTIONS, p)}}

@@ -126,11 +126,11 @@ class VideoStats:
     frames_processed: int = 0
     broken_frames: int = 0
     stopped_at_damage: bool = False
-    seconds: dict = field(default_factory=lambda: {"decode": 0.0, "detect": 0.0, "recognize": 0.0})
+    seconds: dict = field(default_factory=lambda: {"decode": 0.0, "detect": 0.0, "extract": 0.0, "classify": 0.0})
 
     @property
     def processing_fps(self):
-        """Processed frames per second of decode + detect + recognize time."""
+        """Processed frames per second of decoding and the three phases."""
         busy = sum(self.seconds.values())
         return self.frames_processed / busy if busy else 0.0
 
@@ -197,7 +197,7 @@ def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, st
         consecutive_broken = 0
         timings = {}
         faces = recognizer.analyze(frame, timings=timings)
-        for phase in ("detect", "recognize"):
+        for phase in ("detect", "extract", "classify"):
             stats.seconds[phase] += timings[phase]
         for face, face_id in zip(faces, tracker.update([f["box"] for f in faces])):
             smoothed = smoother.update(face_id, [face["probabilities"][e] for e in EMOTIONS])

@@ -46,3 +46,17 @@ def test_expand_image_paths(tmp_path):
     found = [p.relative_to(tmp_path).as_posix() for p in expand_image_paths([tmp_path / "a"])]
     assert found == ["a/b/two.JPG", "a/one.png"]
     assert list(expand_image_paths([tmp_path / "a/notes.txt"])) == [tmp_path / "a/notes.txt"]
+
+
+def test_run_phases_keeps_every_intermediate(recognizer, astronaut_bgr):
+    from fer_classic.phases import run_phases
+
+    result = run_phases(recognizer, astronaut_bgr)
+    assert set(result["timings"]) == {"detect", "extract", "classify"}
+    assert all(seconds > 0 for seconds in result["timings"].values())
+    [face] = result["faces"]
+    assert face["emotion"] == "happy" and face["crop"].shape == (48, 48)
+    assert face["landmarks"].shape == (68, 2) and face["aligned"].shape == (48, 48)
+    assert face["hog_image"].shape == (48, 48) and face["hog_image"].max() > 0
+    assert face["lbp_image"].shape == (46, 46) and face["lbp_image"].max() <= 58
+    assert face["geometric"].shape == (170,)

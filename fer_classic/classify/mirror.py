@@ -41,11 +41,20 @@ class MirrorAveragedClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.estimator_.classes_
         return self
 
+    @staticmethod
+    def views(faces):
+        """The faces followed by their mirror images, shape (2n, s, s)."""
+        return np.concatenate([faces, faces[:, :, ::-1]])
+
+    @staticmethod
+    def combine(probabilities):
+        """Average the two halves of predictions made on :meth:`views`."""
+        half = len(probabilities) // 2
+        return (probabilities[:half] + probabilities[half:]) / 2
+
     def predict_proba(self, X):
         """Mean of the probabilities of each face and of its mirror, shape (n, n_classes)."""
-        faces = check_faces(X)
-        both = self.estimator_.predict_proba(np.concatenate([faces, faces[:, :, ::-1]]))
-        return (both[:len(faces)] + both[len(faces):]) / 2
+        return self.combine(self.estimator_.predict_proba(self.views(check_faces(X))))
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]

@@ -1,0 +1,40 @@
+"""Predict with the time of phase 2 (extraction) and phase 3 (classification) kept apart."""
+
+from __future__ import annotations
+
+import time
+
+from sklearn.pipeline import Pipeline
+
+from .mirror import MirrorAveragedClassifier
+
+
+def timed_predict_proba(model, faces):
+    """``model.predict_proba(faces)``, timing extraction and classification separately.
+
+    Parameters
+    ----------
+    model : estimator
+        A feature ``Pipeline`` (its last step is the classifier), a
+        :class:`MirrorAveragedClassifier` around one, or any other classifier
+        (then all the time counts as classification).
+    faces : ndarray of uint8, shape (n, s, s)
+
+    Returns
+    -------
+    probabilities : ndarray, shape (n, n_classes)
+    seconds : dict
+        ``extract`` and ``classify``.
+    """
+    if isinstance(model, MirrorAveragedClassifier):
+        probabilities, seconds = timed_predict_proba(model.estimator_, model.views(faces))
+        return model.combine(probabilities), seconds
+    started = time.perf_counter()
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        features = model[:-1].transform(faces)
+        extracted = time.perf_counter()
+        probabilities = model[-1].predict_proba(features)
+    else:
+        extracted = started
+        probabilities = model.predict_proba(faces)
+    return probabilities, {"extract": extracted - started, "classify": time.perf_counter() - extracted}
