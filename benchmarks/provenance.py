@@ -47,9 +47,9 @@ def provenance(data=None):
     return record
 
 
-def results_dir(kind):
-    """``benchmarks/results/<date>-<short commit>-<kind>/``, created."""
-    folder = ROOT / "benchmarks" / "results" / f"{datetime.date.today()}-{_git('rev-parse', '--short', 'HEAD')}-{kind}"
+def results_dir(kind, record):
+    """``benchmarks/results/<date>-<short commit>-<kind>/`` for a :func:`provenance` record, created."""
+    folder = ROOT / "benchmarks" / "results" / f"{record['date'][:10]}-{record['commit'][:7]}-{kind}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

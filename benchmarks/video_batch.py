@@ -217,7 +217,7 @@ def main(argv=None):
         "rss_500_mb": batch["joblib, 2 workers, 500 images"]["peak_rss_mb"],
         "rss_full_mb": batch["joblib, 2 workers"]["peak_rss_mb"],
     }
-    folder = results_dir("video-batch")
+    folder = results_dir("video-batch", record["provenance"])
     write_json(folder / "results.json", record)
     (folder / "results.md").write_text(to_markdown(record))
     print(to_markdown(record))

@@ -1,8 +1,13 @@
 """Shared fixtures: small synthetic data sets built from the one real face shipped with scikit-image."""
 
-import numpy as np
-import pytest
-from skimage import data as skdata
+import os
+
+# Qt needs a display unless told to draw offscreen; set before any test imports Qt.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from skimage import data as skdata  # noqa: E402
 
 ASTRONAUT_BOX = (177, 66, 95, 95)  # OpenCV's frontal-default cascade on skimage.data.astronaut()
 

@@ -40,7 +40,7 @@ def cache_key(name, params, faces):
     return digest.hexdigest()
 
 
-def map_chunks(function, arrays, n_jobs=1, chunk_size=1024, desc=None):
+def map_chunks(function, arrays, n_jobs=1, chunk_size=256, desc=None):
     """Apply ``function`` to aligned chunks of ``arrays`` and concatenate the results.
 
     Parameters
