@@ -111,8 +111,8 @@ def _models(args):
         print(f"no models listed in {models_dir() / 'manifest.json'}")
     for name, entry in sorted(entries.items()):
         metrics = entry.get("metrics", {})
-        scores = "  ".join(f"{split} acc {m['accuracy']:.4f} F1 {m['macro_f1']:.4f}" for split, m in metrics.items()
-                           if split in ("PublicTest", "PrivateTest"))
+        scores = "  ".join(f"{split} acc {metrics[split]['accuracy']:.4f} F1 {metrics[split]['macro_f1']:.4f}"
+                           for split in ("PublicTest", "PrivateTest") if split in metrics)
         print(f"{name:<12} {entry.get('method', '?'):<28} {entry.get('size_bytes', 0) / 1e6:5.1f} MB  {scores}")
     return 0
 
