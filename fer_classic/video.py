@@ -308,8 +308,8 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     -------
     dict
         ``faces`` (per face id: frames, dominant emotion, share of time per
-        emotion) and ``stats`` (frames read, processed and broken, fps, seconds
-        per phase).
+        emotion) and ``stats`` (frames read, processed and broken, whether
+        Ctrl+C stopped it, fps, seconds per phase).
     """
     from tqdm.auto import tqdm
 
@@ -322,6 +322,7 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
     bar = tqdm(total=total, unit="frame", disable=not progress, desc=str(source))
+    interrupted = False
     try:
         from .annotate import draw_faces
 
@@ -336,6 +337,8 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
             bar.n = record["frame"] + 1
             bar.set_postfix(fps=f"{stats.processing_fps:.1f}", faces=len(record["faces"]), refresh=False)
             bar.update(0)
+    except KeyboardInterrupt:
+        interrupted = True              # Ctrl+C ends a webcam session: keep and summarise what was done
     finally:
         bar.close()
         capture.release()
@@ -348,5 +351,6 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     return {"faces": summary.summary(),
             "stats": {"frames_read": stats.frames_read, "frames_processed": stats.frames_processed,
                       "broken_frames": stats.broken_frames, "stopped_at_damage": stats.stopped_at_damage,
+                      "interrupted": interrupted,
                       "processing_fps": round(stats.processing_fps, 2),
                       "seconds": {k: round(v, 3) for k, v in stats.seconds.items()}}}
