@@ -122,7 +122,7 @@ def geometric_features(landmarks):
         (radians) and aspect ratios.
     """
     points = normalize_landmarks(landmarks).astype(np.float64)
-    columns = [points.reshape(len(points), -1)]
+    columns = [points.reshape(len(points), 68 * 2)]
     columns += [_distance(points, pair)[:, None] for pair in DISTANCES.values()]
     columns += [_angle(points, *triple)[:, None] for triple in ANGLES.values()]
     for a, b in SLOPES.values():
