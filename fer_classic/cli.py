@@ -11,6 +11,8 @@ from . import __version__
 from .data import EMOTIONS, load_fer2013
 from .detect import CASCADES, HaarCascadeDetector
 
+VIOLA_JONES_FILE = "viola_jones_cascade.npz"
+
 
 def _train(args):
     from .classify import train_method
@@ -103,6 +105,37 @@ def _batch(args):
     return 1 if counts["errors"] else 0
 
 
+def _explain(args):
+    from .explain import explain_figure
+    from .imageio import read_image
+    from .pipeline import EmotionRecognizer
+
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args))
+    result = explain_figure(recognizer, read_image(args.image), args.out, cascade=_shipped_cascade())
+    print(f"{args.image}: {len(result['faces'])} face(s) explained in {args.out}")
+    return 0
+
+
+def _shipped_cascade():
+    """The from-scratch Viola-Jones cascade in the models folder, or None if it is absent."""
+    from .detect.viola_jones import load_cascade
+    from .store import models_dir
+
+    path = models_dir() / VIOLA_JONES_FILE
+    return load_cascade(path) if path.is_file() else None
+
+
+def _train_detector(args):
+    from .detect.viola_jones import train_detector
+    from .store import models_dir
+
+    out = args.out or models_dir() / VIOLA_JONES_FILE
+    stats = train_detector(out, n_positives=args.positives, n_negatives=args.negatives,
+                           max_stages=args.max_stages, n_jobs=args.jobs, log=lambda line: print(line, file=sys.stderr))
+    print(json.dumps(stats, indent=2, default=str))
+    return 0
+
+
 def _models(args):
     from .store import models_dir, read_manifest
 
@@ -183,6 +216,20 @@ def build_parser():
                        help="local processes (loky) or a Dask distributed cluster")
     batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
     batch.set_defaults(run=_batch)
+
+    explain = commands.add_parser("explain", parents=[detection],
+                                  help="draw the three phases at work on every face of an image")
+    explain.add_argument("image", metavar="IMAGE")
+    explain.add_argument("--out", required=True, help="PNG figure to write")
+    explain.set_defaults(run=_explain)
+
+    detector = commands.add_parser("train-detector", help="train the from-scratch Viola-Jones cascade")
+    detector.add_argument("--out", default=None, help=f"cascade file (default: models/{VIOLA_JONES_FILE})")
+    detector.add_argument("--positives", type=int, default=4000, help="FER2013 training faces (default 4000)")
+    detector.add_argument("--negatives", type=int, default=2000, help="non-face windows per stage (default 2000)")
+    detector.add_argument("--max-stages", type=int, default=15)
+    detector.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    detector.set_defaults(run=_train_detector)
 
     models = commands.add_parser("models", help="list shipped models and their metrics")
     models.set_defaults(run=_models)

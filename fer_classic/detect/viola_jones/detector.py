@@ -1,0 +1,187 @@
+"""Multi-scale sliding-window detection with a trained cascade, then merging of overlapping hits.
+
+A face is usually found by several neighbouring windows at neighbouring
+scales, while a false positive tends to be found alone. So raw detections are
+grouped: each group of mutually overlapping boxes becomes one box, their mean,
+and groups with too few members are dropped (``min_neighbors``, as in OpenCV).
+
+References
+----------
+.. [1] P. Viola and M. Jones, "Robust real-time face detection", IJCV 57(2),
+       2004, section 5.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ...imageio import to_gray_uint8
+from ...store import models_dir
+from ..haar import sort_boxes_by_size
+from .cascade import Cascade, cascade_windows, load_cascade
+from .integral import integral_image
+from .pyramid import image_pyramid, window_origins
+
+DEFAULT_CASCADE = "viola_jones_cascade.npz"
+
+
+def box_iou(box, boxes):
+    """Intersection over union of one box with many.
+
+    Parameters
+    ----------
+    box : array_like, shape (4,)
+        ``(x, y, w, h)``.
+    boxes : array_like, shape (n, 4)
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+    """
+    box, boxes = np.asarray(box, dtype=np.float64), np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    left, top = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
+    right = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+    bottom = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+    intersection = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+    union = box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - intersection
+    return np.divide(intersection, union, out=np.zeros(len(boxes)), where=union > 0)
+
+
+def non_max_suppression(boxes, scores, iou_threshold=0.3, min_neighbors=0):
+    """Merge overlapping detections into one box each.
+
+    Greedy: the best-scoring box left takes every box left that overlaps it by
+    at least ``iou_threshold``; the group becomes its mean box.
+
+    Parameters
+    ----------
+    boxes : array_like, shape (n, 4)
+        ``(x, y, w, h)``.
+    scores : array_like, shape (n,)
+        Higher is more confident.
+    iou_threshold : float
+    min_neighbors : int
+        Keep only groups of more than ``min_neighbors`` boxes.
+
+    Returns
+    -------
+    merged : ndarray of int64, shape (m, 4)
+        Best-scoring group first.
+    counts : ndarray of int64, shape (m,)
+        Boxes in each group.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(scores) != len(boxes):
+        raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
+    remaining = np.argsort(-scores, kind="stable")
+    merged, counts = [], []
+    while len(remaining):
+        in_group = box_iou(boxes[remaining[0]], boxes[remaining]) >= iou_threshold
+        group = remaining[in_group]
+        if len(group) > min_neighbors:
+            merged.append(np.round(boxes[group].mean(axis=0)))
+            counts.append(len(group))
+        remaining = remaining[~in_group]
+    return np.array(merged, dtype=np.int64).reshape(-1, 4), np.array(counts, dtype=np.int64)
+
+
+def scan_image(cascade, gray, scale_factor=1.25, step=2, min_scale=1.0, max_scale=None):
+    """Every window of every pyramid level that passes the whole cascade.
+
+    Parameters
+    ----------
+    cascade : Cascade
+    gray : ndarray of uint8, shape (h, w)
+    scale_factor, min_scale, max_scale : float
+        See :func:`.image_pyramid`.
+    step : int
+        Window stride in pixels of each pyramid level.
+
+    Returns
+    -------
+    boxes : ndarray of float64, shape (n, 4)
+        ``(x, y, w, h)`` in the image's pixels.
+    margins : ndarray of float64, shape (n,)
+        Last-stage vote minus threshold.
+    """
+    height, width = cascade.window_shape
+    boxes, margins = [np.zeros((0, 4))], [np.zeros(0)]
+    for scale_y, scale_x, level in image_pyramid(gray, cascade.window_shape, scale_factor, min_scale, max_scale):
+        ys, xs = window_origins(level.shape, cascade.window_shape, step)
+        passed, level_margins = cascade_windows(cascade, integral_image(level),
+                                                integral_image(level.astype(np.int64) ** 2), ys, xs)
+        boxes.append(np.column_stack([xs[passed] * scale_x, ys[passed] * scale_y,
+                                      np.full(len(passed), width * scale_x), np.full(len(passed), height * scale_y)]))
+        margins.append(level_margins)
+    return np.concatenate(boxes), np.concatenate(margins)
+
+
+class ViolaJonesDetector:
+    """Detect faces with a cascade trained by this package (same interface as ``HaarCascadeDetector``).
+
+    Parameters
+    ----------
+    cascade : Cascade or str or Path, optional
+        A cascade, or an ``.npz`` written by :func:`.save_cascade`; default the
+        shipped ``models/viola_jones_cascade.npz``.
+    scale_factor : float
+        Step between pyramid scales (> 1; smaller is slower and finds more).
+    min_neighbors : int
+        Raw detections a face needs beyond the first (higher: fewer false
+        positives).
+    min_size, max_size : (int, int) or None
+        Smallest and largest face ``(w, h)`` in pixels; None: the window size
+        and no limit.
+    step : int
+        Window stride in pixels of each pyramid level.
+    iou_threshold : float
+        Overlap that makes two raw detections one face.
+    color_order : {"bgr", "rgb"}
+        Channel order of color images passed to :meth:`detect`.
+    """
+
+    def __init__(self, cascade=None, scale_factor=1.25, min_neighbors=3, min_size=(30, 30), max_size=None, step=2,
+                 iou_threshold=0.3, color_order="bgr"):
+        self.cascade = cascade
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size = min_size
+        self.max_size = max_size
+        self.step = step
+        self.iou_threshold = iou_threshold
+        self.color_order = color_order
+
+    def _cascade(self):
+        if getattr(self, "_loaded", None) is None:
+            if isinstance(self.cascade, Cascade):
+                self._loaded = self.cascade
+            else:
+                self._loaded = load_cascade(Path(self.cascade) if self.cascade is not None
+                                            else models_dir() / DEFAULT_CASCADE)
+        return self._loaded
+
+    def _scale(self, size):
+        height, width = self._cascade().window_shape
+        return None if size is None else max(size[0] / width, size[1] / height)
+
+    def detect(self, image):
+        """Find faces.
+
+        Parameters
+        ----------
+        image : ndarray
+            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
+
+        Returns
+        -------
+        ndarray of int64, shape (n, 4)
+            Boxes (x, y, w, h), largest first.
+        """
+        gray = to_gray_uint8(image, self.color_order)
+        boxes, margins = scan_image(self._cascade(), gray, self.scale_factor, self.step,
+                                    self._scale(self.min_size) or 1.0, self._scale(self.max_size))
+        merged, _ = non_max_suppression(boxes, margins, self.iou_threshold, self.min_neighbors)
+        return sort_boxes_by_size(merged)

@@ -1,0 +1,146 @@
+"""Training data, all offline, and the one-call training behind ``fer-classic train-detector``.
+
+Positives are FER2013's ``Training`` faces (48x48, shrunk to the 24x24
+window). FER2013's crops are tight, from the eyebrows to the chin, so the
+detector's boxes are framed the same way.
+
+Negatives are every window, at every scale, of pictures that hold no human
+face. They are the images shipped with scikit-image, minus:
+
+- ``astronaut`` and ``camera`` (the cameraman), which show human faces;
+- ``coffee``, ``rocket``, ``chelsea`` and ``stereo_motorcycle``, held out as
+  the backgrounds of the benchmark's scenes, so its false positives are
+  counted on pictures the detector never trained on. ``chelsea`` is a cat:
+  its face is not a human face, so a detection on it is a false positive,
+  a hard one, and it is kept for testing rather than training.
+
+and plus the two photos scikit-learn ships (``china.jpg``, a temple, and
+``flower.jpg``), because the scikit-image images left are mostly textures,
+documents and microscopy, and the benchmark's backgrounds are photos.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ...data import load_fer2013
+from ...imageio import to_gray_uint8
+from .cascade import save_cascade, train_cascade
+
+TRAINING_BACKGROUNDS = ("brick", "grass", "gravel", "coins", "moon", "page", "text", "horse", "hubble_deep_field",
+                        "immunohistochemistry", "retina", "clock", "colorwheel", "logo", "checkerboard",
+                        "microaneurysms", "cell", "binary_blobs", "shepp_logan_phantom", "china.jpg", "flower.jpg")
+BENCHMARK_BACKGROUNDS = ("coffee", "rocket", "chelsea", "stereo_motorcycle")
+WITH_FACES = ("astronaut", "camera")
+
+
+def background_image(name):
+    """A face-free picture as 8-bit grayscale.
+
+    Parameters
+    ----------
+    name : str
+        A :mod:`skimage.data` function name, or ``china.jpg`` / ``flower.jpg``
+        from :func:`sklearn.datasets.load_sample_image`.
+
+    Returns
+    -------
+    ndarray of uint8, shape (h, w)
+    """
+    if name in WITH_FACES:
+        raise ValueError(f"{name!r} shows human faces and cannot be a background")
+    if name.endswith(".jpg"):
+        from sklearn.datasets import load_sample_image
+        return to_gray_uint8(load_sample_image(name), "rgb")
+    from skimage import data
+    image = getattr(data, name)()
+    if isinstance(image, tuple):  # stereo_motorcycle: (left, right, disparity)
+        image = image[0]
+    return to_gray_uint8(image, "rgb")
+
+
+def face_windows(faces, window_shape=(24, 24)):
+    """Faces shrunk to the detection window with area averaging.
+
+    Parameters
+    ----------
+    faces : ndarray of uint8, shape (n, h, w)
+    window_shape : (int, int)
+
+    Returns
+    -------
+    ndarray of uint8, shape (n,) + window_shape
+    """
+    faces = np.asarray(faces)
+    if faces.ndim != 3 or faces.dtype != np.uint8:
+        raise ValueError(f"faces must be uint8 (n, h, w), got {faces.dtype} {faces.shape}")
+    size = (window_shape[1], window_shape[0])
+    return np.stack([cv2.resize(face, size, interpolation=cv2.INTER_AREA) for face in faces]) if len(faces) \
+        else np.zeros((0, *window_shape), dtype=np.uint8)
+
+
+def train_detector(out_path, n_positives=4000, n_negatives=2000, max_stages=15, n_jobs=2, seed=0, data=None,
+                   log=print, progress=True):
+    """Train a small cascade on FER2013 faces and face-free pictures, and save it.
+
+    Parameters
+    ----------
+    out_path : str or Path
+        The ``.npz`` to write.
+    n_positives : int
+        FER2013 ``Training`` faces drawn (a quarter of them set the stage
+        thresholds; the rest, with their mirror images, are boosted on).
+    n_negatives : int
+        Negative windows per stage.
+    max_stages : int
+    n_jobs : int
+        Threads.
+    seed : int
+    data : FER2013, optional
+        Already loaded; default :func:`fer_classic.data.load_fer2013`.
+    log : callable
+        Receives one line per stage.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        ``path``, ``size_bytes``, ``seconds``, ``n_stages``, ``n_features``,
+        ``stage_features``, ``detection_rate`` (share of held-out faces
+        passing the whole cascade), ``false_positive_rate`` (share of the
+        negative images' windows passing it), ``n_positives``,
+        ``n_negatives``, ``n_jobs``.
+    """
+    started = time.perf_counter()
+    data = load_fer2013() if data is None else data
+    faces = data["Training"].faces
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(faces), size=min(n_positives, len(faces)), replace=False)
+    # FER2013 holds a few blank frames, which are no faces
+    positives = face_windows(faces[chosen][faces[chosen].std(axis=(1, 2)) > 5])
+    negatives = [background_image(name) for name in TRAINING_BACKGROUNDS]
+    cascade = train_cascade(positives, negatives, n_negatives=n_negatives, max_stages=max_stages, n_jobs=n_jobs,
+                            seed=seed, log=log, progress=progress)
+    path = save_cascade(cascade, out_path)
+    history = cascade.history
+    stats = {
+        "path": str(path),
+        "size_bytes": Path(path).stat().st_size,
+        "seconds": round(time.perf_counter() - started, 1),
+        "n_stages": len(cascade.stages),
+        "n_features": cascade.n_features,
+        "stage_features": [h["n_features"] for h in history],
+        "detection_rate": history[-1]["cascade_detection_rate"],
+        "false_positive_rate": history[-1]["negatives_left"] / history[0]["negatives_reaching"],
+        "n_positives": len(positives),
+        "n_negatives": n_negatives,
+        "n_jobs": n_jobs,
+    }
+    log(f"saved {path} ({stats['size_bytes'] / 1e3:.0f} kB): {stats['n_stages']} stages, {stats['n_features']} "
+        f"features, in {stats['seconds']:.0f} s")
+    return stats
