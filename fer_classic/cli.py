@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .data import EMOTIONS, load_fer2013
+from .data import load_fer2013
 from .detect import CASCADES, HaarCascadeDetector
 
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
@@ -136,6 +136,12 @@ def _train_detector(args):
     return 0
 
 
+def _gui(args):
+    from .gui import run
+
+    return run([sys.argv[0], *args.paths])
+
+
 def _models(args):
     from .store import models_dir, read_manifest
 
@@ -230,6 +236,10 @@ def build_parser():
     detector.add_argument("--max-stages", type=int, default=15)
     detector.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     detector.set_defaults(run=_train_detector)
+
+    gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
+    gui.add_argument("paths", nargs="*", metavar="IMAGE_OR_DIR", help="images or folders to open")
+    gui.set_defaults(run=_gui)
 
     models = commands.add_parser("models", help="list shipped models and their metrics")
     models.set_defaults(run=_models)

@@ -135,6 +135,85 @@ class VideoStats:
         return self.frames_processed / busy if busy else 0.0
 
 
+class FaceTracks:
+    """Identities and smoothed probabilities of the faces of one stream.
+
+    Parameters
+    ----------
+    smoothing : float
+        See :class:`EmaSmoother`; 0 switches smoothing off.
+    """
+
+    def __init__(self, smoothing=0.5):
+        self.tracker = IouTracker()
+        self.smoother = EmaSmoother(smoothing)
+
+    def set_smoothing(self, smoothing):
+        """Restart the averages with a new strength; identities are kept."""
+        if smoothing != self.smoother.smoothing:
+            self.smoother = EmaSmoother(smoothing)
+
+    def follow(self, faces):
+        """Give each face (dicts from ``analyze``) its track's ``face_id``; smooth its probabilities in place."""
+        for face, face_id in zip(faces, self.tracker.update([f["box"] for f in faces])):
+            smoothed = self.smoother.update(face_id, [face["probabilities"][e] for e in EMOTIONS])
+            face.update(face_id=face_id, emotion=EMOTIONS[int(smoothed.argmax())],
+                        probabilities=dict(zip(EMOTIONS, smoothed.tolist())))
+        return faces
+
+
+def read_frames(capture, every=1, max_broken=25, stats=None):
+    """Decode frames, skipping the undecodable ones.
+
+    Parameters
+    ----------
+    capture : cv2.VideoCapture
+        From :func:`open_capture`.
+    every : int
+        Decode one frame in ``every`` (the others are only grabbed).
+    max_broken : int
+        Consecutive undecodable frames after which the rest of the file is
+        taken as damaged.
+    stats : VideoStats, optional
+        Counts frames read and broken, and decoding time.
+
+    Yields
+    ------
+    index : int
+        Frame number in the file, from 0.
+    frame : ndarray of uint8, shape (h, w, 3)
+        BGR.
+    """
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
+    stats = stats if stats is not None else VideoStats()
+    expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    index, consecutive_broken = -1, 0
+    while True:
+        tick = time.perf_counter()
+        grabbed = capture.grab()
+        index += 1
+        frame = None
+        if grabbed:
+            stats.frames_read += 1
+            if index % every:
+                continue
+            ok, frame = capture.retrieve()
+            stats.seconds["decode"] += time.perf_counter() - tick
+            frame = frame if ok and frame is not None and frame.size else None
+        elif expected <= 0 or index >= expected:
+            return                                      # past the known length (or none is known): the end
+        if frame is None:
+            stats.broken_frames += 1
+            consecutive_broken += 1
+            if consecutive_broken > max_broken:
+                stats.stopped_at_damage = True
+                return
+            continue
+        consecutive_broken = 0
+        yield index, frame
+
+
 def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, stats=None):
     """Run the recognizer over a video, frame by frame.
 
@@ -143,13 +222,10 @@ def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, st
     capture : cv2.VideoCapture
         From :func:`open_capture`.
     recognizer : fer_classic.EmotionRecognizer
-    every : int
-        Process one frame in ``every``.
+    every, max_broken
+        See :func:`read_frames`.
     smoothing : float
         See :class:`EmaSmoother`; 0 switches smoothing off.
-    max_broken : int
-        Consecutive undecodable frames after which the rest of the file is
-        taken as damaged.
     stats : VideoStats, optional
         Filled in as the run goes.
 
@@ -161,48 +237,15 @@ def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, st
         ``frame`` (index), ``time`` (seconds) and ``faces``: per face
         ``face_id``, ``box``, ``emotion`` and smoothed ``probabilities``.
     """
-    if every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
     stats = stats if stats is not None else VideoStats()
     fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
-    expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    tracker, smoother = IouTracker(), EmaSmoother(smoothing)
-    started, index, consecutive_broken = time.perf_counter(), -1, 0
-    while True:
-        tick = time.perf_counter()
-        grabbed = capture.grab()
-        index += 1
-        if not grabbed:
-            # Past the known length (or none is known) this is the end; before it, a damaged frame.
-            if expected <= 0 or index >= expected:
-                break
-            stats.broken_frames += 1
-            consecutive_broken += 1
-            if consecutive_broken > max_broken:
-                stats.stopped_at_damage = True
-                break
-            continue
-        stats.frames_read += 1
-        if index % every:
-            continue
-        ok, frame = capture.retrieve()
-        stats.seconds["decode"] += time.perf_counter() - tick
-        if not ok or frame is None or frame.size == 0:
-            stats.broken_frames += 1
-            consecutive_broken += 1
-            if consecutive_broken > max_broken:
-                stats.stopped_at_damage = True
-                break
-            continue
-        consecutive_broken = 0
+    tracks = FaceTracks(smoothing)
+    started = time.perf_counter()
+    for index, frame in read_frames(capture, every, max_broken, stats):
         timings = {}
-        faces = recognizer.analyze(frame, timings=timings)
+        faces = tracks.follow(recognizer.analyze(frame, timings=timings))
         for phase in ("detect", "extract", "classify"):
             stats.seconds[phase] += timings[phase]
-        for face, face_id in zip(faces, tracker.update([f["box"] for f in faces])):
-            smoothed = smoother.update(face_id, [face["probabilities"][e] for e in EMOTIONS])
-            face.update(face_id=face_id, emotion=EMOTIONS[int(smoothed.argmax())],
-                        probabilities=dict(zip(EMOTIONS, smoothed.tolist())))
         stats.frames_processed += 1
         seconds = index / fps if fps > 0 else time.perf_counter() - started
         yield frame, {"frame": index, "time": round(seconds, 3), "faces": faces}

@@ -5,6 +5,7 @@ import os
 # Qt needs a display unless told to draw offscreen; set before any test imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from skimage import data as skdata  # noqa: E402
@@ -25,13 +26,11 @@ def astronaut_bgr():
 
 @pytest.fixture(scope="session")
 def astronaut_gray():
-    import cv2
     return cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2GRAY)
 
 
 def jittered_faces(gray, n, seed=0, box=ASTRONAUT_BOX):
     """``n`` 48x48 crops of the face in ``gray`` with random shifts, zooms and brightness."""
-    import cv2
     rng = np.random.default_rng(seed)
     x, y, w, h = box
     faces = np.empty((n, 48, 48), dtype=np.uint8)
@@ -72,3 +71,17 @@ def tiny_dataset(face_batch):
     emotion = rng.integers(0, 7, size=len(face_batch))
     usage = np.repeat([0, 1, 2], [30, 15, 15])
     return face_batch, emotion, usage
+
+
+def write_face_video(path, astronaut_bgr, n_frames=12, size=(320, 240), fps=10):
+    """The astronaut's face, drifting right, on a gray background; returns the frame count."""
+    x, y, w, h = ASTRONAUT_BOX
+    face = cv2.resize(astronaut_bgr[y - 30:y + h + 30, x - 30:x + w + 30], (130, 130))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    assert writer.isOpened()
+    for i in range(n_frames):
+        frame = np.full((size[1], size[0], 3), 90, np.uint8)
+        frame[50:180, 40 + 4 * i:170 + 4 * i] = face
+        writer.write(frame)
+    writer.release()
+    return n_frames

@@ -10,21 +10,7 @@ from fer_classic.cli import main
 from fer_classic.detect import DownscaledDetector, HaarCascadeDetector, RegionTrackingDetector, box_iou
 from fer_classic.video import EmaSmoother, IouTracker, VideoError, open_capture, process_video
 
-from .conftest import ASTRONAUT_BOX
-
-
-def write_face_video(path, astronaut_bgr, n_frames=12, size=(320, 240), fps=10):
-    """The astronaut's face, drifting right, on a gray background; returns the frame count."""
-    x, y, w, h = ASTRONAUT_BOX
-    face = cv2.resize(astronaut_bgr[y - 30:y + h + 30, x - 30:x + w + 30], (130, 130))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
-    assert writer.isOpened()
-    for i in range(n_frames):
-        frame = np.full((size[1], size[0], 3), 90, np.uint8)
-        frame[50:180, 40 + 4 * i:170 + 4 * i] = face
-        writer.write(frame)
-    writer.release()
-    return n_frames
+from .conftest import write_face_video
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,37 @@
+"""Starting the GUI: the application object, the window, the event loop."""
+
+from __future__ import annotations
+
+import sys
+
+from qtpy.QtWidgets import QApplication
+
+from .window import MainWindow
+
+
+def run(argv=None):
+    """Show the main window and run the Qt event loop until it is closed.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The program name, then Qt's own options (e.g. ``-platform offscreen``)
+        and any images, folders or a video to open. Default ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status of the event loop (0 when the window was closed).
+    """
+    argv = list(sys.argv if argv is None else argv)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv)
+        argv = app.arguments()          # Qt's own options removed
+    window = MainWindow()
+    window.show()
+    window.open_paths(argv[1:])
+    try:
+        return app.exec()
+    finally:
+        window.close()                  # stops the worker threads, also when the loop was quit without closing

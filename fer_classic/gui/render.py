@@ -1,0 +1,123 @@
+"""Turning results into pictures: the annotated frame, the landmarks, the phase images, and Qt images.
+
+Boxes, labels and bars come from :func:`fer_classic.annotate.draw_faces`, as
+in the CLI; this module adds what only the GUI shows: the 68 landmarks mapped
+back onto the frame, a mark on the selected face, and the 48x48 phase images
+(aligned face, HOG, LBP) as 8-bit images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from qtpy.QtGui import QImage
+
+from ..annotate import draw_faces
+from ..data import FACE_SIZE
+from ..extract.lbp import N_LABELS
+
+LANDMARK_COLOR = (255, 255, 0)          # BGR cyan: visible on skin and on every emotion colour
+SELECTED_COLOR = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Overlays:
+    """Which teaching overlays are on."""
+
+    boxes: bool = True
+    landmarks: bool = False
+    hog: bool = False
+    lbp: bool = False
+    timings: bool = True
+
+    @property
+    def needs_phases(self):
+        """True when an overlay shows an intermediate result of the phases."""
+        return self.landmarks or self.hog or self.lbp
+
+
+def display_bgr(image):
+    """An 8-bit BGR copy of any image :func:`fer_classic.imageio.read_image` returns, for display only.
+
+    Deeper images are stretched to their own maximum; analysis always uses the original.
+    """
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image.astype(np.float32), alpha=255.0 / max(float(image.max()), 1e-12))
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(image)
+
+
+def landmarks_in_image(face, size=FACE_SIZE):
+    """The 68 landmarks of ``face`` in image pixels.
+
+    Parameters
+    ----------
+    face : dict
+        With ``box`` (x, y, w, h) and ``landmarks`` (68, 2) in the pixels of
+        its ``size`` x ``size`` crop.
+
+    Returns
+    -------
+    ndarray of float64, shape (68, 2)
+    """
+    x, y, w, h = face["box"]
+    # The crop is the box resized to size x size; pixel centres map as (p + 0.5) * scale - 0.5.
+    scale = np.array([w / size, h / size])
+    return (np.asarray(face["landmarks"], dtype=np.float64) + 0.5) * scale - 0.5 + [x, y]
+
+
+def render_frame(frame, faces, overlays, selected=None):
+    """The frame as the window shows (and saves) it.
+
+    Parameters
+    ----------
+    frame : ndarray of uint8, shape (h, w, 3)
+        BGR.
+    faces : list of dict
+        From the worker; ``landmarks`` are drawn only for faces that have them.
+    overlays : Overlays
+    selected : int, optional
+        Index of the face shown in the probability panel, outlined in white.
+
+    Returns
+    -------
+    ndarray of uint8, shape (h, w, 3)
+        BGR.
+    """
+    canvas = draw_faces(frame, faces) if overlays.boxes and faces else frame.copy()
+    if overlays.boxes and selected is not None and selected < len(faces):
+        x, y, w, h = faces[selected]["box"]
+        cv2.rectangle(canvas, (x - 3, y - 3), (x + w + 3, y + h + 3), SELECTED_COLOR, 1)
+    if overlays.landmarks:
+        for face in faces:
+            if "landmarks" in face:
+                radius = max(1, round(face["box"][2] / 80))
+                for px, py in np.round(landmarks_in_image(face)).astype(int):
+                    cv2.circle(canvas, (int(px), int(py)), radius, LANDMARK_COLOR, -1, cv2.LINE_AA)
+    return canvas
+
+
+def hog_display(hog_image):
+    """scikit-image's HOG rendering as uint8, brightest stroke at 255."""
+    peak = float(np.max(hog_image)) or 1.0
+    return np.clip(np.asarray(hog_image) / peak * 255, 0, 255).astype(np.uint8)
+
+
+def lbp_display(labels):
+    """LBP label image (0..58) spread over 0..255."""
+    return (np.asarray(labels, dtype=np.float64) * (255 / (N_LABELS - 1))).astype(np.uint8)
+
+
+def to_qimage(image):
+    """A ``QImage`` owning a copy of an 8-bit gray (h, w) or BGR (h, w, 3) array."""
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    image_format = QImage.Format.Format_Grayscale8 if image.ndim == 2 else QImage.Format.Format_BGR888
+    # The QImage only borrows the buffer: copy it before the array goes away.
+    return QImage(image.data, width, height, image.strides[0], image_format).copy()

@@ -1,0 +1,241 @@
+"""Recognition off the UI thread: one worker thread that always takes the newest frame.
+
+The window and the video reader hand frames to :class:`AnalysisWorker` through
+a one-slot mailbox (:class:`NewestOnly`). A frame that arrives while another is
+waiting replaces it, so a slow model makes video skip frames instead of
+falling behind. The worker calls the project's pipeline, nothing else: the
+GUI holds no recognition logic.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from qtpy.QtCore import QThread, Signal
+
+from ..data import FACE_SIZE
+from ..detect import DownscaledDetector, HaarCascadeDetector, RegionTrackingDetector, WholeImageDetector
+from ..imageio import read_image
+from ..phases import run_phases
+from ..pipeline import EmotionRecognizer
+from ..store import ModelError
+from ..video import FaceTracks
+from .render import display_bgr
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """What the worker runs: the model, the detector, and how video is treated.
+
+    Parameters
+    ----------
+    model : str or None
+        A name listed in ``models/manifest.json``.
+    cascade, scale_factor, min_neighbors
+        See :class:`~fer_classic.detect.HaarCascadeDetector`.
+    smoothing : float
+        Weight of the past in the moving average of video probabilities, in
+        [0, 1); 0 switches smoothing off.
+    stream_phases : bool
+        Keep landmarks, HOG and LBP for video frames too (still images always
+        keep them); they cost an extra landmark fit per face.
+    """
+
+    model: str | None = "classic"
+    cascade: str = "frontal-default"
+    scale_factor: float = 1.1
+    min_neighbors: int = 5
+    smoothing: float = 0.5
+    stream_phases: bool = False
+
+
+@dataclass(frozen=True)
+class FrameJob:
+    """One image to analyse: a file to read, or a decoded video frame.
+
+    Parameters
+    ----------
+    source_id : int
+        What the window was showing when it asked; results for an older view are ignored.
+    label : str
+        The file or camera, for messages.
+    path : str, optional
+        Image file to read (still images).
+    image : ndarray, optional
+        BGR frame (video and camera).
+    stream : bool
+        Part of a video or camera stream: faces are tracked and smoothed.
+    frame : int
+        Index in the stream.
+    time : float
+        Seconds since the stream started.
+    """
+
+    source_id: int
+    label: str
+    path: str | None = None
+    image: np.ndarray | None = None
+    stream: bool = False
+    frame: int = 0
+    time: float = 0.0
+
+
+@dataclass
+class Analysis:
+    """The worker's answer to a :class:`FrameJob`.
+
+    ``frame`` is the image as 8-bit BGR for display; ``faces`` are as
+    :func:`fer_classic.phases.run_phases` gives them (or
+    :meth:`~fer_classic.EmotionRecognizer.analyze` for video without overlays),
+    plus ``face_id`` in streams; ``timings`` holds seconds per phase.
+    """
+
+    job: FrameJob
+    frame: np.ndarray
+    faces: list
+    timings: dict
+    model: str
+
+
+class NewestOnly:
+    """A thread-safe mailbox of one item: :meth:`put` replaces whatever is still waiting."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._item = None
+        self._closed = False
+
+    def put(self, item):
+        """Leave ``item``; returns True when it replaced (dropped) an item nobody took."""
+        with self._condition:
+            dropped = self._item is not None
+            self._item = item
+            self._condition.notify()
+        return dropped
+
+    def take(self):
+        """Wait for an item and return it; None once :meth:`close` was called."""
+        with self._condition:
+            while self._item is None and not self._closed:
+                self._condition.wait()
+            if self._closed:
+                return None
+            item, self._item = self._item, None
+            return item
+
+    def close(self):
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+
+class StreamState(FaceTracks):
+    """:class:`~fer_classic.video.FaceTracks` of one stream, tagged with its source id.
+
+    Parameters
+    ----------
+    source_id : int
+        The stream this state belongs to.
+    smoothing : float
+        See :class:`~fer_classic.video.EmaSmoother`.
+    """
+
+    def __init__(self, source_id, smoothing):
+        super().__init__(smoothing)
+        self.source_id = source_id
+
+
+class AnalysisWorker(QThread):
+    """Run the recognizer on the newest submitted frame, in its own thread.
+
+    Models are loaded (and warmed up) here too, a couple of seconds each,
+    and kept, so switching back is instant. Every job taken ends in exactly one of
+    :attr:`analyzed` or :attr:`failed`.
+
+    Parameters
+    ----------
+    settings : AnalysisSettings
+    """
+
+    analyzed = Signal(object)           # Analysis
+    failed = Signal(object, str)        # FrameJob (None for the start-up model load), message
+    message = Signal(str)               # progress worth showing, e.g. a model being loaded
+
+    def __init__(self, settings, parent=None):
+        super().__init__(parent)
+        self._settings = settings
+        self._jobs = NewestOnly()
+        self._recognizers = {}          # model name -> EmotionRecognizer
+        self._detector, self._detector_key = None, None
+        self._stream = None             # StreamState of the stream being analysed
+
+    def configure(self, settings):
+        """Use ``settings`` from the next job on; callable from any thread."""
+        self._settings = settings
+
+    def submit(self, job):
+        """Queue ``job`` in place of any job still waiting; returns True when one was dropped."""
+        return self._jobs.put(job)
+
+    def stop(self):
+        """Finish the job in hand, drop the rest, and end the thread."""
+        self._jobs.close()
+        self.wait()
+
+    def run(self):
+        if self._settings.model is not None:
+            self._guarded(None, lambda: self._recognizer(self._settings.model))       # load before the first image
+        while (job := self._jobs.take()) is not None:
+            self._guarded(job, lambda: self.analyzed.emit(self._analyze(job)))
+
+    def _guarded(self, job, action):
+        # Whatever a file or a model does, the thread must survive it: an exception here would end it silently.
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001
+            self.failed.emit(job, str(error) or type(error).__name__)
+
+    def _analyze(self, job):
+        settings = self._settings
+        recognizer = self._recognizer(settings.model)
+        recognizer.detector = self._detector_for(settings, job)
+        image = read_image(job.path) if job.image is None else job.image
+        if not job.stream or settings.stream_phases:
+            phases = run_phases(recognizer, image)
+            faces, timings = phases["faces"], phases["timings"]
+        else:
+            timings = {}
+            faces = recognizer.analyze(image, timings=timings)
+        if job.stream:
+            self._stream_state(job, settings).follow(faces)
+        return Analysis(job, display_bgr(image), faces, timings, settings.model)
+
+    def _recognizer(self, name):
+        if name is None:
+            raise ModelError("no model to use: none is listed in the models manifest")
+        if name not in self._recognizers:
+            self.message.emit(f"loading model {name}...")
+            recognizer = EmotionRecognizer.load(name, detector=WholeImageDetector())
+            # Warm up on a blank "face": dlib's landmark model and lazy imports load now, not on the first
+            # image. They hold the GIL, so done later they would freeze the window for most of a second.
+            run_phases(recognizer, np.full((FACE_SIZE, FACE_SIZE), 128, np.uint8))
+            self._recognizers[name] = recognizer
+            self.message.emit(f"model {name} ready")
+        return self._recognizers[name]
+
+    def _detector_for(self, settings, job):
+        # Video gets the CLI's fast set-up: detection on a half-size frame, full scans only every 10 frames.
+        key = (settings.cascade, settings.scale_factor, settings.min_neighbors, job.source_id if job.stream else None)
+        if key != self._detector_key:
+            haar = HaarCascadeDetector(settings.cascade, settings.scale_factor, settings.min_neighbors)
+            self._detector = RegionTrackingDetector(DownscaledDetector(haar, 0.5)) if job.stream else haar
+            self._detector_key = key
+        return self._detector
+
+    def _stream_state(self, job, settings):
+        if self._stream is None or self._stream.source_id != job.source_id:
+            self._stream = StreamState(job.source_id, settings.smoothing)
+        self._stream.set_smoothing(settings.smoothing)
+        return self._stream
