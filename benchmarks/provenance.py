@@ -39,7 +39,9 @@ def provenance(data=None):
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count()},
+        "machine": {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+                    # Other work on the machine slows every timing: record how busy it was.
+                    "load_average_1min_at_start": round(os.getloadavg()[0], 2)},
         "library_versions": library_versions(),
     }
     if data is not None:

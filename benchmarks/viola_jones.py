@@ -12,8 +12,8 @@ Measures, and writes to ``benchmarks/results/<date>-<commit>-viola-jones/``:
 The photos are ``skimage.data.astronaut()`` (one face, at about x, y, w, h =
 177, 66, 95, 95) and scenes made by pasting FER2013 ``PrivateTest`` faces
 (never trained on), resized to 60-120 px, at known places into the held-out
-backgrounds :data:`~fer_classic.detect.viola_jones.BENCHMARK_BACKGROUNDS` and
-their mirror images. A detection finds a face when its intersection over union
+backgrounds :data:`~fer_classic.detect.viola_jones.BENCHMARK_BACKGROUNDS` (four
+scenes each, every other one mirrored, five faces a scene). A detection finds a face when its intersection over union
 with the face's box is at least 0.3; each face is found at most once, and every
 detection that finds no face is a false positive.
 
@@ -49,14 +49,17 @@ ASTRONAUT_BOX = (177, 66, 95, 95)
 IOU_MATCH = 0.3
 
 
-def make_scenes(faces, n_faces=4, sizes=(60, 120), seed=0):
-    """Face-free backgrounds (and their mirror images) with FER2013 faces pasted at known places.
+def make_scenes(faces, backgrounds=BENCHMARK_BACKGROUNDS, scenes_per_background=4, n_faces=5, sizes=(60, 120), seed=0):
+    """Face-free backgrounds, every other one mirrored, with FER2013 faces pasted at known places.
 
     Parameters
     ----------
     faces : ndarray of uint8, shape (n, 48, 48)
+    backgrounds : sequence of str
+        Names for :func:`~fer_classic.detect.viola_jones.background_image`.
+    scenes_per_background : int
     n_faces : int
-        Faces per scene, placed without overlapping.
+        Faces per scene, placed without overlapping, each used once.
     sizes : (int, int)
         Smallest and largest side of a pasted face.
     seed : int
@@ -69,10 +72,10 @@ def make_scenes(faces, n_faces=4, sizes=(60, 120), seed=0):
     rng = np.random.default_rng(seed)
     chosen = iter(rng.permutation(len(faces)))
     scenes = []
-    for name in BENCHMARK_BACKGROUNDS:
-        for mirrored in (False, True):
+    for name in backgrounds:
+        for variant in range(scenes_per_background):
             scene = background_image(name)
-            scene = np.ascontiguousarray(scene[:, ::-1]) if mirrored else scene.copy()
+            scene = np.ascontiguousarray(scene[:, ::-1]) if variant % 2 else scene.copy()
             boxes = []
             while len(boxes) < n_faces:
                 side = int(rng.integers(sizes[0], sizes[1] + 1))
@@ -84,7 +87,8 @@ def make_scenes(faces, n_faces=4, sizes=(60, 120), seed=0):
                 scene[y:y + side, x:x + side] = cv2.resize(faces[next(chosen)], (side, side),
                                                            interpolation=cv2.INTER_LINEAR)
                 boxes.append(box)
-            scenes.append((f"{name}{'-mirrored' if mirrored else ''}", scene, np.array(boxes, dtype=np.int64)))
+            scenes.append((f"{name}-{variant}{'-mirrored' if variant % 2 else ''}", scene,
+                           np.array(boxes, dtype=np.int64)))
     return scenes
 
 

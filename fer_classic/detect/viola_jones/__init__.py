@@ -28,14 +28,14 @@ from .detector import ViolaJonesDetector, box_iou, non_max_suppression, scan_ima
 from .haar import FEATURE_KINDS, HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_image, rectangle_sum, window_std
 from .pyramid import image_pyramid, window_origins
-from .training import BENCHMARK_BACKGROUNDS, TRAINING_BACKGROUNDS, background_image, face_windows, train_detector
+from .training import (BENCHMARK_BACKGROUNDS, TRAINING_BACKGROUNDS, background_image, face_windows, mirror_symmetry,
+                       train_detector)
 
 __all__ = [
-    "BENCHMARK_BACKGROUNDS", "FEATURE_KINDS", "TRAINING_BACKGROUNDS", "Cascade", "HaarFeatures", "Stage",
-    "StrongClassifier", "ViolaJonesDetector", "adaboost", "background_image", "best_stumps", "boost", "box_iou",
-    "cascade_windows",
-    "face_windows", "haar_feature_values", "haar_feature_values_at", "haar_features", "image_pyramid",
-    "integral_image", "load_cascade", "non_max_suppression", "pass_stages", "rectangle_sum", "save_cascade",
-    "scan_image", "sort_feature_values", "stump_predict", "train_cascade", "train_detector", "window_origins",
-    "window_std",
+    "BENCHMARK_BACKGROUNDS", "Cascade", "FEATURE_KINDS", "HaarFeatures", "Stage", "StrongClassifier",
+    "TRAINING_BACKGROUNDS", "ViolaJonesDetector", "adaboost", "background_image", "best_stumps", "boost", "box_iou",
+    "cascade_windows", "face_windows", "haar_feature_values", "haar_feature_values_at", "haar_features",
+    "image_pyramid", "integral_image", "load_cascade", "mirror_symmetry", "non_max_suppression", "pass_stages",
+    "rectangle_sum", "save_cascade", "scan_image", "sort_feature_values", "stump_predict", "train_cascade",
+    "train_detector", "window_origins", "window_std",
 ]

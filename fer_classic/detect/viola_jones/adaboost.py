@@ -35,8 +35,6 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
-
 import numpy as np
 from joblib import Parallel, delayed
 
@@ -163,14 +161,36 @@ def stump_predict(values, threshold, polarity):
     return polarity * np.asarray(values) < polarity * threshold
 
 
-class Stump(NamedTuple):
-    """One boosting round's weak classifier and its vote ``alpha = log((1 - error) / error)``."""
+@dataclass(frozen=True)
+class StrongClassifier:
+    """A weighted vote of decision stumps: a face when ``sum(alpha * h) >= threshold``.
 
-    feature: int
+    Attributes
+    ----------
+    features : ndarray of int64, shape (n_stumps,)
+        Row of the feature-value matrix each stump reads.
+    thresholds : ndarray of float64, shape (n_stumps,)
+    polarities : ndarray of int8, shape (n_stumps,)
+    alphas : ndarray of float64, shape (n_stumps,)
+        Each stump's vote, ``log((1 - error) / error)``.
+    threshold : float
+        AdaBoost's own choice is half the total vote, ``alphas.sum() / 2``.
+    """
+
+    features: np.ndarray
+    thresholds: np.ndarray
+    polarities: np.ndarray
+    alphas: np.ndarray
     threshold: float
-    polarity: int
-    alpha: float
-    error: float
+
+    def decision_function(self, values):
+        """Total vote per sample; ``values`` is (n_features, n_samples), returns (n_samples,)."""
+        votes = stump_predict(np.asarray(values)[self.features], self.thresholds[:, None], self.polarities[:, None])
+        return self.alphas @ votes
+
+    def predict(self, values):
+        """True where the total vote reaches :attr:`threshold`."""
+        return self.decision_function(values) >= self.threshold
 
 
 def boost(sorted_values, labels, n_jobs=1):
@@ -191,62 +211,34 @@ def boost(sorted_values, labels, n_jobs=1):
 
     Yields
     ------
-    Stump
+    classifier : StrongClassifier
+        The stumps so far, at AdaBoost's own threshold.
+    training_error : float
+        The share of samples it gets wrong.
     """
     labels = np.asarray(labels, dtype=bool)
     n_positive = int(labels.sum())
     if n_positive == 0 or n_positive == len(labels):
         raise ValueError("AdaBoost needs both positive and negative samples")
     weights = np.where(labels, 0.5 / n_positive, 0.5 / (len(labels) - n_positive))
+    features, thresholds, polarities, alphas = [], [], [], []
+    scores = np.zeros(len(labels))
     while True:
-        errors, thresholds, polarities = best_stumps(sorted_values, labels, weights, n_jobs)
+        errors, stump_thresholds, stump_polarities = best_stumps(sorted_values, labels, weights, n_jobs)
         best = int(np.argmin(errors))
         error = float(np.clip(errors[best], _MIN_ERROR, 1 - _MIN_ERROR))
         beta = error / (1 - error)
-        correct = stump_predict(sorted_values.values[best], thresholds[best], polarities[best]) == labels
-        weights = np.where(correct, weights * beta, weights)
+        votes = stump_predict(sorted_values.values[best], stump_thresholds[best], stump_polarities[best])
+        weights = np.where(votes == labels, weights * beta, weights)
         weights /= weights.sum()
-        yield Stump(best, float(thresholds[best]), int(polarities[best]), float(np.log(1 / beta)), float(errors[best]))
-
-
-@dataclass(frozen=True)
-class StrongClassifier:
-    """A weighted vote of decision stumps: a face when ``sum(alpha * h) >= threshold``.
-
-    Attributes
-    ----------
-    features : ndarray of int64, shape (n_stumps,)
-        Row of the feature-value matrix each stump reads.
-    thresholds : ndarray of float64, shape (n_stumps,)
-    polarities : ndarray of int8, shape (n_stumps,)
-    alphas : ndarray of float64, shape (n_stumps,)
-    threshold : float
-        AdaBoost's own choice is half the total vote, ``alphas.sum() / 2``.
-    """
-
-    features: np.ndarray
-    thresholds: np.ndarray
-    polarities: np.ndarray
-    alphas: np.ndarray
-    threshold: float
-
-    @classmethod
-    def from_stumps(cls, stumps, threshold=None):
-        """Collect :class:`Stump` records; ``threshold`` defaults to half the total vote."""
-        alphas = np.array([s.alpha for s in stumps], dtype=np.float64)
-        return cls(np.array([s.feature for s in stumps], dtype=np.int64),
-                   np.array([s.threshold for s in stumps], dtype=np.float64),
-                   np.array([s.polarity for s in stumps], dtype=np.int8), alphas,
-                   float(alphas.sum() / 2 if threshold is None else threshold))
-
-    def decision_function(self, values):
-        """Total vote per sample; ``values`` is (n_features, n_samples), returns (n_samples,)."""
-        votes = stump_predict(np.asarray(values)[self.features], self.thresholds[:, None], self.polarities[:, None])
-        return self.alphas @ votes
-
-    def predict(self, values):
-        """True where the total vote reaches :attr:`threshold`."""
-        return self.decision_function(values) >= self.threshold
+        features.append(best)
+        thresholds.append(stump_thresholds[best])
+        polarities.append(stump_polarities[best])
+        alphas.append(np.log(1 / beta))
+        scores += alphas[-1] * votes
+        classifier = StrongClassifier(np.array(features, dtype=np.int64), np.array(thresholds, dtype=np.float64),
+                                      np.array(polarities, dtype=np.int8), np.array(alphas), sum(alphas) / 2)
+        yield classifier, float(np.mean((scores >= classifier.threshold) != labels))
 
 
 def adaboost(values, labels, n_rounds, n_jobs=1):
@@ -268,15 +260,8 @@ def adaboost(values, labels, n_rounds, n_jobs=1):
     """
     if n_rounds < 1:
         raise ValueError(f"n_rounds must be >= 1, got {n_rounds}")
-    labels = np.asarray(labels, dtype=bool)
-    sorted_values = sort_feature_values(values, n_jobs)
-    stumps, training_errors = [], []
-    scores = np.zeros(len(labels))
-    for stump in boost(sorted_values, labels, n_jobs):
-        stumps.append(stump)
-        scores += stump.alpha * stump_predict(sorted_values.values[stump.feature], stump.threshold, stump.polarity)
-        total_vote = sum(s.alpha for s in stumps)
-        training_errors.append(float(np.mean((scores >= total_vote / 2) != labels)))
-        if len(stumps) == n_rounds:
-            break
-    return StrongClassifier.from_stumps(stumps), training_errors
+    training_errors = []
+    for classifier, training_error in boost(sort_feature_values(values, n_jobs), labels, n_jobs):
+        training_errors.append(training_error)
+        if len(training_errors) == n_rounds:
+            return classifier, training_errors

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .adaboost import StrongClassifier, boost, sort_feature_values, stump_predict
+from .adaboost import StrongClassifier, boost, sort_feature_values
 from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_image, window_std
 from .pyramid import image_pyramid, window_origins
@@ -276,26 +276,20 @@ def train_stage(values, labels, validation_values, min_detection_rate=0.995, max
         ``false_positive_rate`` (training non-faces) at the stage threshold.
     """
     labels = np.asarray(labels, dtype=bool)
-    sorted_values = sort_feature_values(values, n_jobs)
-    stumps, training_errors = [], []
-    scores, validation_scores = np.zeros(len(labels)), np.zeros(validation_values.shape[1])
-    rounds = tqdm(boost(sorted_values, labels, n_jobs), total=max_features, desc="boosting", leave=False,
-                  disable=not progress)
-    for stump in rounds:
-        stumps.append(stump)
-        scores += stump.alpha * stump_predict(values[stump.feature], stump.threshold, stump.polarity)
-        validation_scores += stump.alpha * stump_predict(validation_values[stump.feature], stump.threshold,
-                                                         stump.polarity)
-        total_vote = sum(s.alpha for s in stumps)
-        training_errors.append(float(np.mean((scores >= total_vote / 2) != labels)))
+    training_errors = []
+    rounds = tqdm(boost(sort_feature_values(values, n_jobs), labels, n_jobs), total=max_features, desc="boosting",
+                  leave=False, disable=not progress)
+    for classifier, training_error in rounds:
+        training_errors.append(training_error)
+        validation_scores = classifier.decision_function(validation_values)
         threshold = _threshold_for_detection_rate(validation_scores, min_detection_rate)
-        false_positive_rate = float(np.mean(scores[~labels] >= threshold))
-        if false_positive_rate <= max_false_positive_rate or len(stumps) == max_features:
+        false_positive_rate = float(np.mean(classifier.decision_function(values)[~labels] >= threshold))
+        if false_positive_rate <= max_false_positive_rate or len(training_errors) == max_features:
             break
     rounds.close()
     record = {"training_errors": training_errors, "detection_rate": float(np.mean(validation_scores >= threshold)),
               "false_positive_rate": false_positive_rate}
-    return StrongClassifier.from_stumps(stumps, threshold), record
+    return dataclasses.replace(classifier, threshold=threshold), record
 
 
 def train_cascade(positives, negative_images, n_negatives=2000, features=None, validation_fraction=0.25,

@@ -3,7 +3,9 @@
 A face is usually found by several neighbouring windows at neighbouring
 scales, while a false positive tends to be found alone. So raw detections are
 grouped: each group of mutually overlapping boxes becomes one box, their mean,
-and groups with too few members are dropped (``min_neighbors``, as in OpenCV).
+and groups with too few members are dropped (``min_neighbors``). A group lying
+inside the box of a larger group (an eye or a mouth within a face) is dropped
+too, as OpenCV's ``groupRectangles`` does.
 
 References
 ----------
@@ -49,11 +51,33 @@ def box_iou(box, boxes):
     return np.divide(intersection, union, out=np.zeros(len(boxes)), where=union > 0)
 
 
+def box_inside(inner, outer, tolerance=0.2):
+    """Whether each box of ``inner`` lies within each box of ``outer`` grown by ``tolerance`` of its size.
+
+    Parameters
+    ----------
+    inner : array_like, shape (n, 4)
+    outer : array_like, shape (m, 4)
+        ``(x, y, w, h)``.
+    tolerance : float
+
+    Returns
+    -------
+    ndarray of bool, shape (n, m)
+    """
+    inner = np.asarray(inner, dtype=np.float64).reshape(-1, 1, 4)
+    outer = np.asarray(outer, dtype=np.float64).reshape(1, -1, 4)
+    margin = tolerance * outer[..., 2:]
+    return np.all((inner[..., :2] >= outer[..., :2] - margin)
+                  & (inner[..., :2] + inner[..., 2:] <= outer[..., :2] + outer[..., 2:] + margin), axis=-1)
+
+
 def non_max_suppression(boxes, scores, iou_threshold=0.3, min_neighbors=0):
     """Merge overlapping detections into one box each.
 
     Greedy: the best-scoring box left takes every box left that overlaps it by
-    at least ``iou_threshold``; the group becomes its mean box.
+    at least ``iou_threshold``; the group becomes its mean box. Then a group
+    whose box lies inside the box of a group with more members is dropped.
 
     Parameters
     ----------
@@ -85,7 +109,9 @@ def non_max_suppression(boxes, scores, iou_threshold=0.3, min_neighbors=0):
             merged.append(np.round(boxes[group].mean(axis=0)))
             counts.append(len(group))
         remaining = remaining[~in_group]
-    return np.array(merged, dtype=np.int64).reshape(-1, 4), np.array(counts, dtype=np.int64)
+    merged, counts = np.array(merged, dtype=np.int64).reshape(-1, 4), np.array(counts, dtype=np.int64)
+    nested = np.any(box_inside(merged, merged) & (counts[None, :] > counts[:, None]), axis=1)
+    return merged[~nested], counts[~nested]
 
 
 def scan_image(cascade, gray, scale_factor=1.25, step=2, min_scale=1.0, max_scale=None):
