@@ -242,7 +242,7 @@ def main(argv=None):
         record["detectors"][name] = evaluate(detector, scenes)
     record["goal"] = goal_verdict(*record["detectors"].values())
 
-    folder = results_dir("viola-jones")
+    folder = results_dir("viola-jones", record["provenance"])
     write_json(folder / "results.json", record)
     (folder / "results.md").write_text(to_markdown(record))
     print(f"wrote {folder}/results.json and results.md")

@@ -2,12 +2,13 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_classic.detect.viola_jones import (FEATURE_KINDS, BENCHMARK_BACKGROUNDS, TRAINING_BACKGROUNDS,
-                                            HaarFeatures, ViolaJonesDetector, adaboost, background_image, best_stumps,
-                                            box_iou, face_windows, haar_feature_values, haar_feature_values_at,
-                                            haar_features, image_pyramid, integral_image, load_cascade,
-                                            non_max_suppression, rectangle_sum, save_cascade, sort_feature_values,
-                                            stump_predict, train_cascade, window_origins, window_std)
+from fer_classic.detect.viola_jones import (BENCHMARK_BACKGROUNDS, FEATURE_KINDS, TRAINING_BACKGROUNDS, HaarFeatures,
+                                            ViolaJonesDetector, adaboost, background_image, best_stumps, box_inside,
+                                            box_iou, eight_views, face_windows, haar_feature_values,
+                                            haar_feature_values_at, haar_features, image_pyramid, integral_image,
+                                            load_cascade, mirror_symmetry, non_max_suppression, rectangle_sum,
+                                            save_cascade, sort_feature_values, stump_predict, train_cascade,
+                                            window_origins, window_std)
 
 from .conftest import ASTRONAUT_BOX, jittered_faces
 
@@ -183,11 +184,14 @@ def planted_scene(astronaut_gray):
 def test_cascade_training_meets_its_targets(tiny_cascade):
     assert 2 <= len(tiny_cascade.stages) <= 8
     assert tiny_cascade.min_std > 0
-    for record in tiny_cascade.history:
+    history = tiny_cascade.history
+    assert history["contrast_test"]["detection_rate"] >= 0.99
+    assert history["contrast_test"]["negatives_left"] < history["negative_windows"]
+    for record in history["stages"]:
         assert record["detection_rate"] >= 0.99
         assert record["false_positive_rate"] <= 0.5 or record["n_features"] == 15
         assert len(record["training_errors"]) == record["n_features"]
-    negatives_left = [record["negatives_left"] for record in tiny_cascade.history]
+    negatives_left = [record["negatives_left"] for record in history["stages"]]
     assert negatives_left == sorted(negatives_left, reverse=True) and negatives_left[-1] < negatives_left[0]
 
 
@@ -260,6 +264,15 @@ def test_non_max_suppression_merges_overlapping_boxes():
     assert non_max_suppression(np.zeros((0, 4)), np.zeros(0))[0].shape == (0, 4)
 
 
+def test_groups_inside_a_stronger_group_are_dropped():
+    face = [[50, 50, 60, 60], [52, 50, 60, 60], [50, 52, 60, 60], [51, 51, 58, 58]]
+    eye = [[60, 60, 20, 20], [61, 60, 20, 20]]
+    merged, counts = non_max_suppression(face + eye, [1.0] * 6, iou_threshold=0.3)
+    assert counts.tolist() == [4]
+    assert box_iou([51, 51, 60, 60], merged)[0] > 0.9
+    assert box_inside([[60, 60, 20, 20]], [[50, 50, 60, 60], [70, 70, 5, 5]]).tolist() == [[True, False]]
+
+
 def test_box_iou():
     np.testing.assert_allclose(box_iou([0, 0, 10, 10], [[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]]),
                                [1.0, 50 / 150, 0.0])
@@ -279,6 +292,23 @@ def test_training_and_benchmark_backgrounds_are_face_free_and_disjoint():
     with pytest.raises(ValueError, match="faces"):
         background_image("astronaut")
     assert background_image("china.jpg").dtype == np.uint8
+
+
+def test_eight_views_are_the_eight_orientations():
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    views = eight_views(image)
+    assert len({view.tobytes() + bytes(view.shape) for view in views}) == 8
+    assert all(sorted(view.ravel()) == sorted(image.ravel()) for view in views)
+
+
+def test_mirror_symmetry_ranks_frontal_faces_first(astronaut_gray):
+    face = jittered_faces(astronaut_gray, 1, seed=0)[0].astype(np.float64)
+    symmetric = (face + face[:, ::-1]) / 2
+    tilted = np.rot90(face)
+    scores = mirror_symmetry(np.stack([symmetric, face, tilted, np.zeros_like(face)]))
+    assert scores[0] == pytest.approx(1.0)
+    assert scores[0] > scores[1] > scores[2]
+    assert scores[3] == 0.0
 
 
 def test_train_cascade_validates_its_input():

@@ -16,6 +16,13 @@ survivors ("bootstrapping"). The later stages so learn the hard cases.
 The stage threshold is set on faces held out from boosting, so the detection
 rate it promises holds for faces the stage has not seen.
 
+Before the first stage comes a contrast test: a window whose pixels' standard
+deviation is below what ``min_detection_rate`` of the faces reach is
+rejected. Every feature is divided by that standard deviation, so in a nearly
+flat window (sky, a wall) the features measure noise, and such windows would
+otherwise fool every stage; the test removes about 70% of the windows of
+natural images for eight lookups each.
+
 References
 ----------
 .. [1] P. Viola and M. Jones, "Robust real-time face detection", IJCV 57(2),
@@ -72,14 +79,14 @@ class Cascade:
     min_std : float
         The contrast test before the first stage: windows whose pixels'
         standard deviation is lower cannot be faces.
-    history : list of dict
-        Per stage, what training measured (see :func:`train_cascade`).
+    history : dict
+        What training measured (see :func:`train_cascade`).
     """
 
     window_shape: tuple
     stages: list
     min_std: float = 0.0
-    history: list = field(default_factory=list)
+    history: dict = field(default_factory=dict)
 
     @property
     def n_features(self):
@@ -178,7 +185,7 @@ class WindowPool:
     ----------
     levels : list of ndarray of uint8
         Pyramid levels of all negative images.
-    level_of, ys, xs : ndarray of int64, shape (n,)
+    level_of, ys, xs : ndarray of int32, shape (n,)
         Level and top-left corner of each surviving window, sorted by level.
     """
 
@@ -216,7 +223,7 @@ def negative_window_pool(images, window_shape, scale_factor=1.25, step=2):
             xs.append(level_xs)
     if not levels:
         raise ValueError(f"no negative image is as large as the {window_shape} window")
-    return WindowPool(levels, *(np.concatenate(v).astype(np.int64) for v in (level_of, ys, xs)))
+    return WindowPool(levels, *(np.concatenate(v).astype(np.int32) for v in (level_of, ys, xs)))
 
 
 def reject_negatives(pool, stages, window_shape, min_std=0.0, progress=False):
@@ -330,13 +337,17 @@ def train_cascade(positives, negative_images, n_negatives=2000, features=None, v
     Returns
     -------
     Cascade
-        Its ``history`` has, per stage: ``n_features``, ``training_errors``,
-        ``detection_rate`` (held-out faces passing this stage),
-        ``false_positive_rate`` (this stage's training negatives passing it),
-        ``pool_false_positive_rate`` (share of the ``negatives_reaching``
-        windows of the negative images that reached this stage and pass it),
-        ``negatives_left``, ``cascade_detection_rate`` (held-out faces passing
-        every stage so far), ``n_negatives`` and ``seconds``.
+        Its ``history`` holds the numbers of ``training_faces``,
+        ``validation_faces``, ``features`` and ``negative_windows``; the
+        ``contrast_test``'s ``min_std``, ``detection_rate`` and
+        ``negatives_left``; and a list of ``stages``, each with
+        ``n_features``, ``training_errors`` (per round), ``detection_rate``
+        (held-out faces passing this stage), ``false_positive_rate`` (this
+        stage's training negatives passing it), ``pool_false_positive_rate``
+        (share of the ``negatives_reaching`` windows of the negative images
+        that reached this stage and pass it), ``negatives_left``,
+        ``cascade_detection_rate`` (held-out faces passing every stage so
+        far), ``n_negatives`` and ``seconds``.
     """
     positives = np.asarray(positives)
     if positives.ndim != 3 or positives.dtype != np.uint8 or len(positives) < 2:
@@ -359,17 +370,21 @@ def train_cascade(positives, negative_images, n_negatives=2000, features=None, v
     validation_values = normalised_feature_values(validation, features)
     validation_windows = stacked_integrals(validation)
     pool = negative_window_pool(negative_images, window_shape, scale_factor, step)
+    history = {"training_faces": len(training), "validation_faces": len(validation), "features": len(features),
+               "negative_windows": len(pool), "stages": []}
     log(f"{len(training)} training faces, {len(validation)} validation faces, {len(features)} features, "
         f"{len(pool)} negative windows")
+
     # the contrast test is a stage of one "feature", the window's standard deviation
     validation_stds = window_std(*validation_windows, *window_shape)
     min_std = _threshold_for_detection_rate(validation_stds, min_detection_rate)
-    reaching = len(pool)
     pool = reject_negatives(pool, [], window_shape, min_std, progress)
-    log(f"contrast test: standard deviation >= {min_std:.1f} keeps {np.mean(validation_stds >= min_std):.4f} of "
-        f"held-out faces and {len(pool) / reaching:.3f} of the {reaching} negative windows")
+    history["contrast_test"] = {"min_std": min_std, "detection_rate": float(np.mean(validation_stds >= min_std)),
+                                "negatives_left": len(pool)}
+    log(f"contrast test: standard deviation >= {min_std:.1f} keeps {history['contrast_test']['detection_rate']:.4f} "
+        f"of held-out faces and {len(pool)} negative windows")
 
-    stages, history = [], []
+    stages = []
     for index in range(max_stages):
         if len(pool) < max(1, n_negatives // 4):
             log(f"only {len(pool)} negative windows pass the cascade: stopping")
@@ -390,7 +405,7 @@ def train_cascade(positives, negative_images, n_negatives=2000, features=None, v
                       pool_false_positive_rate=len(pool) / reaching, negatives_reaching=reaching,
                       negatives_left=len(pool), cascade_detection_rate=len(passing_faces) / len(validation),
                       seconds=round(time.perf_counter() - started, 2))
-        history.append(record)
+        history["stages"].append(record)
         log(f"stage {index}: {record['n_features']} features, training error {record['training_errors'][-1]:.4f}, "
             f"detection rate {record['detection_rate']:.4f} (held-out faces), false-positive rate "
             f"{record['false_positive_rate']:.3f} (training negatives), {record['pool_false_positive_rate']:.3f} "

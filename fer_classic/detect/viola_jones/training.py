@@ -24,9 +24,9 @@ face. They are the images shipped with scikit-image, minus:
 and plus the two photos scikit-learn ships (``china.jpg``, a temple, and
 ``flower.jpg``), because the scikit-image images left are mostly textures,
 documents and microscopy, and the benchmark's backgrounds are photos. Each
-picture also serves mirrored and turned a quarter turn (:func:`four_views`):
-the later stages of the cascade need more hard negatives than the pictures
-alone hold.
+picture serves in all eight orientations, turned and mirrored
+(:func:`eight_views`): the later stages of the cascade need more hard
+negatives than the pictures hold in one orientation.
 """
 
 from __future__ import annotations
@@ -73,10 +73,9 @@ def background_image(name):
     return to_gray_uint8(image, "rgb")
 
 
-def four_views(image):
-    """An image, its mirror image, and both turned a quarter turn: new windows, still no faces."""
-    turned = np.rot90(image)
-    return [image, image[:, ::-1], turned, turned[:, ::-1]]
+def eight_views(image):
+    """An image turned by 0, 90, 180 and 270 degrees, and the same mirrored: new windows, still no faces."""
+    return [np.ascontiguousarray(np.rot90(view, turns)) for view in (image, image[:, ::-1]) for turns in range(4)]
 
 
 def mirror_symmetry(faces):
@@ -164,22 +163,23 @@ def train_detector(out_path, n_positives=3500, n_negatives=2000, frontal_fractio
     frontal = np.flatnonzero(symmetry >= np.quantile(symmetry, 1 - frontal_fraction))
     chosen = np.random.default_rng(seed).choice(frontal, size=min(n_positives, len(frontal)), replace=False)
     positives = face_windows(faces[chosen])
-    negatives = [np.ascontiguousarray(view) for name in TRAINING_BACKGROUNDS for view in four_views(background_image(name))]
+    negatives = [view for name in TRAINING_BACKGROUNDS for view in eight_views(background_image(name))]
     cascade = train_cascade(positives, negatives, n_negatives=n_negatives, min_detection_rate=min_detection_rate,
                             max_false_positive_rate=max_false_positive_rate, max_stages=max_stages,
                             max_stage_features=max_stage_features, n_jobs=n_jobs, seed=seed, log=log,
                             progress=progress)
     path = save_cascade(cascade, out_path)
     history = cascade.history
+    last_stage = history["stages"][-1] if history["stages"] else history["contrast_test"]
     stats = {
         "path": str(path),
         "size_bytes": Path(path).stat().st_size,
         "seconds": round(time.perf_counter() - started, 1),
         "n_stages": len(cascade.stages),
         "n_features": cascade.n_features,
-        "stage_features": [h["n_features"] for h in history],
-        "detection_rate": history[-1]["cascade_detection_rate"],
-        "false_positive_rate": history[-1]["negatives_left"] / history[0]["negatives_reaching"],
+        "stage_features": [stage["n_features"] for stage in history["stages"]],
+        "detection_rate": last_stage.get("cascade_detection_rate", last_stage["detection_rate"]),
+        "false_positive_rate": last_stage["negatives_left"] / history["negative_windows"],
         "n_positives": len(positives),
         "frontal_fraction": frontal_fraction,
         "n_negatives": n_negatives,
