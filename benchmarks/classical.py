@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance, results_dir, write_json  # noqa: E402
+from provenance import provenance, save_results  # noqa: E402
 
 from fer_classic.classify import train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
@@ -136,11 +136,7 @@ def main(argv=None):
             record["entries"][method] = entry
             record["methods"].append(summary_row(method, entry))
 
-    folder = results_dir("classical", record["provenance"])
-    write_json(folder / "results.json", record)
-    (folder / "results.md").write_text(to_markdown(record))
-    print(f"wrote {folder}/results.json and results.md")
-    print(to_markdown(record))
+    save_results("classical", record, to_markdown(record))
 
 
 if __name__ == "__main__":

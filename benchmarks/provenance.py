@@ -49,12 +49,17 @@ def provenance(data=None):
     return record
 
 
-def results_dir(kind, record):
-    """``benchmarks/results/<date>-<short commit>-<kind>/`` for a :func:`provenance` record, created."""
-    folder = ROOT / "benchmarks" / "results" / f"{record['date'][:10]}-{record['commit'][:7]}-{kind}"
+def save_results(kind, record, markdown):
+    """Write ``results.json`` and ``results.md`` to ``benchmarks/results/<date>-<short commit>-<kind>/``.
+
+    ``record["provenance"]`` (from :func:`provenance`) names the folder; prints
+    the markdown and returns the folder.
+    """
+    origin = record["provenance"]
+    folder = ROOT / "benchmarks" / "results" / f"{origin['date'][:10]}-{origin['commit'][:7]}-{kind}"
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    (folder / "results.md").write_text(markdown)
+    print(f"wrote {folder}/results.json and results.md")
+    print(markdown)
     return folder
-
-
-def write_json(path, payload):
-    Path(path).write_text(json.dumps(payload, indent=2) + "\n")

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from provenance import provenance, results_dir, write_json  # noqa: E402
+from provenance import provenance, save_results  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 from skimage.util import img_as_ubyte  # noqa: E402
 
@@ -217,10 +217,7 @@ def main(argv=None):
         "rss_500_mb": batch["joblib, 2 workers, 500 images"]["peak_rss_mb"],
         "rss_full_mb": batch["joblib, 2 workers"]["peak_rss_mb"],
     }
-    folder = results_dir("video-batch", record["provenance"])
-    write_json(folder / "results.json", record)
-    (folder / "results.md").write_text(to_markdown(record))
-    print(to_markdown(record))
+    save_results("video-batch", record, to_markdown(record))
 
 
 if __name__ == "__main__":

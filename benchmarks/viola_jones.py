@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance, results_dir, write_json  # noqa: E402
+from provenance import provenance, save_results  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect import HaarCascadeDetector  # noqa: E402
@@ -242,11 +242,7 @@ def main(argv=None):
         record["detectors"][name] = evaluate(detector, scenes)
     record["goal"] = goal_verdict(*record["detectors"].values())
 
-    folder = results_dir("viola-jones", record["provenance"])
-    write_json(folder / "results.json", record)
-    (folder / "results.md").write_text(to_markdown(record))
-    print(f"wrote {folder}/results.json and results.md")
-    print(to_markdown(record))
+    save_results("viola-jones", record, to_markdown(record))
 
 
 if __name__ == "__main__":
