@@ -157,7 +157,9 @@ class ViolaJonesDetector:
         Step between pyramid scales (> 1; smaller is slower and finds more).
     min_neighbors : int
         Raw detections a face needs beyond the first (higher: fewer false
-        positives).
+        positives). The default 5 is the smallest that made the shipped
+        cascade's false positives per image no more than OpenCV's on scenes
+        of PublicTest faces pasted into training backgrounds.
     min_size, max_size : (int, int) or None
         Smallest and largest face ``(w, h)`` in pixels; None: the window size
         and no limit.
@@ -169,7 +171,7 @@ class ViolaJonesDetector:
         Channel order of color images passed to :meth:`detect`.
     """
 
-    def __init__(self, cascade=None, scale_factor=1.25, min_neighbors=3, min_size=(30, 30), max_size=None, step=2,
+    def __init__(self, cascade=None, scale_factor=1.25, min_neighbors=5, min_size=(30, 30), max_size=None, step=2,
                  iou_threshold=0.3, color_order="bgr"):
         self.cascade = cascade
         self.scale_factor = scale_factor

@@ -119,8 +119,8 @@ def face_windows(faces, window_shape=(24, 24)):
         else np.zeros((0, *window_shape), dtype=np.uint8)
 
 
-def train_detector(out_path, n_positives=3500, n_negatives=2000, frontal_fraction=0.2, min_detection_rate=0.99,
-                   max_false_positive_rate=0.5, max_stages=20, max_stage_features=80, n_jobs=2, seed=0, data=None,
+def train_detector(out_path, n_positives=3000, n_negatives=2000, frontal_fraction=0.2, min_detection_rate=0.98,
+                   max_false_positive_rate=0.5, max_stages=20, max_stage_features=100, n_jobs=2, seed=0, data=None,
                    log=print, progress=True):
     """Train a small cascade on FER2013 faces and face-free pictures, and save it.
 
