@@ -42,12 +42,12 @@ from tqdm.auto import tqdm
 
 from .adaboost import StrongClassifier, boost, sort_feature_values
 from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
-from .integral import integral_image, window_std
+from .integral import integral_images, window_std
 from .pyramid import image_pyramid, window_origins
 
 FORMAT = "fer-classic-viola-jones-cascade/1"
-_ARRAYS = ("window_shape", "min_std", "feature_kinds", "feature_boxes", "stump_thresholds", "stump_polarities", "stump_alphas",
-           "stage_sizes", "stage_thresholds", "history")
+_ARRAYS = ("window_shape", "min_std", "feature_kinds", "feature_boxes", "stump_thresholds", "stump_polarities",
+           "stump_alphas", "stage_sizes", "stage_thresholds", "history")
 MIN_STD = 1.0  # grey levels; flat windows would otherwise turn pixel noise into huge feature values
 
 
@@ -115,8 +115,7 @@ def stacked_integrals(patches):
     if patches.ndim != 3:
         raise ValueError(f"patches must be (n, h, w), got shape {patches.shape}")
     n, h, w = patches.shape
-    integral = integral_image(patches).reshape(n * (h + 1), w + 1)
-    integral_sq = integral_image(patches.astype(np.int64) ** 2).reshape(n * (h + 1), w + 1)
+    integral, integral_sq = (table.reshape(n * (h + 1), w + 1) for table in integral_images(patches))
     return integral, integral_sq, np.arange(n, dtype=np.int64) * (h + 1), np.zeros(n, dtype=np.int64)
 
 
@@ -172,8 +171,9 @@ def normalised_feature_values(patches, features):
     ndarray of float32, shape (n_features, n)
     """
     integral, integral_sq, ys, xs = stacked_integrals(patches)
-    stds = np.maximum(window_std(integral, integral_sq, ys, xs, *patches.shape[1:]), MIN_STD)
-    values = haar_feature_values(integral_image(patches), features)
+    n, h, w = patches.shape
+    stds = np.maximum(window_std(integral, integral_sq, ys, xs, h, w), MIN_STD)
+    values = haar_feature_values(integral.reshape(n, h + 1, w + 1), features)
     return (values / stds.astype(values.dtype)).astype(np.float32)
 
 
@@ -234,9 +234,8 @@ def reject_negatives(pool, stages, window_shape, min_std=0.0, progress=False):
         start, stop = bounds[index], bounds[index + 1]
         if start == stop:
             continue
-        level = pool.levels[index]
-        passed, _ = pass_stages(stages, window_shape, integral_image(level), integral_image(level.astype(np.int64) ** 2),
-                                pool.ys[start:stop], pool.xs[start:stop], min_std)
+        passed, _ = pass_stages(stages, window_shape, *integral_images(pool.levels[index]), pool.ys[start:stop],
+                                pool.xs[start:stop], min_std)
         keep.append(start + passed)
     keep = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
     return WindowPool(pool.levels, pool.level_of[keep], pool.ys[keep], pool.xs[keep])

@@ -23,7 +23,7 @@ from ...imageio import to_gray_uint8
 from ...store import models_dir
 from ..haar import sort_boxes_by_size
 from .cascade import Cascade, cascade_windows, load_cascade
-from .integral import integral_image
+from .integral import integral_images
 from .pyramid import image_pyramid, window_origins
 
 DEFAULT_CASCADE = "viola_jones_cascade.npz"
@@ -137,8 +137,7 @@ def scan_image(cascade, gray, scale_factor=1.25, step=2, min_scale=1.0, max_scal
     boxes, margins = [np.zeros((0, 4))], [np.zeros(0)]
     for scale_y, scale_x, level in image_pyramid(gray, cascade.window_shape, scale_factor, min_scale, max_scale):
         ys, xs = window_origins(level.shape, cascade.window_shape, step)
-        passed, level_margins = cascade_windows(cascade, integral_image(level),
-                                                integral_image(level.astype(np.int64) ** 2), ys, xs)
+        passed, level_margins = cascade_windows(cascade, *integral_images(level), ys, xs)
         boxes.append(np.column_stack([xs[passed] * scale_x, ys[passed] * scale_y,
                                       np.full(len(passed), width * scale_x), np.full(len(passed), height * scale_y)]))
         margins.append(level_margins)

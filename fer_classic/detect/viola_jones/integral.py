@@ -48,6 +48,22 @@ def integral_image(image):
     return padded.cumsum(axis=-2).cumsum(axis=-1)
 
 
+def integral_images(image):
+    """Integral images of the pixels and of their squares, as :func:`window_std` needs them.
+
+    Parameters
+    ----------
+    image : ndarray, shape (..., h, w)
+
+    Returns
+    -------
+    integral, integral_sq : ndarray, shape (..., h + 1, w + 1)
+    """
+    image = np.asarray(image)
+    wide = image.astype(np.float64 if image.dtype.kind == "f" else np.int64)
+    return integral_image(image), integral_image(wide * wide)
+
+
 def rectangle_sum(integral, y, x, h, w):
     """Sums over rectangles ``image[..., y:y + h, x:x + w]`` from four lookups each.
 
