@@ -11,23 +11,38 @@ from . import __version__
 from .data import load_fer2013
 from .detect import CASCADES, HaarCascadeDetector
 
+CNN_ARCHITECTURES = ("fer-cnn", "mobilenetv2", "resnet50", "vgg19")  # kept here so --help never imports Keras
+
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
 
 def _train(args):
-    from .classify import train_method
     from .store import models_dir, save_model
 
     data = load_fer2013(args.data)
     for note in data.notes:
         print(note, file=sys.stderr)
-    model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
-                                n_jobs=args.jobs,
-                                log=lambda line: print(line, file=sys.stderr))
-    out = Path(args.out) if args.out else models_dir() / (args.method.replace("/", "_") + ".joblib")
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.method.startswith("cnn/"):
+        from .cnn.training import train_cnn_method
+
+        architecture = args.method.partition("/")[2]
+        out = Path(args.out) if args.out else models_dir() / f"{architecture}.npz"
+        checkpoints = Path(args.checkpoint_dir or f"checkpoints/{architecture}")
+        model, entry = train_cnn_method(architecture, data, epochs=args.epochs, time_budget=args.time_budget,
+                                        batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                        patience=args.patience, seed=args.seed, tta=args.tta,
+                                        checkpoint_dir=checkpoints, resume=args.resume, log=log)
+    else:
+        from .classify import train_method
+
+        out = Path(args.out) if args.out else models_dir() / (args.method.replace("/", "_") + ".joblib")
+        model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
+                                    n_jobs=args.jobs, log=log)
     entry = save_model(model, out, entry)
+    accuracy = entry["metrics"].get("PrivateTest", {}).get("accuracy", float("nan"))
     print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
-          f"trained in {entry['timings_seconds']['total']:.0f} s")
+          f"trained in {entry['timings_seconds']['total']:.0f} s; PrivateTest accuracy {accuracy:.4f}")
     return 0
 
 
@@ -166,15 +181,28 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     data_help = "FER2013 .npz/.csv or image folder (default: $FER2013_PATH, ./data, ../shared/fer2013)"
 
-    train = commands.add_parser("train", help="train a classical method on FER2013 and save it")
+    train = commands.add_parser("train", help="train a classical method or a CNN on FER2013 and save it")
     train.add_argument("--method", required=True, metavar="NAME",
-                       help="<features>/<classifier>; one of: " + ", ".join(method_names()))
-    train.add_argument("--out", help="model file to write (default: models/<method>.joblib)")
+                       help="<features>/<classifier>, one of: " + ", ".join(method_names())
+                       + "; or cnn/<architecture>, one of: " + ", ".join(f"cnn/{a}" for a in CNN_ARCHITECTURES))
+    train.add_argument("--out", help="model file to write (default: models/<method>.joblib, models/<arch>.npz)")
     train.add_argument("--data", help=data_help)
-    train.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
-    train.add_argument("--no-mirror-test", action="store_true",
-                       help="predict on each face alone, not averaged with its mirror image")
-    train.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    classical = train.add_argument_group("classical methods")
+    classical.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
+    classical.add_argument("--no-mirror-test", action="store_true",
+                           help="predict on each face alone, not averaged with its mirror image")
+    classical.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    cnn = train.add_argument_group("CNNs (cnn/<architecture>)")
+    cnn.add_argument("--epochs", type=int, default=30, help="most epochs (default 30)")
+    cnn.add_argument("--time-budget", type=float, help="stop training after this many seconds")
+    cnn.add_argument("--batch-size", type=int, default=64)
+    cnn.add_argument("--learning-rate", type=float, default=0.01, help="peak SGD learning rate (default 0.01)")
+    cnn.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default 8)")
+    cnn.add_argument("--seed", type=int, default=0)
+    cnn.add_argument("--tta", choices=["none", "flip", "ten-crop"], default="flip",
+                     help="test-time augmentation for evaluation and prediction (default flip)")
+    cnn.add_argument("--checkpoint-dir", help="checkpoints after every epoch (default checkpoints/<arch>)")
+    cnn.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a FER2013 split")

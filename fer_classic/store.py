@@ -1,9 +1,11 @@
 """Trained models on disk: located, listed in a manifest, and hash-checked before loading.
 
-A model is a joblib file beside a ``manifest.json`` that records, per model,
-its file and sha256, method, parameters, data, metrics and library versions.
-Unpickling runs code, so a file is unpickled only when its sha256 matches its
-manifest entry: a tampered or unknown file is refused.
+A model is a file beside a ``manifest.json`` that records, per model, its
+file and sha256, method, parameters, data, metrics and library versions.
+Classical models are joblib files: unpickling runs code, so a file is
+unpickled only when its sha256 matches its manifest entry, and a tampered or
+unknown file is refused. CNNs are ``.npz`` weight files read without
+pickle (:mod:`fer_classic.cnn.classifier`), hash-checked all the same.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from pathlib import Path
 import joblib
 
 MANIFEST = "manifest.json"
-MODEL_SUFFIX = ".joblib"
+MODEL_SUFFIXES = (".joblib", ".npz")
 _VERSIONED = ("fer-classic", "numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless",
-              "dlib-bin", "joblib")
+              "dlib-bin", "joblib", "keras", "tensorflow-cpu", "tensorflow", "jax")
 
 
 class ModelError(RuntimeError):
@@ -79,7 +81,9 @@ def save_model(model, path, entry):
     Parameters
     ----------
     model : object
-        A fitted estimator.
+        A fitted estimator; a :class:`~fer_classic.cnn.CNNClassifier` is
+        saved as ``.npz`` weights in ``entry["storage_dtype"]``, anything else
+        with joblib.
     path : str or Path
         Target file; its stem is the model's name.
     entry : dict
@@ -93,7 +97,10 @@ def save_model(model, path, entry):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, path, compress=3)
+    if path.suffix == ".npz":
+        model.save(path, dtype=entry.get("storage_dtype", "float32"))
+    else:
+        joblib.dump(model, path, compress=3)
     manifest = read_manifest(path.parent)
     entry = {**entry, "file": path.name, "sha256": sha256(path), "size_bytes": path.stat().st_size,
              "library_versions": library_versions()}
@@ -117,7 +124,7 @@ def resolve_model(name_or_path):
     entry : dict
     """
     candidate = Path(name_or_path)
-    if candidate.suffix == MODEL_SUFFIX or candidate.is_file():
+    if candidate.suffix in MODEL_SUFFIXES or candidate.is_file():
         folder, name = candidate.parent, candidate.stem
     else:
         folder, name = models_dir(), str(name_or_path)
@@ -150,4 +157,8 @@ def load_model(name_or_path):
     if actual != entry.get("sha256"):
         raise ModelError(f"refusing to load {path}: its sha256 {actual[:16]}... does not match the manifest's "
                          f"{str(entry.get('sha256'))[:16]}... (the file was changed or replaced)")
+    if path.suffix == ".npz":
+        from .cnn import CNNClassifier
+
+        return CNNClassifier.load(path, tta=entry.get("parameters", {}).get("tta", "flip")), entry
     return joblib.load(path), entry

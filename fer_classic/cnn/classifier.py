@@ -1,0 +1,174 @@
+"""A trained CNN as a scikit-learn style classifier of 48x48 faces, and its weight files.
+
+Weights are stored as a NumPy ``.npz`` of plain arrays (float16 where that
+costs no accuracy), read with ``allow_pickle=False``: loading a weight file
+never runs code. The architecture is rebuilt from its name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..data import EMOTIONS
+from ..extract import check_faces
+from .architectures import build_cnn, check_architecture
+from .tta import TTA_MODES, test_time_views
+
+WEIGHTS_FORMAT = "fer-classic-cnn-weights/1"
+
+
+class CNNClassifier(ClassifierMixin, BaseEstimator):
+    """A CNN on 48x48 grayscale faces.
+
+    Parameters
+    ----------
+    architecture : str
+        A key of :data:`~fer_classic.cnn.architectures.ARCHITECTURES`.
+    tta : {"none", "flip", "ten-crop"}
+        Test-time augmentation (:func:`~fer_classic.cnn.tta.test_time_views`).
+    epochs, time_budget, batch_size, learning_rate, patience, seed
+        Passed to :func:`~fer_classic.cnn.training.fit_network` by :meth:`fit`.
+    batch_size_predict : int
+        Faces per forward pass at prediction.
+
+    Attributes
+    ----------
+    network_ : keras.Model
+    classes_ : ndarray of int, shape (7,)
+    history_ : dict
+        Per-epoch losses and accuracies, epochs run, seconds (set by :meth:`fit`).
+    """
+
+    def __init__(self, architecture="fer-cnn", tta="flip", epochs=30, time_budget=None, batch_size=64,
+                 learning_rate=0.01, patience=8, seed=0, batch_size_predict=256):
+        self.architecture = architecture
+        self.tta = tta
+        self.epochs = epochs
+        self.time_budget = time_budget
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.seed = seed
+        self.batch_size_predict = batch_size_predict
+
+    def fit(self, faces, labels, validation=None, checkpoint_dir=None, resume=False, progress=True, log=print):
+        """Train from scratch (or resume) on labelled faces.
+
+        Parameters
+        ----------
+        faces : ndarray of uint8, shape (n, 48, 48)
+        labels : ndarray of int, shape (n,)
+        validation : (faces, labels), optional
+            Drives early stopping and the choice of the best epoch.
+        checkpoint_dir : str or Path, optional
+            Where to save checkpoints after every epoch.
+        resume : bool
+            Continue from the checkpoint in ``checkpoint_dir``.
+        """
+        from .training import fit_network
+
+        check_architecture(self.architecture)
+        self.network_, self.history_ = fit_network(
+            self.architecture, check_faces(faces), np.asarray(labels), validation, epochs=self.epochs,
+            time_budget=self.time_budget, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            patience=self.patience, seed=self.seed, checkpoint_dir=checkpoint_dir, resume=resume,
+            progress=progress, log=log)
+        self.classes_ = np.arange(len(EMOTIONS))
+        return self
+
+    def predict_proba(self, faces):
+        """Probabilities averaged over the test-time views.
+
+        Parameters
+        ----------
+        faces : ndarray of uint8, shape (n, 48, 48)
+
+        Returns
+        -------
+        ndarray of float64, shape (n, 7)
+        """
+        faces = check_faces(faces)
+        if self.tta not in TTA_MODES:
+            raise ValueError(f"unknown test-time augmentation {self.tta!r}; choose from {', '.join(TTA_MODES)}")
+        views = test_time_views(faces, self.tta)
+        total = np.zeros((len(faces), len(EMOTIONS)))
+        for view in views:
+            for start in range(0, len(faces), self.batch_size_predict):
+                batch = view[start:start + self.batch_size_predict, :, :, None].astype(np.float32)
+                total[start:start + len(batch)] += np.asarray(self.network_.predict_on_batch(batch))
+        return total / len(views)
+
+    def predict(self, faces):
+        """Most likely emotion index per face, shape (n,)."""
+        return self.predict_proba(faces).argmax(axis=1)
+
+    def save(self, path, dtype="float16"):
+        """Write the weights to ``path`` (.npz) as ``dtype``; see :func:`save_weights`."""
+        save_weights(self.network_, self.architecture, path, dtype)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path, tta="flip"):
+        """A classifier with the weights of ``path`` (written by :meth:`save`)."""
+        architecture, network = load_weights(path)
+        classifier = cls(architecture=architecture, tta=tta)
+        classifier.network_ = network
+        classifier.classes_ = np.arange(len(EMOTIONS))
+        return classifier
+
+
+def save_weights(network, architecture, path, dtype="float16"):
+    """Save a network's weights as plain arrays.
+
+    Parameters
+    ----------
+    network : keras.Model
+        Built by :func:`~fer_classic.cnn.architectures.build_cnn`.
+    architecture : str
+    path : str or Path
+        ``.npz`` file to write.
+    dtype : {"float16", "float32"}
+        Storage type of floating-point weights; loading converts back to
+        float32.
+    """
+    if dtype not in ("float16", "float32"):
+        raise ValueError(f"dtype must be float16 or float32, got {dtype!r}")
+    arrays = {f"w{i:03d}": np.asarray(w).astype(dtype) for i, w in enumerate(network.get_weights())}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture), **arrays)
+
+
+def load_weights(path):
+    """Rebuild the network saved by :func:`save_weights`; never unpickles.
+
+    Returns
+    -------
+    architecture : str
+    network : keras.Model
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is not such a file or its arrays do not fit the
+        architecture; the message names the file.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable .npz weight file ({error})") from None
+    if arrays.get("format", np.array("")).item() != WEIGHTS_FORMAT or "architecture" not in arrays:
+        raise ValueError(f"{path}: not a {WEIGHTS_FORMAT} file")
+    architecture = str(arrays["architecture"].item())
+    network = build_cnn(architecture)
+    weights = [arrays[f"w{i:03d}"].astype(np.float32) for i in range(sum(k.startswith("w") for k in arrays))]
+    expected = [tuple(w.shape) for w in network.weights]
+    if [w.shape for w in weights] != expected:
+        raise ValueError(f"{path}: its {len(weights)} arrays do not match the {architecture} architecture's "
+                         f"{len(expected)} weights")
+    network.set_weights(weights)
+    return architecture, network

@@ -1,0 +1,149 @@
+"""The deep branch: architectures, training controls, weight files, and the shipped CNNs."""
+
+import json
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from fer_classic.cli import main  # noqa: E402
+from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
+from fer_classic.cnn.augment import random_affine, random_erasing  # noqa: E402
+from fer_classic.cnn.training import class_weights  # noqa: E402
+from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
+from fer_classic.pipeline import EmotionRecognizer  # noqa: E402
+from fer_classic.store import read_manifest  # noqa: E402
+
+from .conftest import write_npz  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(face_batch):
+    """A fer-cnn fitted for two short epochs on astronaut crops labelled by brightness."""
+    labels = (face_batch.reshape(len(face_batch), -1).mean(axis=1) > np.median(face_batch)).astype(int) * 3
+    classifier = CNNClassifier("fer-cnn", tta="flip", epochs=2, batch_size=16, learning_rate=0.05)
+    return classifier.fit(face_batch, labels, progress=False, log=lambda line: None)
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_each_architecture_builds_and_takes_a_training_step(name):
+    network = build_cnn(name)
+    network.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 1)).astype(np.float32)
+    before = [w.copy() for w in network.get_weights()]
+    loss = float(network.train_on_batch(faces, np.array([0, 1, 2, 3])))
+    assert np.isfinite(loss)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, network.get_weights()))
+    probabilities = np.asarray(network.predict_on_batch(faces))
+    assert probabilities.shape == (4, 7) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+def test_unknown_architecture_is_named():
+    with pytest.raises(ValueError, match="unknown CNN architecture 'alexnet'"):
+        build_cnn("alexnet")
+
+
+def test_save_load_round_trip_gives_identical_predictions(trained, face_batch, tmp_path):
+    trained.save(tmp_path / "net.npz", dtype="float32")
+    loaded = CNNClassifier.load(tmp_path / "net.npz", tta="flip")
+    np.testing.assert_array_equal(loaded.predict_proba(face_batch), trained.predict_proba(face_batch))
+
+
+def test_float16_weights_agree_with_float32(trained, face_batch, tmp_path):
+    trained.save(tmp_path / "half.npz", dtype="float16")
+    half = CNNClassifier.load(tmp_path / "half.npz", tta="flip")
+    full, rounded = trained.predict_proba(face_batch), half.predict_proba(face_batch)
+    assert np.abs(full - rounded).max() < 1e-2
+    assert (full.argmax(axis=1) == rounded.argmax(axis=1)).mean() >= 0.95
+    trained.save(tmp_path / "full.npz", dtype="float32")
+    assert (tmp_path / "half.npz").stat().st_size < 0.6 * (tmp_path / "full.npz").stat().st_size
+
+
+def test_weight_file_of_another_kind_is_refused_by_name(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, pixels=np.zeros(3))
+    with pytest.raises(ValueError, match="other.npz: not a fer-classic-cnn-weights"):
+        load_weights(path)
+    network = build_cnn("fer-cnn")
+    save_weights(network, "mobilenetv2", tmp_path / "mismatch.npz")
+    with pytest.raises(ValueError, match="do not match the mobilenetv2"):
+        load_weights(tmp_path / "mismatch.npz")
+
+
+def test_resume_continues_from_the_checkpoint(face_batch, tmp_path):
+    labels = np.arange(len(face_batch)) % 7
+    lines = []
+    first = CNNClassifier("fer-cnn", epochs=1, batch_size=20).fit(
+        face_batch, labels, validation=(face_batch[:20], labels[:20]), checkpoint_dir=tmp_path, progress=False,
+        log=lines.append)
+    assert first.history_["epochs_run"] == 1 and json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
+    second = CNNClassifier("fer-cnn", epochs=2, batch_size=20).fit(
+        face_batch, labels, validation=(face_batch[:20], labels[:20]), checkpoint_dir=tmp_path, resume=True,
+        progress=False, log=lines.append)
+    assert any(line.startswith("resuming fer-cnn after epoch 1") for line in lines)
+    assert [record["epoch"] for record in second.history_["epochs"]] == [1, 2]
+    assert second.history_["epochs"][0] == first.history_["epochs"][0]
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        CNNClassifier("fer-cnn").fit(face_batch, labels, checkpoint_dir=tmp_path / "empty", resume=True)
+
+
+def test_time_budget_stops_mid_epoch(face_batch):
+    labels = np.arange(len(face_batch)) % 7
+    classifier = CNNClassifier("fer-cnn", epochs=50, time_budget=1.0, batch_size=4)
+    classifier.fit(face_batch, labels, validation=(face_batch, labels), progress=False, log=lambda line: None)
+    assert classifier.history_["stopped"] == "time budget" and classifier.history_["epochs_run"] < 50
+
+
+def test_class_weights_favour_rare_classes():
+    labels = np.array([3] * 90 + [1] * 10)
+    weights = class_weights(labels)
+    assert weights[1] == pytest.approx(3 * weights[3]) and weights[labels].mean() == pytest.approx(1)
+
+
+def test_augmentation_is_seeded_and_keeps_shapes(face_batch):
+    first = random_affine(face_batch, np.random.default_rng(3))
+    again = random_affine(face_batch, np.random.default_rng(3))
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == face_batch.shape and first.dtype == np.uint8 and not np.array_equal(first, face_batch)
+    erased = random_erasing(face_batch, np.random.default_rng(0), probability=1.0)
+    assert all(not np.array_equal(a, b) for a, b in zip(erased, face_batch))
+    np.testing.assert_array_equal(random_erasing(face_batch, np.random.default_rng(0), probability=0.0), face_batch)
+
+
+def test_test_time_views(face_batch):
+    assert len(views_of(face_batch, "none")) == 1
+    flip = views_of(face_batch, "flip")
+    np.testing.assert_array_equal(flip[1], face_batch[:, :, ::-1])
+    ten = views_of(face_batch, "ten-crop")
+    assert len(ten) == 10 and all(view.shape == face_batch.shape for view in ten)
+    with pytest.raises(ValueError, match="unknown test-time augmentation"):
+        views_of(face_batch, "twelve-crop")
+
+
+def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch, capsys):
+    labels = np.arange(len(face_batch)) % 7
+    data = write_npz(tmp_path / "fer2013.npz", face_batch, labels, np.repeat([0, 1, 2], 20))
+    out = tmp_path / "models" / "tiny-cnn.npz"
+    assert main(["train", "--method", "cnn/fer-cnn", "--epochs", "1", "--batch-size", "16", "--data", str(data),
+                 "--out", str(out), "--checkpoint-dir", str(tmp_path / "checkpoints")]) == 0
+    entry = read_manifest(out.parent)["models"]["tiny-cnn"]
+    assert entry["kind"] == "cnn" and entry["retrain"].startswith("fer-classic train --method cnn/fer-cnn")
+    assert set(entry["metrics"]) >= {"PublicTest", "PrivateTest"} and entry["storage_dtype"] in ("float16", "float32")
+    assert (tmp_path / "checkpoints" / "last.keras").is_file()
+    recognizer = EmotionRecognizer.load(out)
+    assert np.allclose(recognizer.predict_proba(face_batch[:5]).sum(axis=1), 1)
+    assert main(["train", "--method", "cnn/alexnet", "--data", str(data), "--out", str(out)]) == 2
+    assert "unknown CNN architecture" in capsys.readouterr().err
+
+
+SHIPPED = sorted(name for name, entry in read_manifest()["models"].items() if entry.get("kind") == "cnn")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_cnn_loads_like_classic(name, astronaut_bgr, face_batch):
+    recognizer = EmotionRecognizer.load(name)
+    probabilities = recognizer.predict_proba(face_batch[:8])
+    assert probabilities.shape == (8, 7) and np.allclose(probabilities.sum(axis=1), 1)
+    faces = recognizer.analyze(astronaut_bgr)
+    assert len(faces) == 1 and abs(sum(faces[0]["probabilities"].values()) - 1) < 1e-6
