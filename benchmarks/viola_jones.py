@@ -42,9 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from provenance import provenance, save_results  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.detect import HaarCascadeDetector  # noqa: E402
+from fer_classic.detect import HaarCascadeDetector, box_iou  # noqa: E402
 from fer_classic.detect.viola_jones import (BENCHMARK_BACKGROUNDS, ViolaJonesDetector, background_image,  # noqa: E402
-                                            box_iou, haar_feature_values, haar_feature_values_at, haar_features,
+                                            haar_feature_values, haar_feature_values_at, haar_features,
                                             integral_image, load_cascade, train_detector, window_origins)
 from fer_classic.store import sha256  # noqa: E402
 
@@ -104,7 +104,7 @@ def match(detections, truth):
     """Faces found (each at most once, by IoU >= 0.3) and false positives."""
     found, false_positives = np.zeros(len(truth), dtype=bool), 0
     for box in detections:
-        overlaps = np.where(found, 0.0, box_iou(box, truth))
+        overlaps = np.where(found, 0.0, box_iou(box, truth)[0])
         if len(truth) and overlaps.max() >= IOU_MATCH:
             found[overlaps.argmax()] = True
         else:

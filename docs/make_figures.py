@@ -95,7 +95,7 @@ def haar_response_figure(gray, numbers):
 def adaboost_figure(cascade, numbers):
     """Training error of each stage's strong classifier, round by round."""
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    for number, record in enumerate(cascade.history, start=1):
+    for number, record in enumerate(cascade.history["stages"], start=1):
         axis.plot(range(1, len(record["training_errors"]) + 1), record["training_errors"], label=f"stage {number}")
     axis.set_xlabel("AdaBoost round (one decision stump each)")
     axis.set_ylabel("training error at AdaBoost's threshold")
@@ -104,7 +104,7 @@ def adaboost_figure(cascade, numbers):
     save(figure, "adaboost_error.png")
     numbers["cascade"] = {"stages": len(cascade.stages), "features": cascade.n_features,
                           "features_per_stage": [len(s.features) for s in cascade.stages],
-                          "first_stage_errors": [round(e, 4) for e in cascade.history[0]["training_errors"]]}
+                          "first_stage_errors": [round(e, 4) for e in cascade.history["stages"][0]["training_errors"]]}
 
 
 def detections_figure(faces, numbers):

@@ -83,6 +83,11 @@ def _describe(result):
 
 
 def _detector(args):
+    if args.cascade == "viola-jones":
+        from .detect.viola_jones import ViolaJonesDetector
+
+        return ViolaJonesDetector(scale_factor=args.scale_factor, min_neighbors=args.min_neighbors,
+                                  min_size=(args.min_size,) * 2)
     return HaarCascadeDetector(args.cascade, args.scale_factor, args.min_neighbors, (args.min_size,) * 2)
 
 
@@ -215,7 +220,8 @@ def build_parser():
 
     detection = argparse.ArgumentParser(add_help=False)
     detection.add_argument("--model", default="classic", help="model name or file (default classic)")
-    detection.add_argument("--cascade", default="frontal-default", choices=list(CASCADES))
+    detection.add_argument("--cascade", default="frontal-default", choices=[*CASCADES, "viola-jones"],
+                           help="OpenCV's cascades, or viola-jones: this project's from-scratch one")
     detection.add_argument("--scale-factor", type=float, default=1.1, help="Haar pyramid step (default 1.1)")
     detection.add_argument("--min-neighbors", type=int, default=5, help="Haar detections to keep a face (default 5)")
     detection.add_argument("--min-size", type=int, default=30, help="smallest face side in pixels (default 30)")
@@ -259,9 +265,9 @@ def build_parser():
 
     detector = commands.add_parser("train-detector", help="train the from-scratch Viola-Jones cascade")
     detector.add_argument("--out", default=None, help=f"cascade file (default: models/{VIOLA_JONES_FILE})")
-    detector.add_argument("--positives", type=int, default=4000, help="FER2013 training faces (default 4000)")
+    detector.add_argument("--positives", type=int, default=3000, help="FER2013 training faces (default 3000)")
     detector.add_argument("--negatives", type=int, default=2000, help="non-face windows per stage (default 2000)")
-    detector.add_argument("--max-stages", type=int, default=15)
+    detector.add_argument("--max-stages", type=int, default=20, help="most cascade stages (default 20)")
     detector.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     detector.set_defaults(run=_train_detector)
 

@@ -77,3 +77,12 @@ def test_bad_input_is_an_error_message_not_a_traceback(tmp_path, capsys):
 def test_models_lists_classic(capsys):
     assert main(["models"]) == 0
     assert "classic" in capsys.readouterr().out
+
+
+def test_predict_with_the_from_scratch_cascade(photos, capsys):
+    from fer_classic.detect.boxes import box_iou
+
+    assert main(["predict", str(photos / "astronaut.png"), "--cascade", "viola-jones", "--scale-factor", "1.25",
+                 "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert box_iou([face["box"] for face in result["faces"]], [(177, 66, 95, 95)]).max() > 0.5

@@ -24,7 +24,7 @@ References
 
 from .adaboost import StrongClassifier, adaboost, best_stumps, boost, sort_feature_values, stump_predict
 from .cascade import Cascade, Stage, cascade_windows, load_cascade, pass_stages, save_cascade, train_cascade
-from .detector import ViolaJonesDetector, box_inside, box_iou, non_max_suppression, scan_image
+from .detector import ViolaJonesDetector, box_inside, non_max_suppression, scan_image
 from .haar import FEATURE_KINDS, HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_image, integral_images, rectangle_sum, window_std
 from .pyramid import image_pyramid, window_origins
@@ -34,7 +34,7 @@ from .training import (BENCHMARK_BACKGROUNDS, TRAINING_BACKGROUNDS, background_i
 __all__ = [
     "BENCHMARK_BACKGROUNDS", "Cascade", "FEATURE_KINDS", "HaarFeatures", "Stage", "StrongClassifier",
     "TRAINING_BACKGROUNDS", "ViolaJonesDetector", "adaboost", "background_image", "best_stumps", "boost",
-    "box_inside", "box_iou", "cascade_windows", "eight_views", "face_windows", "haar_feature_values",
+    "box_inside", "cascade_windows", "eight_views", "face_windows", "haar_feature_values",
     "haar_feature_values_at", "haar_features", "image_pyramid", "integral_image", "integral_images", "load_cascade",
     "mirror_symmetry", "non_max_suppression", "pass_stages", "rectangle_sum", "save_cascade", "scan_image",
     "sort_feature_values", "stump_predict", "train_cascade", "train_detector", "window_origins", "window_std",

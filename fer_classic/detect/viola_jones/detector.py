@@ -21,34 +21,12 @@ import numpy as np
 
 from ...imageio import to_gray_uint8
 from ...store import models_dir
-from ..haar import sort_boxes_by_size
+from ..boxes import box_iou, sort_boxes_by_size
 from .cascade import Cascade, cascade_windows, load_cascade
 from .integral import integral_images
 from .pyramid import image_pyramid, window_origins
 
 DEFAULT_CASCADE = "viola_jones_cascade.npz"
-
-
-def box_iou(box, boxes):
-    """Intersection over union of one box with many.
-
-    Parameters
-    ----------
-    box : array_like, shape (4,)
-        ``(x, y, w, h)``.
-    boxes : array_like, shape (n, 4)
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
-    """
-    box, boxes = np.asarray(box, dtype=np.float64), np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    left, top = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
-    right = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
-    bottom = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
-    intersection = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
-    union = box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - intersection
-    return np.divide(intersection, union, out=np.zeros(len(boxes)), where=union > 0)
 
 
 def box_inside(inner, outer, tolerance=0.2):
@@ -103,7 +81,7 @@ def non_max_suppression(boxes, scores, iou_threshold=0.3, min_neighbors=0):
     remaining = np.argsort(-scores, kind="stable")
     merged, counts = [], []
     while len(remaining):
-        in_group = box_iou(boxes[remaining[0]], boxes[remaining]) >= iou_threshold
+        in_group = box_iou(boxes[remaining[0]], boxes[remaining])[0] >= iou_threshold
         group = remaining[in_group]
         if len(group) > min_neighbors:
             merged.append(np.round(boxes[group].mean(axis=0)))
