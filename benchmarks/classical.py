@@ -24,11 +24,9 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance, save_results  # noqa: E402
+from fer_classic.provenance import provenance, save_results  # noqa: E402
 
 from fer_classic.classify import train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402

@@ -28,11 +28,10 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from provenance import provenance, save_results  # noqa: E402
+from fer_classic.provenance import provenance, save_results  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 from skimage.util import img_as_ubyte  # noqa: E402
 

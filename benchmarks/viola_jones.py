@@ -37,9 +37,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance, save_results  # noqa: E402
+from fer_classic.provenance import provenance, save_results  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect import HaarCascadeDetector, box_iou  # noqa: E402

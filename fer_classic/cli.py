@@ -9,9 +9,8 @@ from pathlib import Path
 
 from . import __version__
 from .data import load_fer2013
+from .cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
 from .detect import CASCADES, HaarCascadeDetector
-
-CNN_ARCHITECTURES = ("fer-cnn", "mobilenetv2", "resnet50", "vgg19")  # kept here so --help never imports Keras
 
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
@@ -44,6 +43,25 @@ def _train(args):
     print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
           f"trained in {entry['timings_seconds']['total']:.0f} s; PrivateTest accuracy {accuracy:.4f}")
     return 0
+
+
+def _benchmark(args):
+    from .compare import method_names, run_comparison
+
+    if args.list:
+        print("\n".join(method_names()))
+        return 0
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
+    splits = ["PublicTest", "PrivateTest"] if args.split == "both" else [args.split]
+    record, folder = run_comparison(methods, splits=splits, quick=args.quick, train_missing=args.train_missing,
+                                    jobs=args.jobs, video=args.video, out=args.out, data_path=args.data,
+                                    log=lambda line: print(line, file=sys.stderr))
+    print((folder / "results.md").read_text())
+    print(f"wrote {folder}")
+    failed = [row["name"] for row in record["methods"] if row["status"] == "failed"]
+    if failed:
+        print(f"failed: {', '.join(failed)} (see results.md)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _evaluate(args):
@@ -274,6 +292,23 @@ def build_parser():
     gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
     gui.add_argument("paths", nargs="*", metavar="IMAGE_OR_DIR", help="images or folders to open")
     gui.set_defaults(run=_gui)
+
+    benchmark = commands.add_parser("benchmark", help="compare every method side by side on FER2013 "
+                                    "(the same as python benchmarks/compare.py)")
+    benchmark.add_argument("--methods", help="comma-separated names (default: all; see --list)")
+    benchmark.add_argument("--list", action="store_true", help="list the registered methods and stop")
+    benchmark.add_argument("--split", choices=["both", "PublicTest", "PrivateTest"], default="both",
+                           help="evaluation split(s) (default both; FER+ labels come with PrivateTest)")
+    benchmark.add_argument("--quick", action="store_true",
+                           help="stratified subsample, under 2 minutes on 2 cores (numbers not comparable)")
+    benchmark.add_argument("--train-missing", action="store_true",
+                           help="train classical methods that have no model yet; CNNs are only listed")
+    benchmark.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    benchmark.add_argument("--video", nargs="?", const="synthetic", metavar="FILE",
+                           help="also time the end-to-end pipeline on a video (no FILE: a synthetic clip)")
+    benchmark.add_argument("--out", help="results folder (default benchmarks/results/<date>-<commit>/)")
+    benchmark.add_argument("--data", help=data_help)
+    benchmark.set_defaults(run=_benchmark)
 
     models = commands.add_parser("models", help="list shipped models and their metrics")
     models.set_defaults(run=_models)

@@ -54,3 +54,35 @@ def format_metrics(metrics, title=""):
     for name, row in zip(EMOTIONS, metrics["confusion"]):
         lines.append(f"  {name:<{width}}" + " ".join(f"{v:>5d}" for v in row))
     return "\n".join(lines)
+
+
+def probabilities_by_split(predict_proba, data, splits):
+    """Class probabilities for each split, computing each FER2013 row once.
+
+    FER+ splits hold the same faces as PrivateTest with other labels, so
+    their rows are looked up instead of classified again.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        (n, 48, 48) uint8 faces -> (n, 7) probabilities.
+    data : fer_classic.data.FER2013
+    splits : sequence of str
+
+    Returns
+    -------
+    dict
+        ``{split: ndarray of float64, shape (len(split), 7)}``.
+    """
+    by_row, result = {}, {}
+    for name in splits:
+        split = data[name]
+        known = np.array([row in by_row for row in split.rows.tolist()], dtype=bool) & (split.rows >= 0)
+        probabilities = np.zeros((len(split), len(EMOTIONS)))
+        if known.any():
+            probabilities[known] = [by_row[row] for row in split.rows[known].tolist()]
+        if (~known).any():
+            probabilities[~known] = predict_proba(split.faces[~known])
+            by_row.update(zip(split.rows[~known].tolist(), probabilities[~known]))
+        result[name] = probabilities
+    return result

@@ -32,9 +32,12 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..classify.metrics import emotion_metrics, probabilities_by_split
+from ..classify.training import EVALUATION_SPLITS
 from ..data import EMOTIONS
 from .architectures import build_cnn
 from .augment import random_affine, random_erasing
+from .classifier import CNNClassifier
 
 
 def class_weights(labels, n_classes=len(EMOTIONS)):
@@ -254,19 +257,9 @@ def _device():
     return backend
 
 
-def _predict_rows(classifier, data, splits):
-    """Predictions per split, classifying each FER2013 row once (FER+ splits reuse their rows)."""
-    by_row, predictions = {}, {}
-    for name in splits:
-        split = data[name]
-        known = np.array([row in by_row for row in split.rows], dtype=bool) & (split.rows >= 0)
-        labels = np.empty(len(split), dtype=np.int64)
-        labels[known] = [by_row[row] for row in split.rows[known]]
-        if (~known).any():
-            labels[~known] = classifier.predict(split.faces[~known])
-            by_row.update(zip(split.rows[~known].tolist(), labels[~known].tolist()))
-        predictions[name] = labels
-    return predictions
+def _predicted_labels(classifier, data, splits):
+    return {name: p.argmax(axis=1) for name, p in probabilities_by_split(classifier.predict_proba, data,
+                                                                        splits).items()}
 
 
 def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size=64, learning_rate=0.01,
@@ -292,9 +285,6 @@ def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size
     entry : dict
         Manifest fields, with ``storage_dtype`` telling how to save it.
     """
-    from ..classify.metrics import emotion_metrics
-    from ..classify.training import EVALUATION_SPLITS
-    from .classifier import CNNClassifier
 
     train, validation = data["Training"], data["PublicTest"]
     classifier = CNNClassifier(architecture, tta=tta, epochs=epochs, time_budget=time_budget, batch_size=batch_size,
@@ -306,13 +296,13 @@ def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size
     accuracy32 = float((classifier.predict(validation.faces) == validation.labels).mean())
     weights32 = classifier.network_.get_weights()
     classifier.network_.set_weights([w.astype(np.float16).astype(np.float32) for w in weights32])
-    predictions = _predict_rows(classifier, data, splits)
+    predictions = _predicted_labels(classifier, data, splits)
     change = abs(float((predictions["PublicTest"] == validation.labels).mean()) - accuracy32)
     storage = "float16" if change <= 0.001 else "float32"
     log(f"{architecture}: float16 weights change PublicTest accuracy by {change:.4f}; storing {storage}")
     if storage == "float32":
         classifier.network_.set_weights(weights32)
-        predictions = _predict_rows(classifier, data, splits)
+        predictions = _predicted_labels(classifier, data, splits)
     metrics = {name: emotion_metrics(data[name].labels, predictions[name]) for name in splits}
 
     history = classifier.history_

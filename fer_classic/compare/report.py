@@ -1,0 +1,168 @@
+"""The comparison's outputs: a ranked markdown table and plots.
+
+Plots need matplotlib (the ``[plots]`` extra); without it the tables are
+still written and the record says the plots were skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import EMOTIONS
+
+
+def _number(value, digits=4):
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def ranked(rows, split):
+    """Measured rows, best ``split`` accuracy first, then the missing and failed ones."""
+    measured = [row for row in rows if row["status"] == "ok"]
+    measured.sort(key=lambda row: -row["metrics"].get(split, {}).get("accuracy", -1))
+    return measured + [row for row in rows if row["status"] != "ok"]
+
+
+def markdown(record):
+    """``results.md``: provenance, the ranked table, per-class recall, video, and what did not run."""
+    origin, options = record["provenance"], record["options"]
+    split = options["rank_by"]
+    splits = options["splits"]
+    ferplus = "FERPlus-PrivateTest" if options.get("ferplus") else None
+    lines = [
+        "# FER2013: every method side by side",
+        "",
+        f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin.get('dirty') else ''}, {origin['date']}, "
+        f"{origin['machine']['cpu']} ({origin['machine']['cores']} cores, load average "
+        f"{origin['machine']['load_average_1min_at_start']} at start), data `{origin['data']['file']}` MD5 "
+        f"`{origin['data']['md5']}`. Command: `{origin['command']}`.",
+        "",
+    ]
+    if options["quick"]:
+        lines += [f"**Quick run:** stratified subsample of {options['subsample']}; numbers are not comparable "
+                  "with a full run.", ""]
+    header = ["rank", "method"] + [f"{s} acc" for s in splits] + [f"{split} macro-F1"]
+    header += (["FER+ acc"] if ferplus else []) + ["train s", "faces/s (batched)", "ms/face (batch 1, 1 thread)",
+                                                   "size MB"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for rank, row in enumerate(ranked(record["methods"], split), start=1):
+        if row["status"] != "ok":
+            continue
+        metrics = row["metrics"]
+        cells = [str(rank), f"`{row['name']}`"] + [_number(metrics.get(s, {}).get("accuracy")) for s in splits]
+        cells.append(_number(metrics.get(split, {}).get("macro_f1")))
+        if ferplus:
+            cells.append(_number(metrics.get(ferplus, {}).get("accuracy")))
+        size = row.get("size_bytes")
+        cells += [_number(row.get("train_seconds"), 0), _number(row.get("faces_per_second"), 1),
+                  _number(row.get("latency_ms"), 2), _number(size / 1e6 if size else None, 2)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"Latency is {record['options']['latency']}. Training time: measured when the comparison "
+              "trained a classical model (kept in its cache), taken from the manifest for shipped models.", ""]
+
+    lines += [f"## Recall per class ({split})", "", "| method | " + " | ".join(EMOTIONS) + " |",
+              "|" + "---|" * (len(EMOTIONS) + 1)]
+    for row in ranked(record["methods"], split):
+        if row["status"] == "ok" and split in row["metrics"]:
+            recall = row["metrics"][split]["per_class_recall"]
+            lines.append(f"| `{row['name']}` | " + " | ".join(_number(recall[e], 3) for e in EMOTIONS) + " |")
+    lines.append("")
+
+    videos = [row for row in record["methods"] if row.get("video")]
+    if videos:
+        clip = record["video"]
+        lines += [f"## End-to-end video ({clip['description']})", "",
+                  "One core, one thread; Haar detection on a half-size frame, full scan every 10 frames.", "",
+                  "| method | fps | ms/frame: decode | detect | extract | classify |", "|---|---|---|---|---|---|"]
+        for row in videos:
+            video = row["video"]
+            if "error" in video:
+                lines.append(f"| `{row['name']}` | failed: {video['error']} | | | | |")
+                continue
+            phases = video["ms_per_frame"]
+            lines.append(f"| `{row['name']}` | {video['fps']} | " + " | ".join(
+                str(phases[p]) for p in ("decode", "detect", "extract", "classify")) + " |")
+        lines.append("")
+
+    notes = [row for row in record["methods"] if row.get("notes") and row["status"] == "ok"]
+    if notes:
+        lines += ["## Notes", ""] + [f"- `{row['name']}`: {'; '.join(row['notes'])}" for row in notes] + [""]
+    others = [row for row in record["methods"] if row["status"] != "ok"]
+    if others:
+        lines += ["## Not measured", ""] + [f"- `{row['name']}` ({row['status']}): {row['error']}" for row in others]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_plots(record, folder):
+    """Confusion matrices, accuracy versus latency, and recall per class, as PNGs; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    split = record["options"]["rank_by"]
+    rows = [row for row in ranked(record["methods"], split) if row["status"] == "ok" and split in row["metrics"]]
+    written = []
+    (folder / "confusion").mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        confusion = np.asarray(row["metrics"][split]["confusion"], dtype=float)
+        normalised = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+        figure, axis = plt.subplots(figsize=(6, 5))
+        image = axis.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), value in np.ndenumerate(normalised):
+            axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                      color="white" if value > 0.5 else "black")
+        axis.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
+        axis.set_yticks(range(len(EMOTIONS)), EMOTIONS)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        axis.set_title(f"{row['name']} on {split}: accuracy {row['metrics'][split]['accuracy']:.3f}")
+        figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
+        figure.tight_layout()
+        path = folder / "confusion" / f"{row['name'].replace('/', '_').replace('+', '-')}.png"
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+        written.append(path)
+
+    timed = [row for row in rows if row.get("latency_ms")]
+    if timed:
+        figure, axis = plt.subplots(figsize=(8, 5.5))
+        colours = {"classical": "tab:blue", "cnn": "tab:orange", "ensemble": "tab:green", "peer": "tab:gray"}
+        for row in timed:
+            axis.scatter(row["latency_ms"], row["metrics"][split]["accuracy"], color=colours[row["kind"]], s=40)
+            axis.annotate(row["name"], (row["latency_ms"], row["metrics"][split]["accuracy"]), fontsize=7,
+                          xytext=(4, 3), textcoords="offset points")
+        for kind, colour in colours.items():
+            axis.scatter([], [], color=colour, label=kind)
+        axis.set_xscale("log")
+        axis.set_xlabel(f"ms per face, batch 1 ({record['options']['latency']}; log scale)")
+        axis.set_ylabel(f"{split} accuracy")
+        axis.set_title("Accuracy versus latency")
+        axis.legend(loc="lower right")
+        axis.grid(alpha=0.3)
+        figure.tight_layout()
+        path = folder / "accuracy_vs_latency.png"
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+        written.append(path)
+
+    if rows:
+        figure, axis = plt.subplots(figsize=(11, 5))
+        width = 0.8 / len(rows)
+        for index, row in enumerate(rows):
+            recall = [row["metrics"][split]["per_class_recall"][e] or 0.0 for e in EMOTIONS]
+            axis.bar(np.arange(len(EMOTIONS)) + (index - (len(rows) - 1) / 2) * width, recall, width,
+                     label=row["name"])
+        axis.set_xticks(range(len(EMOTIONS)), EMOTIONS)
+        axis.set_ylabel(f"recall on {split}")
+        axis.set_ylim(0, 1)
+        axis.set_title("Recall per class")
+        axis.legend(fontsize=7, ncol=2, loc="upper left")
+        figure.tight_layout()
+        path = folder / "per_class_recall.png"
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+        written.append(path)
+    return written

@@ -1,0 +1,84 @@
+"""The comparison harness: a quick run end to end, and a failing method that does not stop the others."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_classic.cli import main
+from fer_classic.compare import QUICK, method_names, run_comparison
+from fer_classic.compare.measure import quick_subsample
+from fer_classic.compare.methods import Candidate
+from fer_classic.data import load_fer2013
+from fer_classic.pipeline import EmotionRecognizer
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fer2013" / "fer2013.npz"
+pytestmark = pytest.mark.skipif(not SHARED.is_file(), reason="the real FER2013 is not beside the checkout")
+
+
+class Broken:
+    classes_ = np.arange(7)
+
+    def predict_proba(self, faces):
+        raise RuntimeError("deliberately broken")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    loaders = {"broken": lambda name: Candidate(name, "classical", Broken())}
+    record, folder = run_comparison(["landmarks/mlp", "broken", "cnn/vgg19",
+                                     "ensemble"], quick=True, out=out, data_path=str(SHARED), loaders=loaders,
+                                    log=lambda line: None)
+    return record, folder
+
+
+def test_quick_run_writes_results_and_plots(quick_run):
+    record, folder = quick_run
+    saved = json.loads((folder / "results.json").read_text())
+    assert saved["provenance"]["data"]["md5"] and saved["provenance"]["machine"]["cores"]
+    assert "landmarks/mlp" in (folder / "results.md").read_text()
+    rows = {row["name"]: row for row in saved["methods"]}
+    landmarks = rows["landmarks/mlp"]
+    assert landmarks["status"] == "ok" and landmarks["faces_per_second"] > 0 and landmarks["latency_ms"] > 0
+    assert set(landmarks["metrics"]) >= {"PublicTest", "PrivateTest"}
+    assert set(landmarks["metrics"]["PrivateTest"]["per_class_recall"]) == {
+        "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+    for plot in ("accuracy_vs_latency.png", "per_class_recall.png", "confusion/landmarks_mlp.png"):
+        assert (folder / plot).stat().st_size > 5000
+
+
+def test_broken_method_is_reported_and_the_others_run(quick_run):
+    record, _ = quick_run
+    rows = {row["name"]: row for row in record["methods"]}
+    assert rows["broken"]["status"] == "failed" and "deliberately broken" in rows["broken"]["error"]
+    assert rows["landmarks/mlp"]["status"] == "ok"
+    assert rows["ensemble"]["status"] in ("ok", "missing")
+
+
+def test_quick_metrics_match_a_direct_evaluate(quick_run):
+    record, _ = quick_run
+    row = next(r for r in record["methods"] if r["name"] == "landmarks/mlp")
+    sample = quick_subsample(load_fer2013(SHARED), **QUICK)["PrivateTest"]
+    direct = EmotionRecognizer.load("landmarks").evaluate(sample.faces, sample.labels)
+    assert row["metrics"]["PrivateTest"]["accuracy"] == pytest.approx(direct["accuracy"])
+    assert row["metrics"]["PrivateTest"]["confusion"] == direct["confusion"]
+    assert row["metrics"]["PrivateTest"]["n"] == len(sample) <= QUICK["n_test"] + 7
+
+
+def test_quick_subsample_is_stratified_and_keeps_ferplus_faces():
+    data = load_fer2013(SHARED)
+    sample = quick_subsample(data, **QUICK)
+    full, small = np.bincount(data["PrivateTest"].labels, minlength=7), np.bincount(sample["PrivateTest"].labels,
+                                                                                    minlength=7)
+    np.testing.assert_allclose(small / small.sum(), full / full.sum(), atol=0.01)
+    if "FERPlus-PrivateTest" in sample.splits:
+        assert set(sample["FERPlus-PrivateTest"].rows) <= set(sample["PrivateTest"].rows)
+
+
+def test_cli_lists_methods_and_refuses_unknown_ones(capsys):
+    assert main(["benchmark", "--list"]) == 0
+    assert capsys.readouterr().out.split() == method_names()
+    assert main(["benchmark", "--quick", "--methods", "nonsense/mlp"]) == 2
+    assert "unknown method(s) nonsense/mlp" in capsys.readouterr().err
