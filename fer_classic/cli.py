@@ -29,7 +29,8 @@ def _train(args):
         out = Path(args.out) if args.out else models_dir() / f"{architecture}.npz"
         checkpoints = Path(args.checkpoint_dir or f"checkpoints/{architecture}")
         model, entry = train_cnn_method(architecture, data, epochs=args.epochs, time_budget=args.time_budget,
-                                        batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                        batch_size=args.batch_size, optimizer=args.optimizer,
+                                        learning_rate=args.learning_rate,
                                         patience=args.patience, seed=args.seed, tta=args.tta,
                                         checkpoint_dir=checkpoints, resume=args.resume, log=log)
     else:
@@ -219,7 +220,9 @@ def build_parser():
     cnn.add_argument("--epochs", type=int, default=30, help="most epochs (default 30)")
     cnn.add_argument("--time-budget", type=float, help="stop training after this many seconds")
     cnn.add_argument("--batch-size", type=int, default=64)
-    cnn.add_argument("--learning-rate", type=float, default=0.01, help="peak SGD learning rate (default 0.01)")
+    cnn.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
+                     help="Adam, or SGD with Nesterov momentum (default adam)")
+    cnn.add_argument("--learning-rate", type=float, help="peak learning rate (default 1e-3 Adam, 1e-2 SGD)")
     cnn.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default 8)")
     cnn.add_argument("--seed", type=int, default=0)
     cnn.add_argument("--tta", choices=["none", "flip", "ten-crop"], default="flip",

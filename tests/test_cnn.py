@@ -22,7 +22,7 @@ from .conftest import write_npz  # noqa: E402
 def trained(face_batch):
     """A fer-cnn fitted for two short epochs on astronaut crops labelled by brightness."""
     labels = (face_batch.reshape(len(face_batch), -1).mean(axis=1) > np.median(face_batch)).astype(int) * 3
-    classifier = CNNClassifier("fer-cnn", tta="flip", epochs=2, batch_size=16, learning_rate=0.05)
+    classifier = CNNClassifier("fer-cnn", tta="flip", epochs=2, batch_size=16, optimizer="sgd", learning_rate=0.05)
     return classifier.fit(face_batch, labels, progress=False, log=lambda line: None)
 
 

@@ -29,7 +29,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         A key of :data:`~fer_classic.cnn.architectures.ARCHITECTURES`.
     tta : {"none", "flip", "ten-crop"}
         Test-time augmentation (:func:`~fer_classic.cnn.tta.test_time_views`).
-    epochs, time_budget, batch_size, learning_rate, patience, seed
+    epochs, time_budget, batch_size, optimizer, learning_rate, patience, seed
         Passed to :func:`~fer_classic.cnn.training.fit_network` by :meth:`fit`.
     batch_size_predict : int
         Faces per forward pass at prediction.
@@ -43,12 +43,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, architecture="fer-cnn", tta="flip", epochs=30, time_budget=None, batch_size=64,
-                 learning_rate=0.01, patience=8, seed=0, batch_size_predict=256):
+                 optimizer="adam", learning_rate=None, patience=8, seed=0, batch_size_predict=256):
         self.architecture = architecture
         self.tta = tta
         self.epochs = epochs
         self.time_budget = time_budget
         self.batch_size = batch_size
+        self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.patience = patience
         self.seed = seed
@@ -73,7 +74,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         check_architecture(self.architecture)
         self.network_, self.history_ = fit_network(
             self.architecture, check_faces(faces), np.asarray(labels), validation, epochs=self.epochs,
-            time_budget=self.time_budget, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            time_budget=self.time_budget, batch_size=self.batch_size, optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
             patience=self.patience, seed=self.seed, checkpoint_dir=checkpoint_dir, resume=resume,
             progress=progress, log=log)
         self.classes_ = np.arange(len(EMOTIONS))

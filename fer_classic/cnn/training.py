@@ -7,9 +7,13 @@ The recipe follows Khaireddin & Chen [1]_, shortened to what a CPU affords:
 * class weights, the square root of "balanced" ones, so that ``disgust``
   (1.5% of the faces) counts about 3x and ``happy`` about 0.7x without
   swamping the loss;
-* SGD with Nesterov momentum and a cosine learning-rate schedule that
-  anneals to zero by the end of whichever comes first, the epoch limit or the
-  time budget, so a short run still ends at a low learning rate;
+* a cosine learning-rate schedule that anneals to zero by the end of
+  whichever comes first, the epoch limit or the time budget, so a short run
+  still ends at a low learning rate;
+* Adam by default: on a CPU budget of a dozen epochs it learns far faster
+  than the SGD with Nesterov momentum that [1]_ ran for 300 epochs (with
+  SGD at 0.01 our fer-cnn was still at 24% training accuracy in its second
+  epoch); ``optimizer="sgd"`` is there for long runs;
 * early stopping on the validation split (PublicTest), keeping the best
   epoch's weights;
 * a checkpoint after every epoch (the whole model with its optimizer state,
@@ -157,9 +161,14 @@ def _new_state():
     return {"epoch": 0, "step": 0, "seconds": 0.0, "best_score": -1.0, "best_epoch": 0, "history": []}
 
 
+OPTIMIZERS = {"adam": lambda rate: keras.optimizers.Adam(rate),
+              "sgd": lambda rate: keras.optimizers.SGD(rate, momentum=0.9, nesterov=True)}
+DEFAULT_LEARNING_RATES = {"adam": 1e-3, "sgd": 1e-2}
+
+
 def fit_network(architecture, faces, labels, validation=None, epochs=30, time_budget=None, batch_size=64,
-                learning_rate=0.01, patience=8, seed=0, checkpoint_dir=None, resume=False, progress=True,
-                log=print):
+                optimizer="adam", learning_rate=None, patience=8, seed=0, checkpoint_dir=None, resume=False,
+                progress=True, log=print):
     """Train one network; return it with the weights of its best epoch.
 
     Parameters
@@ -174,8 +183,11 @@ def fit_network(architecture, faces, labels, validation=None, epochs=30, time_bu
     time_budget : float, optional
         Seconds of training, resumed runs included; training stops at the
         first batch past it.
-    batch_size, learning_rate : int, float
-        SGD (Nesterov momentum 0.9) batch and peak learning rate.
+    batch_size : int
+    optimizer : {"adam", "sgd"}
+        Adam, or SGD with Nesterov momentum 0.9.
+    learning_rate : float, optional
+        Peak learning rate (default 1e-3 for Adam, 1e-2 for SGD).
     patience : int
         Epochs without a better validation accuracy before stopping.
     seed : int
@@ -194,6 +206,9 @@ def fit_network(architecture, faces, labels, validation=None, epochs=30, time_bu
         ``epochs`` (list of per-epoch records), ``epochs_run``,
         ``best_epoch``, ``seconds`` and ``stopped`` (why training ended).
     """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    learning_rate = learning_rate or DEFAULT_LEARNING_RATES[optimizer]
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
     state = _new_state()
     if resume:
@@ -204,7 +219,7 @@ def fit_network(architecture, faces, labels, validation=None, epochs=30, time_bu
         log(f"resuming {architecture} after epoch {state['epoch']} ({state['seconds']:.0f} s trained)")
     else:
         network = build_cnn(architecture, seed=seed)
-        network.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True),
+        network.compile(optimizer=OPTIMIZERS[optimizer](learning_rate),
                         loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
     if checkpoint_dir:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -262,8 +277,9 @@ def _predicted_labels(classifier, data, splits):
                                                                         splits).items()}
 
 
-def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size=64, learning_rate=0.01,
-                     patience=8, seed=0, tta="flip", checkpoint_dir=None, resume=False, progress=True, log=print):
+def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size=64, optimizer="adam",
+                     learning_rate=None, patience=8, seed=0, tta="flip", checkpoint_dir=None, resume=False,
+                     progress=True, log=print):
     """The deep branch's protocol: train on Training, stop on PublicTest, report every split.
 
     The weights are then rounded to float16; the float16 network is kept
@@ -287,8 +303,9 @@ def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size
     """
 
     train, validation = data["Training"], data["PublicTest"]
+    learning_rate = learning_rate or DEFAULT_LEARNING_RATES.get(optimizer)
     classifier = CNNClassifier(architecture, tta=tta, epochs=epochs, time_budget=time_budget, batch_size=batch_size,
-                               learning_rate=learning_rate, patience=patience, seed=seed)
+                               optimizer=optimizer, learning_rate=learning_rate, patience=patience, seed=seed)
     classifier.fit(train.faces, train.labels, validation=(validation.faces, validation.labels),
                    checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, log=log)
 
@@ -306,7 +323,8 @@ def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size
     metrics = {name: emotion_metrics(data[name].labels, predictions[name]) for name in splits}
 
     history = classifier.history_
-    command = f"fer-classic train --method cnn/{architecture} --epochs {epochs} --seed {seed} --tta {tta}"
+    command = (f"fer-classic train --method cnn/{architecture} --epochs {epochs} --optimizer {optimizer} "
+               f"--learning-rate {learning_rate:g} --seed {seed} --tta {tta}")
     if time_budget:
         command += f" --time-budget {time_budget:g}"
     entry = {
@@ -316,7 +334,8 @@ def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size
         "classifier": f"{architecture} CNN (Keras {keras.__version__}), trained from scratch",
         "parameters": {"epochs": epochs, "time_budget_seconds": time_budget, "batch_size": batch_size,
                        "learning_rate": learning_rate, "patience": patience, "seed": seed, "tta": tta,
-                       "optimizer": "SGD, Nesterov momentum 0.9, cosine schedule",
+                       "optimizer": {"adam": "Adam", "sgd": "SGD, Nesterov momentum 0.9"}[optimizer]
+                       + ", cosine schedule",
                        "augmentation": "mirror, shift 10%, rotation 10 deg, zoom 10%, random erasing p=0.5",
                        "class_weights": "sqrt(balanced)"},
         "training": {"epochs_run": history["epochs_run"], "best_epoch": history["best_epoch"],

@@ -36,10 +36,11 @@ def _video(model, clip, repeats):
         report = process_video(clip, recognizer, progress=False)
         runs.append((time.perf_counter() - started, report["stats"]))
     frames = runs[0][1]["frames_processed"]
+    face_frames = sum(face["frames"] for face in report["faces"].values())
     wall = statistics.median(seconds for seconds, _ in runs)
     phases = {phase: round(statistics.median(stats["seconds"][phase] for _, stats in runs) / frames * 1000, 2)
               for phase in ("decode", "detect", "extract", "classify")}
-    return {"frames": frames, "fps": round(frames / wall, 1), "ms_per_frame": phases, "repeats": repeats}
+    return {"frames": frames, "face_detections": face_frames, "fps": round(frames / wall, 1), "ms_per_frame": phases, "repeats": repeats}
 
 
 def main(argv=None):
