@@ -40,7 +40,8 @@ def _video(model, clip, repeats):
     wall = statistics.median(seconds for seconds, _ in runs)
     phases = {phase: round(statistics.median(stats["seconds"][phase] for _, stats in runs) / frames * 1000, 2)
               for phase in ("decode", "detect", "extract", "classify")}
-    return {"frames": frames, "face_detections": face_frames, "fps": round(frames / wall, 1), "ms_per_frame": phases, "repeats": repeats}
+    return {"frames": frames, "face_detections": face_frames, "fps": round(frames / wall, 1),
+            "ms_per_frame": phases, "repeats": repeats}
 
 
 def main(argv=None):
