@@ -68,7 +68,8 @@ def extraction_throughput(faces, n_jobs, repeats):
 def summary_row(method, entry):
     metrics = entry["metrics"]
     return {"method": method, "classifier": entry["classifier"],
-            **{f"{split} {key}": round(metrics[split][key], 4) for split in metrics for key in ("accuracy", "macro_f1")},
+            **{f"{split} {key}": round(metrics[split][key], 4)
+               for split in metrics for key in ("accuracy", "macro_f1")},
             "train seconds (cached features)": entry["timings_seconds"]["total"]}
 
 

@@ -108,7 +108,8 @@ def video_fps(clip, model, repeats, refresh):
     seconds = [wall for wall, _ in runs]
     phases = {phase: round(statistics.median(r["stats"]["seconds"][phase] for _, r in runs) / frames * 1000, 2)
               for phase in ("decode", "detect", "extract", "classify")}
-    return {"model": model, "full_scan_every": refresh, "frames": frames, "frames_with_a_face": faces_found, "wall_seconds": seconds,
+    return {"model": model, "full_scan_every": refresh, "frames": frames, "frames_with_a_face": faces_found,
+            "wall_seconds": seconds,
             "median_fps": round(frames / statistics.median(seconds), 1), "ms_per_frame_by_phase": phases}
 
 

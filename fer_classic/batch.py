@@ -31,7 +31,8 @@ def find_files(pattern):
     """Every file below a folder (recursively, hidden ones excepted), or matching a glob; sorted strings."""
     root = Path(pattern)
     if root.is_dir():
-        found = (p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts[len(root.parts):]))
+        found = (p for p in root.rglob("*")
+                 if p.is_file() and not any(part.startswith(".") for part in p.parts[len(root.parts):]))
     else:
         found = (Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
     return sorted(str(p) for p in found)

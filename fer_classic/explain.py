@@ -170,10 +170,10 @@ def explain_figure(recognizer, image, out, color_order="bgr", cascade=None):
                               color=emotion_colors_float()[EMOTIONS.index(face["emotion"])])
         phases = axes[top + 2, 2]
         phases.set_axis_on()
-        milliseconds = [timings[p] * 1000 for p in ("detect", "extract", "classify")]
+        names = ("detect", "extract", "classify")
+        milliseconds = [timings[p] * 1000 for p in names]
         phases.barh([2, 1, 0], milliseconds, color=["tab:green", "tab:orange", "tab:purple"])
-        phases.set_yticks([2, 1, 0], [f"{p} {m:.1f} ms" for p, m in zip(("detect", "extract", "classify"), milliseconds)],
-                          fontsize=7)
+        phases.set_yticks([2, 1, 0], [f"{p} {m:.1f} ms" for p, m in zip(names, milliseconds)], fontsize=7)
         phases.tick_params(axis="x", labelsize=7)
         phases.set_title("time per phase (whole image)", fontsize=8)
     figure.tight_layout()

@@ -113,7 +113,8 @@ class EmaSmoother:
     def update(self, face_id, probabilities):
         probabilities = np.asarray(probabilities, dtype=np.float64)
         previous = self.state.get(face_id)
-        smoothed = probabilities if previous is None else (1 - self.smoothing) * probabilities + self.smoothing * previous
+        smoothed = (probabilities if previous is None
+                    else (1 - self.smoothing) * probabilities + self.smoothing * previous)
         self.state[face_id] = smoothed
         return smoothed
 

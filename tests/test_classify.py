@@ -58,7 +58,8 @@ def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     assert entry["metrics"]["PrivateTest"]["accuracy"] >= 0.9
     assert set(entry["metrics"]) == {"PublicTest", "PrivateTest"}
     saved = save_model(model, tmp_path / "tiny.joblib", entry)
-    assert saved["sha256"] and json.loads((tmp_path / "manifest.json").read_text())["models"]["tiny"]["method"] == method
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert saved["sha256"] and manifest["models"]["tiny"]["method"] == method
     recognizer = EmotionRecognizer.load(tmp_path / "tiny.joblib")
     probabilities = recognizer.predict_proba(separable_data["PrivateTest"].faces)
     assert probabilities.shape == (20, 7)

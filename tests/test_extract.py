@@ -72,7 +72,8 @@ def test_lbp_codes_match_a_plain_loop(face_batch):
     expected = np.zeros((46, 46), int)
     for y in range(1, 47):
         for x in range(1, 47):
-            expected[y - 1, x - 1] = sum(int(face[y + dy, x + dx] >= face[y, x]) << b for b, (dy, dx) in enumerate(ring))
+            expected[y - 1, x - 1] = sum(int(face[y + dy, x + dx] >= face[y, x]) << b
+                                         for b, (dy, dx) in enumerate(ring))
     np.testing.assert_array_equal(lbp_codes(face_batch[:1])[0], expected)
 
 

@@ -15,7 +15,8 @@ from .conftest import write_face_video
 
 @pytest.fixture(scope="module")
 def recognizer():
-    return EmotionRecognizer.load("classic", detector=RegionTrackingDetector(DownscaledDetector(HaarCascadeDetector(), 0.5)))
+    detector = RegionTrackingDetector(DownscaledDetector(HaarCascadeDetector(), 0.5))
+    return EmotionRecognizer.load("classic", detector=detector)
 
 
 def test_box_iou():

@@ -105,7 +105,8 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
         "training_data": {"source": str(data.source.name), "md5": data.md5, "n_faces": int(len(faces)),
                           "notes": data.notes},
         "metrics": metrics,
-        "timings_seconds": {"features": round(prepared - started, 2), "classifier_search": round(finished - prepared, 2),
+        "timings_seconds": {"features": round(prepared - started, 2),
+                            "classifier_search": round(finished - prepared, 2),
                             "chosen_classifier_fit": round(results[best][2], 2), "total": round(finished - started, 2)},
     }
     return model, entry

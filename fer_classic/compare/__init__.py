@@ -31,6 +31,8 @@ def _measure(candidate, data, splits, timing_faces, latency):
     row = {"name": candidate.name, "kind": candidate.kind, "status": "ok", "source": candidate.source,
            "metrics": split_metrics(probabilities, data), "train_seconds": candidate.train_seconds,
            "size_bytes": candidate.size_bytes, "notes": list(candidate.notes)}
+    if candidate.history:
+        row["training_history"] = candidate.history
     quick = latency == "in-process"
     row["faces_per_second"] = round(throughput(candidate.model, timing_faces, repeats=1 if quick else 3), 2)
     if quick:

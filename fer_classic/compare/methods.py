@@ -58,6 +58,8 @@ class Candidate:
     identity : str or None
         Names the exact model (its file's sha256), so its predictions can be
         cached; None when unknown.
+    history : list of dict
+        A CNN's per-epoch training record, from its manifest entry.
     """
 
     name: str
@@ -68,6 +70,7 @@ class Candidate:
     source: str = ""
     notes: list = field(default_factory=list)
     identity: str | None = None
+    history: list = field(default_factory=list)
 
 
 def method_names():
@@ -152,7 +155,7 @@ def load_cnn(name):
              f"stopped by {training.get('stopped_by')}"]
     return Candidate(name, "cnn", model, entry.get("timings_seconds", {}).get("total"),
                      _file_size(entry, models_dir()), f"shipped models/{entry['file']}", notes,
-                     identity=f"{entry['sha256']}|tta={model.tta}")
+                     identity=f"{entry['sha256']}|tta={model.tta}", history=training.get("history", []))
 
 
 class FerMiniXception:

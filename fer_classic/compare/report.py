@@ -150,6 +150,24 @@ def write_plots(record, folder):
         plt.close(figure)
         written.append(path)
 
+    trained = [row for row in rows if row.get("training_history")]
+    if trained:
+        figure, axis = plt.subplots(figsize=(8, 4.5))
+        for row in trained:
+            history = [h for h in row["training_history"] if "val_accuracy" in h]
+            axis.plot([h["seconds"] / 60 for h in history], [h["val_accuracy"] for h in history], marker="o",
+                      label=row["name"])
+        axis.set_xlabel("training minutes")
+        axis.set_ylabel("PublicTest accuracy (no test-time augmentation)")
+        axis.set_title("CNN training curves, from the manifest")
+        axis.grid(alpha=0.3)
+        axis.legend()
+        figure.tight_layout()
+        path = folder / "cnn_training.png"
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+        written.append(path)
+
     if rows:
         figure, axis = plt.subplots(figsize=(11, 5))
         width = 0.8 / len(rows)

@@ -59,7 +59,8 @@ class HaarCascadeDetector:
         if getattr(self, "_loaded", None) is None:
             if self.scale_factor <= 1:
                 raise ValueError(f"scale_factor must be > 1, got {self.scale_factor}")
-            path = Path(cv2.data.haarcascades) / CASCADES[self.cascade] if self.cascade in CASCADES else Path(self.cascade)
+            path = (Path(cv2.data.haarcascades) / CASCADES[self.cascade] if self.cascade in CASCADES
+                    else Path(self.cascade))
             classifier = cv2.CascadeClassifier(str(path))
             if classifier.empty():
                 raise FileNotFoundError(
