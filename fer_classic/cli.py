@@ -10,6 +10,7 @@ from pathlib import Path
 from . import __version__
 from .data import load_fer2013
 from .cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
+from .cnn.tta import TTA_MODES
 from .detect import CASCADES, HaarCascadeDetector
 
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
@@ -69,7 +70,7 @@ def _evaluate(args):
     from .classify.metrics import format_metrics
     from .pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model)
+    recognizer = EmotionRecognizer.load(args.model, tta=args.tta)
     split = load_fer2013(args.data)[args.split]
     metrics = recognizer.evaluate(split.faces, split.labels)
     print(json.dumps(metrics) if args.json else format_metrics(metrics, f"{args.model} on {args.split}"))
@@ -79,7 +80,7 @@ def _evaluate(args):
 def _predict(args):
     from .pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args))
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta)
     results = []
     for result in recognizer.analyze_files(args.paths):
         results.append(result)
@@ -116,7 +117,7 @@ def _video(args):
     from .video import process_video
 
     detector = RegionTrackingDetector(DownscaledDetector(_detector(args), args.detect_scale), refresh=args.refresh)
-    recognizer = EmotionRecognizer.load(args.model, detector=detector)
+    recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta)
     report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
                            smoothing=args.smoothing)
     if args.json:
@@ -149,7 +150,7 @@ def _explain(args):
     from .imageio import read_image
     from .pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args))
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta)
     result = explain_figure(recognizer, read_image(args.image), args.out, cascade=_shipped_cascade())
     print(f"{args.image}: {len(result['faces'])} face(s) explained in {args.out}")
     return 0
@@ -203,6 +204,7 @@ def build_parser():
                                      "the classic way: detection -> extraction -> classification.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    tta_option = {"choices": list(TTA_MODES), "help": "a CNN's test-time augmentation (default: as trained)"}
     data_help = "FER2013 .npz/.csv or image folder (default: $FER2013_PATH, ./data, ../shared/fer2013)"
 
     train = commands.add_parser("train", help="train a classical method or a CNN on FER2013 and save it")
@@ -225,7 +227,7 @@ def build_parser():
     cnn.add_argument("--learning-rate", type=float, help="peak learning rate (default 1e-3 Adam, 1e-2 SGD)")
     cnn.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default 8)")
     cnn.add_argument("--seed", type=int, default=0)
-    cnn.add_argument("--tta", choices=["none", "flip", "ten-crop"], default="flip",
+    cnn.add_argument("--tta", choices=list(TTA_MODES), default="flip",
                      help="test-time augmentation for evaluation and prediction (default flip)")
     cnn.add_argument("--checkpoint-dir", help="checkpoints after every epoch (default checkpoints/<arch>)")
     cnn.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
@@ -237,6 +239,7 @@ def build_parser():
                           choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"])
     evaluate.add_argument("--data", help=data_help)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--tta", **tta_option)
     evaluate.set_defaults(run=_evaluate)
 
     detection = argparse.ArgumentParser(add_help=False)
@@ -250,6 +253,7 @@ def build_parser():
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
     predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.add_argument("--tta", **tta_option)
     predict.set_defaults(run=_predict)
 
     video = commands.add_parser("video", parents=[detection], help="annotate a video file or webcam, with timelines")
@@ -266,6 +270,7 @@ def build_parser():
                        help="scan the whole frame every N frames, in between only near known faces (default 10; "
                             "1 scans every frame)")
     video.add_argument("--json", action="store_true", help="print the summary as JSON")
+    video.add_argument("--tta", **tta_option)
     video.set_defaults(run=_video)
 
     batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
@@ -282,6 +287,7 @@ def build_parser():
                                   help="draw the three phases at work on every face of an image")
     explain.add_argument("image", metavar="IMAGE")
     explain.add_argument("--out", required=True, help="PNG figure to write")
+    explain.add_argument("--tta", **tta_option)
     explain.set_defaults(run=_explain)
 
     detector = commands.add_parser("train-detector", help="train the from-scratch Viola-Jones cascade")

@@ -82,9 +82,18 @@ class EmotionRecognizer:
         self.info = info or {}
 
     @classmethod
-    def load(cls, name_or_path="classic", detector=None):
-        """Load a listed model by name (see ``fer-classic models``) or path, hash-checked."""
+    def load(cls, name_or_path="classic", detector=None, tta=None):
+        """Load a listed model by name (see ``fer-classic models``) or path, hash-checked.
+
+        ``tta`` ("none", "flip" or "ten-crop") overrides a CNN's test-time
+        augmentation; classical models always average a face with its mirror.
+        """
         model, info = load_model(name_or_path)
+        if tta is not None:
+            if not hasattr(model, "tta"):
+                raise ValueError(f"model {str(name_or_path)!r} is not a CNN: test-time augmentation "
+                                 "(--tta) applies to CNNs only")
+            model.set_params(tta=tta)
         return cls(model, detector=detector, info=info)
 
     def predict_proba(self, faces, timings=None):

@@ -133,6 +133,10 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     assert (tmp_path / "checkpoints" / "last.keras").is_file()
     recognizer = EmotionRecognizer.load(out)
     assert np.allclose(recognizer.predict_proba(face_batch[:5]).sum(axis=1), 1)
+    ten_crop = EmotionRecognizer.load(out, tta="ten-crop")
+    assert ten_crop.model.tta == "ten-crop" and np.allclose(ten_crop.predict_proba(face_batch[:5]).sum(axis=1), 1)
+    assert main(["evaluate", "--model", "landmarks", "--tta", "flip", "--data", str(data)]) == 2
+    assert "applies to CNNs only" in capsys.readouterr().err
     assert main(["train", "--method", "cnn/alexnet", "--data", str(data), "--out", str(out)]) == 2
     assert "unknown CNN architecture" in capsys.readouterr().err
 
