@@ -93,6 +93,7 @@ def test_time_budget_stops_mid_epoch(face_batch):
     classifier = CNNClassifier("fer-cnn", epochs=50, time_budget=1.0, batch_size=4)
     classifier.fit(face_batch, labels, validation=(face_batch, labels), progress=False, log=lambda line: None)
     assert classifier.history_["stopped"] == "time budget" and classifier.history_["epochs_run"] < 50
+    assert 0 < classifier.history_["epochs"][-1]["fraction_of_epoch"] < 1
 
 
 def test_class_weights_favour_rare_classes():

@@ -111,6 +111,7 @@ class TrainingControl(keras.callbacks.Callback):
         self._started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_first_step = self.state["step"]
         self.bar = tqdm(total=self.params["steps"], desc=f"epoch {epoch + 1}", unit="batch", leave=False,
                         disable=not self.progress)
 
@@ -132,6 +133,9 @@ class TrainingControl(keras.callbacks.Callback):
         logs = logs or {}
         record = {key: float(value) for key, value in logs.items() if np.isscalar(value)}
         record["epoch"] = epoch + 1
+        done = self.state["step"] - self._epoch_first_step
+        if done < self.params["steps"]:  # cut short by the time budget; Keras still validates it
+            record["fraction_of_epoch"] = round(done / self.params["steps"], 3)
         record["seconds"] = round(self._elapsed(), 1)
         self.state["history"].append(record)
         self.state["epoch"] = epoch + 1
@@ -182,7 +186,8 @@ def fit_network(architecture, faces, labels, validation=None, epochs=30, time_bu
         Upper limit on epochs (counting those of a resumed run).
     time_budget : float, optional
         Seconds of training, resumed runs included; training stops at the
-        first batch past it.
+        first batch past it, and that partial epoch is validated like a full
+        one (a resumed run goes on with the next epoch).
     batch_size : int
     optimizer : {"adam", "sgd"}
         Adam, or SGD with Nesterov momentum 0.9.
@@ -234,14 +239,6 @@ def fit_network(architecture, faces, labels, validation=None, epochs=30, time_bu
         network.fit(batches, epochs=epochs, initial_epoch=state["epoch"], validation_data=validation_data,
                     batch_size=batch_size, callbacks=[control], verbose=0)
 
-    # A run cut short by the time budget ends mid-epoch: keep those weights only if they beat the best epoch.
-    if state["step"] > state["epoch"] * len(batches):
-        x, y = validation_data if validation_data else (faces[..., None].astype(np.float32), labels)
-        score = float((network.predict(x, batch_size=256, verbose=0).argmax(axis=1) == y).mean())
-        state["history"].append({"epoch": state["step"] / len(batches), "val_accuracy": score,
-                                 "seconds": round(state["seconds"], 1), "partial": True})
-        if score > state["best_score"]:
-            state["best_score"], state["best_epoch"], control.best_weights = score, None, None
     if control.best_weights is not None:
         network.set_weights(control.best_weights)
     elif checkpoint_dir and state["best_epoch"] and (checkpoint_dir / "best.weights.h5").is_file():
