@@ -95,13 +95,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         faces = check_faces(faces)
         if self.tta not in TTA_MODES:
             raise ValueError(f"unknown test-time augmentation {self.tta!r}; choose from {', '.join(TTA_MODES)}")
+        # All views of all faces go through the network together: one forward pass for a single face.
         views = test_time_views(faces, self.tta)
-        total = np.zeros((len(faces), len(EMOTIONS)))
-        for view in views:
-            for start in range(0, len(faces), self.batch_size_predict):
-                batch = view[start:start + self.batch_size_predict, :, :, None].astype(np.float32)
-                total[start:start + len(batch)] += np.asarray(self.network_.predict_on_batch(batch))
-        return total / len(views)
+        stacked = np.concatenate(views)
+        probabilities = np.zeros((len(stacked), len(EMOTIONS)))
+        for start in range(0, len(stacked), self.batch_size_predict):
+            batch = stacked[start:start + self.batch_size_predict, :, :, None].astype(np.float32)
+            probabilities[start:start + len(batch)] = np.asarray(self.network_.predict_on_batch(batch))
+        return probabilities.reshape(len(views), len(faces), len(EMOTIONS)).mean(axis=0)
 
     def predict(self, faces):
         """Most likely emotion index per face, shape (n,)."""
