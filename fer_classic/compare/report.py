@@ -43,8 +43,7 @@ def markdown(record):
         lines += [f"**Quick run:** stratified subsample of {options['subsample']}; numbers are not comparable "
                   "with a full run.", ""]
     header = ["rank", "method"] + [f"{s} acc" for s in splits] + [f"{split} macro-F1"]
-    header += (["FER+ acc"] if ferplus else []) + ["train s", "faces/s (batched)", "ms/face (batch 1, 1 thread)",
-                                                   "size MB"]
+    header += (["FER+ acc"] if ferplus else []) + ["train s", "faces/s (batched)", "ms/face (batch 1)", "size MB"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for rank, row in enumerate(ranked(record["methods"], split), start=1):
         if row["status"] != "ok":
