@@ -269,6 +269,14 @@ def _device():
     return backend
 
 
+def training_note(stopped_by, epochs_run, time_budget, device):
+    """A plain sentence for the manifest when training ended before convergence."""
+    if stopped_by != "time budget":
+        return None
+    return (f"stopped by a {time_budget:g} s time budget after {epochs_run:g} epochs on {device}: "
+            "not trained to convergence; retrain on a GPU for a fair figure")
+
+
 def _predicted_labels(classifier, data, splits):
     return {name: p.argmax(axis=1) for name, p in probabilities_by_split(classifier.predict_proba, data,
                                                                         splits).items()}
@@ -344,6 +352,7 @@ def train_cnn_method(architecture, data, epochs=30, time_budget=None, batch_size
         "float16_accuracy_change": {"PublicTest": change},
         "metrics": metrics,
         "retrain": command,
+        "note": training_note(history["stopped"], history["epochs_run"], time_budget, _device()),
         "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest"},
     }
     return classifier, entry
