@@ -10,6 +10,7 @@ with its error and the others go on.
 
 from __future__ import annotations
 
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -191,7 +192,8 @@ def _video_benchmark(record, data, video, folder, tag, data_path, log):
     from .clip import detectable_faces, write_synthetic_clip
 
     if video == "synthetic":
-        clip = folder / "synthetic_clip.mp4"
+        # Outside the results folder: the clip is made of FER2013 faces, which are never committed.
+        clip = Path(tempfile.mkdtemp(prefix="fer_classic_clip_")) / "synthetic_clip.mp4"
         description = write_synthetic_clip(clip, detectable_faces(data["PrivateTest"].faces, 3))
     else:
         clip, description = Path(video), f"{Path(video).name}"
