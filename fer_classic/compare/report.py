@@ -103,6 +103,12 @@ def write_plots(record, folder):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    def save(figure, path):
+        figure.tight_layout()
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+        return path
+
     split = record["options"]["rank_by"]
     rows = [row for row in ranked(record["methods"], split) if row["status"] == "ok" and split in row["metrics"]]
     written = []
@@ -121,11 +127,7 @@ def write_plots(record, folder):
         axis.set_ylabel("true")
         axis.set_title(f"{row['name']} on {split}: accuracy {row['metrics'][split]['accuracy']:.3f}")
         figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
-        figure.tight_layout()
-        path = folder / "confusion" / f"{row['name'].replace('/', '_').replace('+', '-')}.png"
-        figure.savefig(path, dpi=90)
-        plt.close(figure)
-        written.append(path)
+        written.append(save(figure, folder / "confusion" / f"{row['name'].replace('/', '_').replace('+', '-')}.png"))
 
     timed = [row for row in rows if row.get("latency_ms")]
     if timed:
@@ -143,11 +145,7 @@ def write_plots(record, folder):
         axis.set_title("Accuracy versus latency")
         axis.legend(loc="lower right")
         axis.grid(alpha=0.3)
-        figure.tight_layout()
-        path = folder / "accuracy_vs_latency.png"
-        figure.savefig(path, dpi=90)
-        plt.close(figure)
-        written.append(path)
+        written.append(save(figure, folder / "accuracy_vs_latency.png"))
 
     trained = [row for row in rows if row.get("training_history")]
     if trained:
@@ -161,11 +159,7 @@ def write_plots(record, folder):
         axis.set_title("CNN training curves, from the manifest")
         axis.grid(alpha=0.3)
         axis.legend()
-        figure.tight_layout()
-        path = folder / "cnn_training.png"
-        figure.savefig(path, dpi=90)
-        plt.close(figure)
-        written.append(path)
+        written.append(save(figure, folder / "cnn_training.png"))
 
     if rows:
         figure, axis = plt.subplots(figsize=(11, 5))
@@ -179,9 +173,5 @@ def write_plots(record, folder):
         axis.set_ylim(0, 1)
         axis.set_title("Recall per class")
         axis.legend(fontsize=7, ncol=2, loc="upper left")
-        figure.tight_layout()
-        path = folder / "per_class_recall.png"
-        figure.savefig(path, dpi=90)
-        plt.close(figure)
-        written.append(path)
+        written.append(save(figure, folder / "per_class_recall.png"))
     return written
