@@ -10,6 +10,7 @@ from pathlib import Path
 from . import __version__
 from .data import load_fer2013
 from .cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
+from .cnn.recipes import MIXING, OPTIMIZERS
 from .cnn.tta import TTA_MODES
 from .detect import CASCADES, HaarCascadeDetector
 
@@ -24,26 +25,44 @@ def _train(args):
         print(note, file=sys.stderr)
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     if args.method.startswith("cnn/"):
-        from .cnn.training import train_cnn_method
+        return _train_cnn(args, data, log)
+    from .classify import train_method
 
-        architecture = args.method.partition("/")[2]
-        out = Path(args.out) if args.out else models_dir() / f"{architecture}.npz"
-        checkpoints = Path(args.checkpoint_dir or f"checkpoints/{architecture}")
-        model, entry = train_cnn_method(architecture, data, epochs=args.epochs, time_budget=args.time_budget,
-                                        batch_size=args.batch_size, optimizer=args.optimizer,
-                                        learning_rate=args.learning_rate,
-                                        patience=args.patience, seed=args.seed, tta=args.tta,
-                                        checkpoint_dir=checkpoints, resume=args.resume, log=log)
-    else:
-        from .classify import train_method
-
-        out = Path(args.out) if args.out else models_dir() / (args.method.replace("/", "_") + ".joblib")
-        model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
-                                    n_jobs=args.jobs, log=log)
+    out = Path(args.out) if args.out else models_dir() / (args.method.replace("/", "_") + ".joblib")
+    model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
+                                n_jobs=args.jobs, log=log)
     entry = save_model(model, out, entry)
     accuracy = entry["metrics"].get("PrivateTest", {}).get("accuracy", float("nan"))
     print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
           f"trained in {entry['timings_seconds']['total']:.0f} s; PrivateTest accuracy {accuracy:.4f}")
+    return 0
+
+
+RECIPE_OPTIONS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "warmup_epochs",
+                  "label_smoothing", "mixing", "mixing_alpha", "erasing", "patience", "input_size", "width")
+
+
+def _train_cnn(args, data, log):
+    """Train a CNN by its recipe (options override it); models/ receives only a network that learned."""
+    from .cnn.method import train_cnn_method
+    from .cnn.recipes import recipe_for
+    from .extract.cache import cache_dir
+    from .store import models_dir, save_model
+
+    architecture = args.method.partition("/")[2]
+    recipe = recipe_for(architecture, **{name: getattr(args, name) for name in RECIPE_OPTIONS})
+    checkpoints = Path(args.checkpoint_dir) if args.checkpoint_dir else cache_dir() / "checkpoints" / architecture
+    log(f"training {architecture}, checkpoints in {checkpoints}; recipe: {recipe}")
+    model, entry = train_cnn_method(architecture, data, recipe=recipe, seed=args.seed, tta=args.tta,
+                                    checkpoint_dir=checkpoints, resume=args.resume, log=log)
+    out = Path(args.out) if args.out else models_dir() / f"{architecture}.npz"
+    if not args.out and not entry["shipping"]["ok"]:
+        out = checkpoints / f"{architecture}.npz"
+        log(f"not saved to {models_dir()}: {entry['shipping']['reason']} (see --out)")
+    entry = save_model(model, out, entry)
+    accuracy = entry["metrics"]["PublicTest"]["accuracy"]
+    print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
+          f"trained in {entry['timings_seconds']['total']:.0f} s; PublicTest accuracy {accuracy:.4f}")
     return 0
 
 
@@ -218,18 +237,25 @@ def build_parser():
     classical.add_argument("--no-mirror-test", action="store_true",
                            help="predict on each face alone, not averaged with its mirror image")
     classical.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    cnn = train.add_argument_group("CNNs (cnn/<architecture>)")
-    cnn.add_argument("--epochs", type=int, default=30, help="most epochs (default 30)")
-    cnn.add_argument("--time-budget", type=float, help="stop training after this many seconds")
-    cnn.add_argument("--batch-size", type=int, default=64)
-    cnn.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
-                     help="Adam, or SGD with Nesterov momentum (default adam)")
-    cnn.add_argument("--learning-rate", type=float, help="peak learning rate (default 1e-3 Adam, 1e-2 SGD)")
-    cnn.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default 8)")
+    cnn = train.add_argument_group("CNNs (cnn/<architecture>); each option overrides the architecture's recipe")
+    cnn.add_argument("--epochs", type=int, help="length of the learning-rate schedule")
+    cnn.add_argument("--batch-size", type=int)
+    cnn.add_argument("--optimizer", choices=list(OPTIMIZERS), help="adam, adamw, or SGD with Nesterov momentum")
+    cnn.add_argument("--learning-rate", type=float, help="peak learning rate, after the warm-up")
+    cnn.add_argument("--weight-decay", type=float, help="decoupled weight decay (adamw, sgd)")
+    cnn.add_argument("--warmup-epochs", type=float, help="linear warm-up before the cosine decay")
+    cnn.add_argument("--label-smoothing", type=float)
+    cnn.add_argument("--mixing", choices=list(MIXING), help="mix pairs of faces within each batch")
+    cnn.add_argument("--mixing-alpha", type=float, help="Beta(alpha, alpha) of the mixing proportion")
+    cnn.add_argument("--erasing", type=float, help="probability of random erasing per face")
+    cnn.add_argument("--patience", type=int, help="early-stopping patience in epochs")
+    cnn.add_argument("--input-size", type=int, help="side the face is resized to inside the network")
+    cnn.add_argument("--width", type=int, help="fer-cnn's first-block channels")
     cnn.add_argument("--seed", type=int, default=0)
     cnn.add_argument("--tta", choices=list(TTA_MODES), default="flip",
                      help="test-time augmentation for evaluation and prediction (default flip)")
-    cnn.add_argument("--checkpoint-dir", help="checkpoints after every epoch (default checkpoints/<arch>)")
+    cnn.add_argument("--checkpoint-dir",
+                     help="checkpoints after every epoch (default $FER_CLASSIC_CACHE/checkpoints/<arch>)")
     cnn.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
     train.set_defaults(run=_train)
 

@@ -1,6 +1,7 @@
 """The deep branch: architectures, training controls, weight files, and the shipped CNNs."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,20 +10,27 @@ keras = pytest.importorskip("keras")
 
 from fer_classic.cli import main  # noqa: E402
 from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
-from fer_classic.cnn.augment import random_affine, random_erasing  # noqa: E402
-from fer_classic.cnn.training import class_weights  # noqa: E402
+from fer_classic.cnn.augment import mix_pairs, random_affine, random_erasing  # noqa: E402
+from fer_classic.cnn.method import shipping_verdict  # noqa: E402
+from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
+from fer_classic.cnn.training import WarmupCosine, class_weights, fit_network  # noqa: E402
 from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
+from fer_classic.classify.metrics import emotion_metrics  # noqa: E402
+from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.pipeline import EmotionRecognizer  # noqa: E402
-from fer_classic.store import read_manifest  # noqa: E402
+from fer_classic.store import load_model, read_manifest  # noqa: E402
 
 from .conftest import write_npz  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "fer2013" / "fer2013.npz"
+TINY = Recipe(epochs=2, batch_size=16, optimizer="sgd", learning_rate=0.05, warmup_epochs=0)
 
 
 @pytest.fixture(scope="module")
 def trained(face_batch):
     """A fer-cnn fitted for two short epochs on astronaut crops labelled by brightness."""
     labels = (face_batch.reshape(len(face_batch), -1).mean(axis=1) > np.median(face_batch)).astype(int) * 3
-    classifier = CNNClassifier("fer-cnn", tta="flip", epochs=2, batch_size=16, optimizer="sgd", learning_rate=0.05)
+    classifier = CNNClassifier("fer-cnn", recipe=TINY, tta="flip")
     return classifier.fit(face_batch, labels, progress=False, log=lambda line: None)
 
 
@@ -42,6 +50,30 @@ def test_each_architecture_builds_and_takes_a_training_step(name):
 def test_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="unknown CNN architecture 'alexnet'"):
         build_cnn("alexnet")
+    with pytest.raises(ValueError, match="width applies to fer-cnn only"):
+        build_cnn("vgg19", width=32)
+
+
+def test_upscaled_network_takes_48_px_faces_and_reloads_with_its_options(face_batch, tmp_path):
+    recipe = TINY.replace(epochs=1, input_size=64, width=8)
+    classifier = CNNClassifier("fer-cnn", recipe=recipe).fit(face_batch[:32], np.arange(32) % 7, progress=False,
+                                                             log=lambda line: None)
+    assert classifier.network_.input_shape == (None, 48, 48, 1)
+    assert classifier.network_.get_layer(index=2).output.shape[1:3] == (64, 64)
+    classifier.save(tmp_path / "wide.npz", dtype="float32")
+    loaded = CNNClassifier.load(tmp_path / "wide.npz")
+    assert loaded.options_ == {"input_size": 64, "width": 8}
+    np.testing.assert_allclose(loaded.predict_proba(face_batch[:4]), classifier.predict_proba(face_batch[:4]))
+
+
+def test_recipe_rejects_bad_values_by_name():
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        Recipe(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        Recipe(label_smoothing=1.5)
+    with pytest.raises(ValueError, match="epochs must be positive"):
+        recipe_for("resnet50", epochs=0)
+    assert recipe_for("resnet50", batch_size=None) == recipe_for("resnet50")
 
 
 def test_save_load_round_trip_gives_identical_predictions(trained, face_batch, tmp_path):
@@ -71,29 +103,69 @@ def test_weight_file_of_another_kind_is_refused_by_name(tmp_path):
         load_weights(tmp_path / "mismatch.npz")
 
 
+class StopAfterFirstEpoch(keras.callbacks.Callback):
+    """Stands in for a session that ends after one epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
 def test_resume_continues_from_the_checkpoint(face_batch, tmp_path):
     labels = np.arange(len(face_batch)) % 7
+    validation = (face_batch[:20], labels[:20])
+    recipe = TINY.replace(batch_size=20)
     lines = []
-    first = CNNClassifier("fer-cnn", epochs=1, batch_size=20).fit(
-        face_batch, labels, validation=(face_batch[:20], labels[:20]), checkpoint_dir=tmp_path, progress=False,
-        log=lines.append)
-    assert first.history_["epochs_run"] == 1 and json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
-    second = CNNClassifier("fer-cnn", epochs=2, batch_size=20).fit(
-        face_batch, labels, validation=(face_batch[:20], labels[:20]), checkpoint_dir=tmp_path, resume=True,
-        progress=False, log=lines.append)
+    _, first = fit_network("fer-cnn", face_batch, labels, validation, recipe=recipe, checkpoint_dir=tmp_path,
+                           progress=False, log=lines.append, callbacks=[StopAfterFirstEpoch()])
+    assert first["epochs_run"] == 1 and json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
+    _, second = fit_network("fer-cnn", face_batch, labels, validation, recipe=recipe, checkpoint_dir=tmp_path,
+                            resume=True, progress=False, log=lines.append)
     assert any(line.startswith("resuming fer-cnn after epoch 1") for line in lines)
-    assert [record["epoch"] for record in second.history_["epochs"]] == [1, 2]
-    assert second.history_["epochs"][0] == first.history_["epochs"][0]
+    assert [record["epoch"] for record in second["epochs"]] == [1, 2] and second["stopped"] == "epochs"
+    assert second["epochs"][0] == first["epochs"][0]
+    with pytest.raises(ValueError, match="another recipe .differs in batch_size"):
+        fit_network("fer-cnn", face_batch, labels, recipe=TINY, checkpoint_dir=tmp_path, resume=True)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
-        CNNClassifier("fer-cnn").fit(face_batch, labels, checkpoint_dir=tmp_path / "empty", resume=True)
+        fit_network("fer-cnn", face_batch, labels, recipe=TINY, checkpoint_dir=tmp_path / "empty", resume=True)
 
 
-def test_time_budget_stops_mid_epoch(face_batch):
-    labels = np.arange(len(face_batch)) % 7
-    classifier = CNNClassifier("fer-cnn", epochs=50, time_budget=1.0, batch_size=4)
-    classifier.fit(face_batch, labels, validation=(face_batch, labels), progress=False, log=lambda line: None)
-    assert classifier.history_["stopped"] == "time budget" and classifier.history_["epochs_run"] < 50
-    assert 0 < classifier.history_["epochs"][-1]["fraction_of_epoch"] < 1
+def test_learning_rate_warms_up_then_decays_to_zero():
+    schedule = WarmupCosine(0.1, warmup_steps=10, total_steps=110)
+    rates = [float(schedule(step)) for step in (0, 9, 10, 60, 110, 200)]
+    assert rates[0] == pytest.approx(0.01) and rates[1] == pytest.approx(0.1)
+    assert rates[2] == pytest.approx(0.1) and rates[3] == pytest.approx(0.05) and rates[4:] == [0.0, 0.0]
+    assert WarmupCosine.from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+@pytest.mark.parametrize("mode", ["mixup", "cutmix"])
+def test_mixing_keeps_targets_distributions(face_batch, mode):
+    targets = np.eye(7, dtype=np.float32)[np.arange(len(face_batch)) % 7]
+    faces, mixed = mix_pairs(face_batch, targets, np.random.default_rng(0), mode, alpha=1.0)
+    assert faces.shape == face_batch.shape and faces.dtype == np.float32
+    np.testing.assert_allclose(mixed.sum(axis=1), 1, rtol=1e-6)
+    assert (mixed.max(axis=1) < 1).any() and not np.array_equal(faces, face_batch.astype(np.float32))
+
+
+def test_shipping_verdict_refuses_constant_and_weak_networks():
+    labels = np.arange(700) % 7
+    constant = {"PublicTest": emotion_metrics(labels, np.full(700, 3))}
+    assert shipping_verdict(constant) == (False, "PublicTest accuracy 0.1429 < 0.55")
+    labels = np.arange(1000) % 7
+    mostly_happy = labels.copy()
+    mostly_happy[np.flatnonzero(labels != 3)[:360]] = 3  # 64% right, but 50.3% of predictions are happy
+    verdict = shipping_verdict({"PublicTest": emotion_metrics(labels, mostly_happy)})
+    assert verdict[0] is False and "'happy' takes" in verdict[1]
+    good = np.where(np.arange(1000) % 5 == 0, (labels + 1) % 7, labels)
+    assert shipping_verdict({"PublicTest": emotion_metrics(labels, good)})[0] is True
+
+
+@pytest.mark.skipif(not SHARED.is_file(), reason="the real FER2013 is not beside the checkout")
+def test_every_shipped_model_predicts_at_least_five_classes():
+    faces = load_fer2013(SHARED)["PrivateTest"].faces[:200]
+    for name in sorted(read_manifest()["models"]):
+        model, _ = load_model(name)
+        predicted = np.asarray(model.predict_proba(faces)).argmax(axis=1)
+        assert len(np.unique(predicted)) >= 5, f"{name} predicts only {np.unique(predicted)}"
 
 
 def test_class_weights_favour_rare_classes():
@@ -129,7 +201,8 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     assert main(["train", "--method", "cnn/fer-cnn", "--epochs", "1", "--batch-size", "16", "--data", str(data),
                  "--out", str(out), "--checkpoint-dir", str(tmp_path / "checkpoints")]) == 0
     entry = read_manifest(out.parent)["models"]["tiny-cnn"]
-    assert entry["kind"] == "cnn" and entry["retrain"].startswith("fer-classic train --method cnn/fer-cnn")
+    assert entry["kind"] == "cnn" and entry["retrain"].startswith("fer-classic train --method cnn/fer-cnn --epochs 1")
+    assert entry["shipping"]["ok"] is False and entry["parameters"]["recipe"]["batch_size"] == 16
     assert set(entry["metrics"]) >= {"PublicTest", "PrivateTest"} and entry["storage_dtype"] in ("float16", "float32")
     assert (tmp_path / "checkpoints" / "last.keras").is_file()
     recognizer = EmotionRecognizer.load(out)

@@ -12,6 +12,7 @@ from fer_classic.compare.measure import quick_subsample
 from fer_classic.compare.methods import Candidate
 from fer_classic.data import load_fer2013
 from fer_classic.pipeline import EmotionRecognizer
+from fer_classic.store import read_manifest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fer2013" / "fer2013.npz"
 pytestmark = pytest.mark.skipif(not SHARED.is_file(), reason="the real FER2013 is not beside the checkout")
@@ -55,6 +56,15 @@ def test_broken_method_is_reported_and_the_others_run(quick_run):
     assert rows["broken"]["status"] == "failed" and "deliberately broken" in rows["broken"]["error"]
     assert rows["landmarks/mlp"]["status"] == "ok"
     assert rows["ensemble"]["status"] in ("ok", "missing")
+
+
+def test_a_cnn_that_is_not_shipped_shows_as_not_trained_with_its_command(quick_run):
+    record, folder = quick_run
+    row = next(r for r in record["methods"] if r["name"] == "cnn/vgg19")
+    if "vgg19" in read_manifest()["models"]:
+        pytest.skip("vgg19 is shipped")
+    assert row["status"] == "not trained" and row["train_command"] == "fer-classic train --method cnn/vgg19"
+    assert "| `cnn/vgg19` | not trained: `fer-classic train --method cnn/vgg19` |" in (folder / "results.md").read_text()
 
 
 def test_quick_metrics_match_a_direct_evaluate(quick_run):

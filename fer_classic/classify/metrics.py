@@ -7,6 +7,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from ..data import EMOTIONS
 
+EVALUATION_SPLITS = ("PublicTest", "PrivateTest", "FERPlus-PrivateTest")
+
 
 def emotion_metrics(true_labels, predicted_labels):
     """Accuracy, macro-F1, per-class recall and the confusion matrix.

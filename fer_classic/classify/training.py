@@ -16,10 +16,8 @@ import numpy as np
 
 from ..extract import with_horizontal_flips
 from .methods import CLASSIFIERS, build_method, parse_method
-from .metrics import emotion_metrics
+from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
-
-EVALUATION_SPLITS = ("PublicTest", "PrivateTest", "FERPlus-PrivateTest")
 
 
 def _fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels):

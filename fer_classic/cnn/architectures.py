@@ -6,26 +6,24 @@ grey levels 0-255, and returns seven softmax probabilities in
 (resizing, three channels, its own value range) happens inside the model, so
 callers never preprocess and the saved weights carry no assumptions.
 
-Input size, and why
--------------------
-Every network runs on the 48x48 face itself. Upscaling to 96 px is common
-for the ImageNet architectures, because their five stride-2 stages leave only
-a 2x2 map (48/32, rounded up) before pooling; but a 48 px face holds no
-detail that upscaling adds, and 96 px costs four times as much, which rules
-out training on a CPU. Measured on the project's 2-core CPU, batch 64:
-MobileNetV2 at 48 px 0.31 s per step, at 64 px 0.86 s.
+Input size
+----------
+Each network can resize the face inside the model (``input_size``): the
+ImageNet architectures' five stride-2 stages leave a 2x2 map of a 48 px
+face, so upscaling buys spatial resolution in the last stages at a cost
+that grows with the square of the size. Which size each network uses is its
+recipe's choice (:mod:`fer_classic.cnn.recipes`), made by pilots.
 
 ``fer-cnn``
     Designed for the data: four VGG blocks of two 3x3 convolutions each
-    (24-48-96-192 channels, batch normalisation, 2x2 max-pooling) leave a
-    3x3 map, then global average pooling, a 256-unit dense layer and dropout.
+    (``width`` channels doubling per block, 24-48-96-192 by default, batch
+    normalisation, 2x2 max-pooling) leave a 3x3 map, then global average
+    pooling, a 256-unit dense layer and dropout.
     Unlike [1]_ there is no dropout inside the blocks: with it, the net was
     still at chance after three epochs on 4,000 faces; without it, it
-    learned from the second (31% training accuracy) -- and a CPU budget
-    allows only about ten epochs.
-    It follows the VGG variant of Khaireddin & Chen [1]_ at three eighths of
-    its width (0.7 M parameters, 0.43 s per batch of 64 on 2 cores), so that
-    it trains on a CPU.
+    learned from the second (31% training accuracy).
+    It follows the VGG variant of Khaireddin & Chen [1]_, whose width is 64;
+    the default 24 (0.7 M parameters) trains quickly on a CPU.
 ``mobilenetv2``, ``resnet50``, ``vgg19``
     ``keras.applications`` bases (``include_top=False``) [2]_.
 
@@ -82,7 +80,7 @@ def check_architecture(name):
     return ARCHITECTURES[name]
 
 
-FER_CNN_WIDTHS = (24, 48, 96, 192)
+FER_CNN_WIDTH = 24
 
 
 def _vgg_block(x, filters, layers):
@@ -93,23 +91,23 @@ def _vgg_block(x, filters, layers):
     return layers.MaxPooling2D(2)(x)
 
 
-def _fer_cnn_body(x, layers):
-    for filters in FER_CNN_WIDTHS:
-        x = _vgg_block(x, filters, layers)
+def _fer_cnn_body(x, layers, width):
+    for block in range(4):
+        x = _vgg_block(x, width * 2 ** block, layers)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(256, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.Activation("relu")(x)
 
 
-def _application_body(name, x, keras):
+def _application_body(name, x, keras, size):
     builders = {"mobilenetv2": keras.applications.MobileNetV2, "resnet50": keras.applications.ResNet50,
                 "vgg19": keras.applications.VGG19}
-    base = builders[name](include_top=False, weights=None, input_shape=(FACE_SIZE, FACE_SIZE, 3))
+    base = builders[name](include_top=False, weights=None, input_shape=(size, size, 3))
     return keras.layers.GlobalAveragePooling2D()(base(x))
 
 
-def build_cnn(name, seed=0):
+def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None):
     """Build an untrained network.
 
     Parameters
@@ -118,6 +116,11 @@ def build_cnn(name, seed=0):
         A key of :data:`ARCHITECTURES`.
     seed : int
         Seeds Keras' weight initialisation.
+    input_size : int
+        Side the face is resized to (bilinear) before the first layer.
+    width : int, optional
+        ``fer-cnn``'s first-block channels (default 24); other networks
+        refuse it.
 
     Returns
     -------
@@ -125,15 +128,24 @@ def build_cnn(name, seed=0):
         Input (None, 48, 48, 1) grey levels 0-255; output (None, 7) softmax.
     """
     spec = check_architecture(name)
+    if width is not None and name != "fer-cnn":
+        raise ValueError(f"width applies to fer-cnn only, not {name}")
+    if input_size < 32:
+        raise ValueError(f"input_size must be at least 32, got {input_size}")
     import keras
     from keras import layers
 
     keras.utils.set_random_seed(seed)
     faces = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="faces")
     x = layers.Rescaling(*spec.scale)(faces)
+    if input_size != FACE_SIZE:
+        x = layers.Resizing(input_size, input_size, interpolation="bilinear")(x)
     if spec.channels == 3:
         x = layers.Concatenate()([x, x, x])
-    x = _fer_cnn_body(x, layers) if name == "fer-cnn" else _application_body(name, x, keras)
+    if name == "fer-cnn":
+        x = _fer_cnn_body(x, layers, width or FER_CNN_WIDTH)
+    else:
+        x = _application_body(name, x, keras, input_size)
     x = layers.Dropout(0.4)(x)
     probabilities = layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
     return keras.Model(faces, probabilities, name=name.replace("-", "_"))

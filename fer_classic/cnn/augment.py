@@ -3,6 +3,7 @@
 Each face gets one random affine warp (mirror, shift, rotation, zoom) and,
 with some probability, a random rectangle erased to noise, as in Zhong et
 al. [1]_. Expressions are left-right symmetric, so mirroring keeps labels.
+Batches can also mix pairs of faces and their targets (mixup, cutmix).
 
 References
 ----------
@@ -81,3 +82,51 @@ def random_erasing(faces, rng, probability=0.5, area=(0.02, 0.2), aspect=(0.3, 3
         y, x = rng.integers(0, h - eh + 1), rng.integers(0, w - ew + 1)
         faces[i, y:y + eh, x:x + ew] = rng.integers(0, 256, (eh, ew), dtype=np.uint8)
     return faces
+
+
+def mix_pairs(faces, targets, rng, mode="mixup", alpha=0.2):
+    """Mix each face and its target with another face of the batch.
+
+    ``"mixup"`` blends whole faces, ``lam * a + (1 - lam) * b`` [2]_;
+    ``"cutmix"`` pastes a rectangle of ``b`` over ``a`` and weighs the
+    targets by the pasted area [3]_. One proportion ``lam`` ~ Beta(alpha,
+    alpha) is drawn per batch.
+
+    Parameters
+    ----------
+    faces : ndarray, shape (n, h, w)
+    targets : ndarray of float, shape (n, k)
+        One-hot (or already smoothed) class distributions.
+    rng : numpy.random.Generator
+    mode : {"mixup", "cutmix"}
+    alpha : float
+
+    Returns
+    -------
+    faces : ndarray of float32, shape (n, h, w)
+    targets : ndarray of float32, shape (n, k)
+        Rows still sum to 1.
+
+    References
+    ----------
+    .. [2] H. Zhang et al., "mixup: Beyond Empirical Risk Minimization",
+       ICLR 2018.
+    .. [3] S. Yun et al., "CutMix: Regularization Strategy to Train Strong
+       Classifiers with Localizable Features", ICCV 2019.
+    """
+    if mode not in ("mixup", "cutmix"):
+        raise ValueError(f"unknown mixing {mode!r}; choose mixup or cutmix")
+    faces = np.asarray(faces, dtype=np.float32)
+    targets = np.asarray(targets, dtype=np.float32)
+    n, h, w = faces.shape
+    partner = rng.permutation(n)
+    lam = float(rng.beta(alpha, alpha))
+    if mode == "mixup":
+        mixed = lam * faces + (1 - lam) * faces[partner]
+    else:
+        cut_h, cut_w = int(round(h * np.sqrt(1 - lam))), int(round(w * np.sqrt(1 - lam)))
+        y, x = rng.integers(0, h - cut_h + 1), rng.integers(0, w - cut_w + 1)
+        mixed = faces.copy()
+        mixed[:, y:y + cut_h, x:x + cut_w] = faces[partner, y:y + cut_h, x:x + cut_w]
+        lam = 1 - cut_h * cut_w / (h * w)
+    return mixed, (lam * targets + (1 - lam) * targets[partner]).astype(np.float32)

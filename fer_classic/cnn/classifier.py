@@ -2,11 +2,13 @@
 
 Weights are stored as a NumPy ``.npz`` of plain arrays (float16 where that
 costs no accuracy), read with ``allow_pickle=False``: loading a weight file
-never runs code. The architecture is rebuilt from its name.
+never runs code. The architecture is rebuilt from its name and the shape
+options stored beside the weights (input size, width).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..data import EMOTIONS
 from ..extract import check_faces
 from .architectures import build_cnn, check_architecture
+from .recipes import Recipe, recipe_for
 from .tta import TTA_MODES, test_time_views
 
 WEIGHTS_FORMAT = "fer-classic-cnn-weights/1"
@@ -27,10 +30,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     ----------
     architecture : str
         A key of :data:`~fer_classic.cnn.architectures.ARCHITECTURES`.
+    recipe : Recipe, optional
+        How to train (default: the architecture's, from
+        :data:`~fer_classic.cnn.recipes.RECIPES`).
     tta : {"none", "flip", "ten-crop"}
         Test-time augmentation (:func:`~fer_classic.cnn.tta.test_time_views`).
-    epochs, time_budget, batch_size, optimizer, learning_rate, patience, seed
-        Passed to :func:`~fer_classic.cnn.training.fit_network` by :meth:`fit`.
+    seed : int
+        Seeds initialisation, shuffling and augmentation.
     batch_size_predict : int
         Faces per forward pass at prediction.
 
@@ -42,16 +48,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Per-epoch losses and accuracies, epochs run, seconds (set by :meth:`fit`).
     """
 
-    def __init__(self, architecture="fer-cnn", tta="flip", epochs=30, time_budget=None, batch_size=64,
-                 optimizer="adam", learning_rate=None, patience=8, seed=0, batch_size_predict=256):
+    def __init__(self, architecture="fer-cnn", recipe=None, tta="flip", seed=0, batch_size_predict=256):
         self.architecture = architecture
+        self.recipe = recipe
         self.tta = tta
-        self.epochs = epochs
-        self.time_budget = time_budget
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.patience = patience
         self.seed = seed
         self.batch_size_predict = batch_size_predict
 
@@ -72,12 +72,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         from .training import fit_network
 
         check_architecture(self.architecture)
+        recipe = self.recipe if isinstance(self.recipe, Recipe) else recipe_for(self.architecture)
         self.network_, self.history_ = fit_network(
-            self.architecture, check_faces(faces), np.asarray(labels), validation, epochs=self.epochs,
-            time_budget=self.time_budget, batch_size=self.batch_size, optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            patience=self.patience, seed=self.seed, checkpoint_dir=checkpoint_dir, resume=resume,
-            progress=progress, log=log)
+            self.architecture, check_faces(faces), np.asarray(labels), validation, recipe=recipe, seed=self.seed,
+            checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, log=log)
+        self.options_ = recipe.network_options()
         self.classes_ = np.arange(len(EMOTIONS))
         return self
 
@@ -110,20 +109,21 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path, dtype="float16"):
         """Write the weights to ``path`` (.npz) as ``dtype``; see :func:`save_weights`."""
-        save_weights(self.network_, self.architecture, path, dtype)
+        save_weights(self.network_, self.architecture, path, dtype, self.options_)
         return Path(path)
 
     @classmethod
     def load(cls, path, tta="flip"):
         """A classifier with the weights of ``path`` (written by :meth:`save`)."""
-        architecture, network = load_weights(path)
+        architecture, network, options = load_weights(path)
         classifier = cls(architecture=architecture, tta=tta)
         classifier.network_ = network
+        classifier.options_ = options
         classifier.classes_ = np.arange(len(EMOTIONS))
         return classifier
 
 
-def save_weights(network, architecture, path, dtype="float16"):
+def save_weights(network, architecture, path, dtype="float16", options=None):
     """Save a network's weights as plain arrays.
 
     Parameters
@@ -136,12 +136,16 @@ def save_weights(network, architecture, path, dtype="float16"):
     dtype : {"float16", "float32"}
         Storage type of floating-point weights; loading converts back to
         float32.
+    options : dict, optional
+        The :func:`~fer_classic.cnn.architectures.build_cnn` options the
+        network was built with (``input_size``, ``width``).
     """
     if dtype not in ("float16", "float32"):
         raise ValueError(f"dtype must be float16 or float32, got {dtype!r}")
     arrays = {f"w{i:03d}": np.asarray(w).astype(dtype) for i, w in enumerate(network.get_weights())}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture), **arrays)
+    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture),
+                        options=np.array(json.dumps(options or {})), **arrays)
 
 
 def load_weights(path):
@@ -151,6 +155,8 @@ def load_weights(path):
     -------
     architecture : str
     network : keras.Model
+    options : dict
+        The build options stored with the weights (empty for the defaults).
 
     Raises
     ------
@@ -167,11 +173,16 @@ def load_weights(path):
     if arrays.get("format", np.array("")).item() != WEIGHTS_FORMAT or "architecture" not in arrays:
         raise ValueError(f"{path}: not a {WEIGHTS_FORMAT} file")
     architecture = str(arrays["architecture"].item())
-    network = build_cnn(architecture)
-    weights = [arrays[f"w{i:03d}"].astype(np.float32) for i in range(sum(k.startswith("w") for k in arrays))]
+    options = json.loads(str(arrays["options"].item())) if "options" in arrays else {}
+    try:
+        network = build_cnn(architecture, **options)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: cannot rebuild its network ({error})") from None
+    weights = [arrays[f"w{i:03d}"].astype(np.float32) for i in range(sum(k[0] == "w" and k[1:].isdigit()
+                                                                           for k in arrays))]
     expected = [tuple(w.shape) for w in network.weights]
     if [w.shape for w in weights] != expected:
         raise ValueError(f"{path}: its {len(weights)} arrays do not match the {architecture} architecture's "
                          f"{len(expected)} weights")
     network.set_weights(weights)
-    return architecture, network
+    return architecture, network, options

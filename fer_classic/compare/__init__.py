@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from ..data import load_fer2013
 from ..provenance import provenance, results_folder, save_results
 from .measure import latency_ms, quick_subsample, run_probe, split_metrics, split_probabilities, throughput
-from .methods import CLASSICAL_METHODS, ENSEMBLE, MissingModel, load_method, method_kind, method_names
+from .methods import CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, load_method, method_kind, method_names
 from .report import markdown, write_plots
 
 QUICK = {"n_test": 350, "n_train": 2000}
@@ -157,6 +157,9 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
                 candidate = load_method(name, tag=tag, training_data=data if train_missing else None,
                                         n_jobs=jobs, log=log)
             row, probabilities[name] = _measure(candidate, data, splits, timing_faces, latency)
+        except NotTrained as error:
+            row = {"name": name, "kind": method_kind(name), "status": "not trained", "error": str(error),
+                   "train_command": error.command}
         except MissingModel as error:
             row = {"name": name, "kind": method_kind(name) if name not in loaders else "other",
                    "status": "missing", "error": str(error)}

