@@ -24,13 +24,12 @@ import statistics
 import sys
 import tempfile
 import time
-
-
-from fer_classic.provenance import provenance, save_results  # noqa: E402
+from pathlib import Path
 
 from fer_classic.classify import train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.extract import HOGFeatures, LandmarkFeatures, LBPFeatures  # noqa: E402
+from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 
 CLASSIC = "hog+lbp+landmarks/mlp"
 METHODS = ["landmarks/mlp", "hog/mlp", "lbp/mlp", "hog+lbp+landmarks/svm-linear", "hog+lbp+landmarks/svm-rbf",
@@ -99,6 +98,8 @@ def to_markdown(record):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"),
+                        help="folder that receives the dated results folder (default benchmarks/results)")
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
@@ -135,7 +136,7 @@ def main(argv=None):
             record["entries"][method] = entry
             record["methods"].append(summary_row(method, entry))
 
-    save_results("classical", record, to_markdown(record))
+    save_results(results_folder(record, args.results_dir, "classical"), record, to_markdown(record))
 
 
 if __name__ == "__main__":

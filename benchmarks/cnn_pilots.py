@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 from fer_classic.cnn.recipes import Recipe  # noqa: E402
 from fer_classic.cnn.training import fit_network  # noqa: E402
 from fer_classic.data import EMOTIONS, load_fer2013  # noqa: E402
-from fer_classic.provenance import RESULTS, provenance  # noqa: E402
+from fer_classic.provenance import provenance  # noqa: E402
 
-FOLDER = RESULTS / "cnn-pilots"
+FOLDER = Path(__file__).resolve().parent / "results" / "cnn-pilots"
 
 # (architecture, pilot name, base recipe, change); the first pilot of a network is its base.
 FER_CNN = Recipe(epochs=3)

@@ -15,7 +15,7 @@ fit_network, 1.0 meaning no overhead. Run it on a quiet machine.
 
 Usage::
 
-    python benchmarks/cnn_training_speed.py [--architectures fer-cnn,mobilenetv2] [--steps 60] [--out DIR]
+    python benchmarks/cnn_training_speed.py [--architectures fer-cnn,mobilenetv2] [--steps 60] [--results-dir DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -33,7 +34,7 @@ from fer_classic.cnn.architectures import ARCHITECTURES, build_cnn  # noqa: E402
 from fer_classic.cnn.recipes import recipe_for  # noqa: E402
 from fer_classic.cnn.training import fit_network, make_optimizer, one_hot  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.provenance import provenance, save_results  # noqa: E402
+from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 
 WARMUP_STEPS = 6
 DEFAULT_STEPS = {"fer-cnn": 80, "mobilenetv2": 80, "resnet50": 50, "vgg19": 36}
@@ -73,7 +74,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--architectures", default=",".join(ARCHITECTURES))
     parser.add_argument("--steps", type=int, help="steps per measurement (default: per architecture)")
-    parser.add_argument("--out", help="results folder (default benchmarks/results/<date>-<commit>-cnn-training-speed)")
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"),
+                        help="folder that receives the dated results folder (default benchmarks/results)")
     args = parser.parse_args()
 
     data = load_fer2013()
@@ -104,7 +106,7 @@ def main():
     lines += [f"| `{r['architecture']}` | {r['input_size']} px | {r['batch_size']} | {r['steps']} | "
               f"{r['bare_step_s']:.3f} | {r['fit_network_step_s']:.3f} | {r['ratio']:.2f} | "
               f"{r['epoch_minutes_at_fit_network_rate']:.1f} |" for r in rows]
-    save_results("cnn-training-speed", record, "\n".join(lines) + "\n", folder=args.out)
+    save_results(results_folder(record, args.results_dir, "cnn-training-speed"), record, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

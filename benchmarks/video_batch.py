@@ -31,7 +31,7 @@ from pathlib import Path
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from fer_classic.provenance import provenance, save_results  # noqa: E402
+from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 from skimage.util import img_as_ubyte  # noqa: E402
 
@@ -186,6 +186,8 @@ def to_markdown(record):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"),
+                        help="folder that receives the dated results folder (default benchmarks/results)")
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=3)
@@ -217,7 +219,7 @@ def main(argv=None):
         "rss_500_mb": batch["joblib, 2 workers, 500 images"]["peak_rss_mb"],
         "rss_full_mb": batch["joblib, 2 workers"]["peak_rss_mb"],
     }
-    save_results("video-batch", record, to_markdown(record))
+    save_results(results_folder(record, args.results_dir, "video-batch"), record, to_markdown(record))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 
-from fer_classic.provenance import provenance, save_results  # noqa: E402
+from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect import HaarCascadeDetector, box_iou  # noqa: E402
@@ -233,6 +233,8 @@ def goal_verdict(ours, opencv):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"),
+                        help="folder that receives the dated results folder (default benchmarks/results)")
     parser.add_argument("--cascade", help="evaluate this cascade instead of training one")
     parser.add_argument("--out", help="where to keep the trained cascade (default: a temporary file)")
     parser.add_argument("--jobs", type=int, default=2)
@@ -282,7 +284,7 @@ def main(argv=None):
         record["min_neighbors_sweep"].append({"min_neighbors": min_neighbors, **{
             key: result[key] for key in ("detection_rate", "found", "false_positives_per_image")}})
 
-    save_results("viola-jones", record, to_markdown(record))
+    save_results(results_folder(record, args.results_dir, "viola-jones"), record, to_markdown(record))
 
 
 if __name__ == "__main__":

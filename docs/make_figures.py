@@ -32,11 +32,12 @@ from fer_classic.annotate import emotion_colors_float  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect import HaarCascadeDetector  # noqa: E402
 from fer_classic.detect.viola_jones import (FEATURE_KINDS, HaarFeatures, ViolaJonesDetector,  # noqa: E402
-                                            haar_feature_values_at, integral_image, load_cascade, rectangle_sum)
+                                            haar_feature_values_at, integral_image, rectangle_sum)
 from fer_classic.extract import align_faces, fit_landmarks, lbp_image  # noqa: E402
 from fer_classic.extract.align import alignment_matrices, transform_points  # noqa: E402
+from fer_classic.loading import shipped_cascade  # noqa: E402
 from fer_classic.phases import hog_visualisation  # noqa: E402
-from fer_classic.store import models_dir, read_manifest  # noqa: E402
+from fer_classic.store import read_manifest  # noqa: E402
 
 FIGURES = ROOT / "docs" / "figures"
 
@@ -110,7 +111,7 @@ def adaboost_figure(cascade, numbers):
 def detections_figure(faces, numbers):
     """The from-scratch cascade and OpenCV's on the same photos."""
     scenes = [astronaut_scene(), *make_scenes(faces, n_faces=4, seed=3)[:2]]
-    detectors = {"from scratch (this project)": ViolaJonesDetector(),
+    detectors = {"from scratch (this project)": ViolaJonesDetector(shipped_cascade()),
                  "OpenCV haarcascade_frontalface_default": HaarCascadeDetector()}
     figure, axes = plt.subplots(len(detectors), len(scenes), figsize=(4.5 * len(scenes), 8), squeeze=False)
     numbers["detections"] = {}
@@ -190,7 +191,7 @@ def main():
     happy = data["PrivateTest"].faces[np.flatnonzero(data["PrivateTest"].labels == EMOTIONS.index("happy"))[0]]
     integral_figure(happy, numbers)
     haar_response_figure(skdata.astronaut().mean(axis=2).astype(np.uint8), numbers)
-    adaboost_figure(load_cascade(models_dir() / "viola_jones_cascade.npz"), numbers)
+    adaboost_figure(shipped_cascade(), numbers)
     detections_figure(data["PrivateTest"].faces, numbers)
     faces_figure(data, numbers)
     confusion_figure(numbers)

@@ -4,12 +4,21 @@
 2. extraction (:mod:`fer_classic.extract`): landmarks geometry, HOG and LBP describe them;
 3. classification (:mod:`fer_classic.classify`): SVMs, linear models and an MLP name the emotion.
 
-:class:`EmotionRecognizer` composes the three.
+:class:`EmotionRecognizer` composes the three. Importing this package loads
+nothing else: each phase can be imported and studied on its own, and the
+names below are imported on first use.
 """
 
 __version__ = "0.1.0"
 
-from .data import EMOTIONS, load_fer2013  # noqa: E402
-from .pipeline import EmotionRecognizer  # noqa: E402
+_LAZY = {"EMOTIONS": "data", "load_fer2013": "data", "EmotionRecognizer": "pipeline"}
 
-__all__ = ["EMOTIONS", "EmotionRecognizer", "load_fer2013", "__version__"]
+__all__ = [*_LAZY, "__version__"]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'fer_classic' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -38,20 +38,23 @@ def find_files(pattern):
     return sorted(str(p) for p in found)
 
 
-def _recognizer(model, detector_options):
+def _recognizer(model, detector_options, trust):
     """The recognizer for ``model``, loaded once per worker process."""
-    from .detect import HaarCascadeDetector
+    from .loading import build_detector
     from .pipeline import EmotionRecognizer
 
-    key = (str(model), tuple(sorted(detector_options.items())))
+    key = (str(model), tuple(sorted(detector_options.items())), trust)
     if key not in _RECOGNIZERS:
-        _RECOGNIZERS[key] = EmotionRecognizer.load(model, detector=HaarCascadeDetector(**detector_options))
+        _RECOGNIZERS[key] = EmotionRecognizer.load(model, detector=build_detector(**detector_options), trust=trust)
     return _RECOGNIZERS[key]
 
 
-def classify_chunk(paths, model="classic", detector_options=None):
-    """Rows of :data:`BATCH_COLUMNS` for some files: one per face, or one for a file with no face or an error."""
-    recognizer = _recognizer(model, detector_options or {})
+def classify_chunk(paths, model="classic", detector_options=None, trust=False):
+    """Rows of :data:`BATCH_COLUMNS` for some files: one per face, or one for a file with no face or an error.
+
+    ``detector_options`` are :func:`fer_classic.loading.build_detector`'s.
+    """
+    recognizer = _recognizer(model, detector_options or {}, trust)
     rows = []
     for result in recognizer.analyze_files(paths):
         if "error" in result:
@@ -92,7 +95,7 @@ def _backend(backend, scheduler, n_jobs):
 
 
 def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, backend="loky", scheduler=None,
-              resume=False, chunk_size=16, progress=True):
+              resume=False, chunk_size=16, progress=True, trust=False):
     """Classify every file matched by ``pattern`` into the CSV ``out``.
 
     Parameters
@@ -105,7 +108,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     model : str
         Model name or path, see :meth:`fer_classic.EmotionRecognizer.load`.
     detector_options : dict, optional
-        Keyword arguments of :class:`~fer_classic.detect.HaarCascadeDetector`.
+        Keyword arguments of :func:`fer_classic.loading.build_detector`.
     n_jobs : int
         Local worker processes (``loky``); with ``dask``, tasks in flight.
     backend : {"loky", "dask"}
@@ -117,6 +120,8 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     chunk_size : int
         Files per task.
     progress : bool
+    trust : bool
+        Unpickle a model file that is neither shipped nor the user's own.
 
     Returns
     -------
@@ -136,7 +141,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
         writer = csv.DictWriter(handle, BATCH_COLUMNS)
         if not append:
             writer.writeheader()
-        tasks = (delayed(classify_chunk)(chunk, model, detector_options) for chunk in chunks)
+        tasks = (delayed(classify_chunk)(chunk, model, detector_options, trust) for chunk in chunks)
         for chunk, rows in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
             writer.writerows(rows)
             handle.flush()

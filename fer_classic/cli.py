@@ -8,17 +8,15 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .data import load_fer2013
 from .cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
 from .cnn.recipes import MIXING, OPTIMIZERS
 from .cnn.tta import TTA_MODES
-from .detect import CASCADES, HaarCascadeDetector
-
-VIOLA_JONES_FILE = "viola_jones_cascade.npz"
+from .data import load_fer2013
+from .loading import DETECTORS, VIOLA_JONES_FILE, build_detector
 
 
 def _train(args):
-    from .store import models_dir, save_model
+    from .store import save_model, user_models_dir
 
     data = load_fer2013(args.data)
     for note in data.notes:
@@ -28,7 +26,7 @@ def _train(args):
         return _train_cnn(args, data, log)
     from .classify import train_method
 
-    out = Path(args.out) if args.out else models_dir() / (args.method.replace("/", "_") + ".joblib")
+    out = Path(args.out) if args.out else user_models_dir() / (args.method.replace("/", "_") + ".joblib")
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
                                 n_jobs=args.jobs, log=log)
     entry = save_model(model, out, entry)
@@ -43,11 +41,11 @@ RECIPE_OPTIONS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_
 
 
 def _train_cnn(args, data, log):
-    """Train a CNN by its recipe (options override it); models/ receives only a network that learned."""
+    """Train a CNN by its recipe (options override it); the shipped folder receives only a network that learned."""
     from .cnn.method import train_cnn_method
     from .cnn.recipes import recipe_for
     from .extract.cache import cache_dir
-    from .store import models_dir, save_model
+    from .store import save_model, shipped_models_dir, user_models_dir
 
     architecture = args.method.partition("/")[2]
     recipe = recipe_for(architecture, **{name: getattr(args, name) for name in RECIPE_OPTIONS})
@@ -55,10 +53,10 @@ def _train_cnn(args, data, log):
     log(f"training {architecture}, checkpoints in {checkpoints}; recipe: {recipe}")
     model, entry = train_cnn_method(architecture, data, recipe=recipe, seed=args.seed, tta=args.tta,
                                     checkpoint_dir=checkpoints, resume=args.resume, log=log)
-    out = Path(args.out) if args.out else models_dir() / f"{architecture}.npz"
-    if not args.out and not entry["shipping"]["ok"]:
+    out = Path(args.out) if args.out else user_models_dir() / f"{architecture}.npz"
+    if not entry["shipping"]["ok"] and out.resolve().parent == shipped_models_dir().resolve():
+        log(f"not saved among the shipped models: {entry['shipping']['reason']}")
         out = checkpoints / f"{architecture}.npz"
-        log(f"not saved to {models_dir()}: {entry['shipping']['reason']} (see --out)")
     entry = save_model(model, out, entry)
     accuracy = entry["metrics"]["PublicTest"]["accuracy"]
     print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
@@ -67,10 +65,10 @@ def _train_cnn(args, data, log):
 
 
 def _benchmark(args):
-    from .compare import method_names, run_comparison
+    from .compare import compared_methods, run_comparison
 
     if args.list:
-        print("\n".join(method_names()))
+        print("\n".join(compared_methods()))
         return 0
     methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
     splits = ["PublicTest", "PrivateTest"] if args.split == "both" else [args.split]
@@ -89,7 +87,7 @@ def _evaluate(args):
     from .classify.metrics import format_metrics
     from .pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model, tta=args.tta)
+    recognizer = EmotionRecognizer.load(args.model, tta=args.tta, trust=args.trust_model)
     split = load_fer2013(args.data)[args.split]
     metrics = recognizer.evaluate(split.faces, split.labels)
     print(json.dumps(metrics) if args.json else format_metrics(metrics, f"{args.model} on {args.split}"))
@@ -99,7 +97,7 @@ def _evaluate(args):
 def _predict(args):
     from .pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta)
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
     results = []
     for result in recognizer.analyze_files(args.paths):
         results.append(result)
@@ -121,22 +119,22 @@ def _describe(result):
     return "\n".join(lines)
 
 
-def _detector(args):
-    if args.cascade == "viola-jones":
-        from .detect.viola_jones import ViolaJonesDetector
+def _detector_options(args):
+    return {"name": args.cascade, "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors,
+            "min_size": args.min_size}
 
-        return ViolaJonesDetector(scale_factor=args.scale_factor, min_neighbors=args.min_neighbors,
-                                  min_size=(args.min_size,) * 2)
-    return HaarCascadeDetector(args.cascade, args.scale_factor, args.min_neighbors, (args.min_size,) * 2)
+
+def _detector(args):
+    return build_detector(**_detector_options(args))
 
 
 def _video(args):
-    from .detect import DownscaledDetector, RegionTrackingDetector
     from .pipeline import EmotionRecognizer
     from .video import process_video
 
-    detector = RegionTrackingDetector(DownscaledDetector(_detector(args), args.detect_scale), refresh=args.refresh)
-    recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta)
+    detector = build_detector(**_detector_options(args), video=True, detect_scale=args.detect_scale,
+                              refresh=args.refresh)
+    recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta, trust=args.trust_model)
     report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
                            smoothing=args.smoothing)
     if args.json:
@@ -155,10 +153,10 @@ def _video(args):
 def _batch(args):
     from .batch import run_batch
 
-    options = {"cascade": args.cascade, "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors,
-               "min_size": (args.min_size,) * 2}
-    counts = run_batch(args.pattern, args.out, model=args.model, detector_options=options, n_jobs=args.jobs,
-                       backend=args.backend, scheduler=args.scheduler, resume=args.resume)
+    _detector(args)  # bad options fail here, before any worker starts
+    counts = run_batch(args.pattern, args.out, model=args.model, detector_options=_detector_options(args),
+                       n_jobs=args.jobs, backend=args.backend, scheduler=args.scheduler, resume=args.resume,
+                       trust=args.trust_model)
     print(f"{counts['files']} files classified ({counts['skipped']} skipped as done), {counts['faces']} faces, "
           f"{counts['errors']} errors -> {args.out}")
     return 1 if counts["errors"] else 0
@@ -167,28 +165,19 @@ def _batch(args):
 def _explain(args):
     from .explain import explain_figure
     from .imageio import read_image
+    from .loading import shipped_cascade
     from .pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta)
-    result = explain_figure(recognizer, read_image(args.image), args.out, cascade=_shipped_cascade())
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
+    result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade())
     print(f"{args.image}: {len(result['faces'])} face(s) explained in {args.out}")
     return 0
 
 
-def _shipped_cascade():
-    """The from-scratch Viola-Jones cascade in the models folder, or None if it is absent."""
-    from .detect.viola_jones import load_cascade
-    from .store import models_dir
-
-    path = models_dir() / VIOLA_JONES_FILE
-    return load_cascade(path) if path.is_file() else None
-
-
 def _train_detector(args):
     from .detect.viola_jones import train_detector
-    from .store import models_dir
 
-    out = args.out or models_dir() / VIOLA_JONES_FILE
+    out = args.out
     stats = train_detector(out, n_positives=args.positives, n_negatives=args.negatives,
                            max_stages=args.max_stages, n_jobs=args.jobs, log=lambda line: print(line, file=sys.stderr))
     print(json.dumps(stats, indent=2, default=str))
@@ -202,16 +191,17 @@ def _gui(args):
 
 
 def _models(args):
-    from .store import models_dir, read_manifest
+    from .store import list_models, shipped_models_dir, user_registry_path
 
-    entries = read_manifest()["models"]
-    if not entries:
-        print(f"no models listed in {models_dir() / 'manifest.json'}")
-    for name, entry in sorted(entries.items()):
-        metrics = entry.get("metrics", {})
+    models = list_models()
+    if not models:
+        print(f"no models: none ships in {shipped_models_dir()} and none is recorded in {user_registry_path()}")
+    for name, model in models.items():
+        metrics = model.entry.get("metrics", {})
         scores = "  ".join(f"{split} acc {metrics[split]['accuracy']:.4f} F1 {metrics[split]['macro_f1']:.4f}"
                            for split in ("PublicTest", "PrivateTest") if split in metrics)
-        print(f"{name:<12} {entry.get('method', '?'):<28} {entry.get('size_bytes', 0) / 1e6:5.1f} MB  {scores}")
+        print(f"{name:<12} {model.source:<8} {model.entry.get('method', '?'):<28} "
+              f"{model.entry.get('size_bytes', 0) / 1e6:5.1f} MB  {scores}")
     return 0
 
 
@@ -225,12 +215,15 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     tta_option = {"choices": list(TTA_MODES), "help": "a CNN's test-time augmentation (default: as trained)"}
     data_help = "FER2013 .npz/.csv or image folder (default: $FER2013_PATH, ./data, ../shared/fer2013)"
+    trust_help = ("unpickle a model file that is neither shipped nor trained by you: this runs its author's code, "
+                  "so use it only for files from people you trust")
 
     train = commands.add_parser("train", help="train a classical method or a CNN on FER2013 and save it")
     train.add_argument("--method", required=True, metavar="NAME",
                        help="<features>/<classifier>, one of: " + ", ".join(method_names())
                        + "; or cnn/<architecture>, one of: " + ", ".join(f"cnn/{a}" for a in CNN_ARCHITECTURES))
-    train.add_argument("--out", help="model file to write (default: models/<method>.joblib, models/<arch>.npz)")
+    train.add_argument("--out", help="model file to write (default: <method>.joblib or <arch>.npz in your models "
+                       "folder, $XDG_DATA_HOME/fer_classic/models); it loads by its name or path afterwards")
     train.add_argument("--data", help=data_help)
     classical = train.add_argument_group("classical methods")
     classical.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
@@ -261,6 +254,7 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="score a model on a FER2013 split")
     evaluate.add_argument("--model", default="classic", help="model name or file (default classic)")
+    evaluate.add_argument("--trust-model", action="store_true", help=trust_help)
     evaluate.add_argument("--split", default="PrivateTest",
                           choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"])
     evaluate.add_argument("--data", help=data_help)
@@ -270,7 +264,8 @@ def build_parser():
 
     detection = argparse.ArgumentParser(add_help=False)
     detection.add_argument("--model", default="classic", help="model name or file (default classic)")
-    detection.add_argument("--cascade", default="frontal-default", choices=[*CASCADES, "viola-jones"],
+    detection.add_argument("--trust-model", action="store_true", help=trust_help)
+    detection.add_argument("--cascade", default="frontal-default", choices=list(DETECTORS),
                            help="OpenCV's cascades, or viola-jones: this project's from-scratch one")
     detection.add_argument("--scale-factor", type=float, default=1.1, help="Haar pyramid step (default 1.1)")
     detection.add_argument("--min-neighbors", type=int, default=5, help="Haar detections to keep a face (default 5)")
@@ -317,7 +312,8 @@ def build_parser():
     explain.set_defaults(run=_explain)
 
     detector = commands.add_parser("train-detector", help="train the from-scratch Viola-Jones cascade")
-    detector.add_argument("--out", default=None, help=f"cascade file (default: models/{VIOLA_JONES_FILE})")
+    detector.add_argument("--out", default=VIOLA_JONES_FILE, help=f"cascade file (default ./{VIOLA_JONES_FILE}; "
+                          "the repository's models/ ships it)")
     detector.add_argument("--positives", type=int, default=3000, help="FER2013 training faces (default 3000)")
     detector.add_argument("--negatives", type=int, default=2000, help="non-face windows per stage (default 2000)")
     detector.add_argument("--max-stages", type=int, default=20, help="most cascade stages (default 20)")
@@ -345,7 +341,7 @@ def build_parser():
     benchmark.add_argument("--data", help=data_help)
     benchmark.set_defaults(run=_benchmark)
 
-    models = commands.add_parser("models", help="list shipped models and their metrics")
+    models = commands.add_parser("models", help="list the shipped models and yours, with their metrics")
     models.set_defaults(run=_models)
     return parser
 

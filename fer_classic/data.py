@@ -50,6 +50,28 @@ _FERPLUS_COLUMNS = ("anger", "disgust", "fear", "happiness", "sadness", "surpris
 _FERPLUS_REJECT = ("contempt", "unknown", "NF")
 
 
+def mirror_faces(faces):
+    """Left-right mirror images of faces.
+
+    Expressions are nearly left-right symmetric, so a mirrored face keeps its
+    label: the one mirror used for training augmentation and for averaging
+    a prediction over both views, in every branch.
+
+    Parameters
+    ----------
+    faces : ndarray, shape (n, h, w)
+
+    Returns
+    -------
+    ndarray, shape (n, h, w)
+        A view, not a copy.
+    """
+    faces = np.asarray(faces)
+    if faces.ndim != 3:
+        raise ValueError(f"faces must be (n, h, w), got shape {faces.shape}")
+    return faces[:, :, ::-1]
+
+
 class DataFormatError(ValueError):
     """A data file that does not follow its format; the message names the file and row."""
 

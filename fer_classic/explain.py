@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from .annotate import emotion_colors_float
-from .data import EMOTIONS, FACE_SIZE
+from .data import EMOTIONS
 from .extract import geometric_feature_names, lbp_histograms
 from .extract.align import alignment_matrices, transform_points
 from .extract.lbp import N_LABELS
+from .loading import warm_up
 from .phases import run_phases
 
 N_HAAR_FEATURES = 4
@@ -114,8 +115,7 @@ def explain_figure(recognizer, image, out, color_order="bgr", cascade=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # Load the landmark predictor and the model's lazy parts first, so the times shown are per image.
-    recognizer.predict_proba(np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8))
+    warm_up(recognizer)  # so the times shown are per image, not the landmark predictor's load
     result = run_phases(recognizer, image, color_order)
     faces, timings = result["faces"], result["timings"]
     scaling = _landmark_scaling(recognizer.model)

@@ -25,7 +25,7 @@ from .data import EMOTIONS, FACE_SIZE
 from .detect import HaarCascadeDetector
 from .extract import check_faces
 from .imageio import ImageError, read_image, to_gray_uint8
-from .store import load_model
+from .loading import load_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
@@ -82,13 +82,15 @@ class EmotionRecognizer:
         self.info = info or {}
 
     @classmethod
-    def load(cls, name_or_path="classic", detector=None, tta=None):
-        """Load a listed model by name (see ``fer-classic models``) or path, hash-checked.
+    def load(cls, name_or_path="classic", detector=None, tta=None, trust=False):
+        """Load a model by name (see ``fer-classic models``) or path, under the store's trust rule.
 
         ``tta`` ("none", "flip" or "ten-crop") overrides a CNN's test-time
         augmentation; classical models always average a face with its mirror.
+        ``trust`` unpickles a file that is neither shipped nor trained by
+        this user (see :mod:`fer_classic.store`): only for trusted files.
         """
-        model, info = load_model(name_or_path)
+        model, info = load_model(name_or_path, trust=trust)
         if tta is not None:
             if not hasattr(model, "tta"):
                 raise ValueError(f"model {str(name_or_path)!r} is not a CNN: test-time augmentation "

@@ -8,17 +8,31 @@ import os
 import platform
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
-from .store import library_versions
+CHECKOUT = Path(__file__).resolve().parent.parent  # a source checkout's root, if this is one
+_VERSIONED = ("fer-classic", "numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless",
+              "dlib-bin", "joblib", "keras", "tensorflow-cpu", "tensorflow", "jax")
 
-ROOT = Path(__file__).resolve().parent.parent  # the source checkout, where git and benchmarks/ live
-RESULTS = ROOT / "benchmarks" / "results"
+
+def library_versions():
+    """Versions of Python and the libraries a model or a benchmark depends on."""
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 def _git(*args):
+    if not (CHECKOUT / "setup.cfg").is_file():  # an installed package has no commit of its own
+        return "unknown"
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=CHECKOUT, capture_output=True, text=True,
+                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -50,18 +64,18 @@ def provenance(data=None):
     return record
 
 
-def results_folder(record, kind=None):
-    """``benchmarks/results/<date>-<short commit>[-<kind>]/`` for a record with a ``provenance``."""
+def results_folder(record, base, kind=None):
+    """``<base>/<date>-<short commit>[-<kind>]/`` for a record with a ``provenance``."""
     origin = record["provenance"]
-    return RESULTS / "-".join(filter(None, [origin["date"][:10], origin["commit"][:7], kind]))
+    return Path(base) / "-".join(filter(None, [origin["date"][:10], origin["commit"][:7], kind]))
 
 
-def save_results(kind, record, markdown, folder=None, echo=True):
-    """Write ``results.json`` and ``results.md`` to ``folder`` (default :func:`results_folder`).
+def save_results(folder, record, markdown, echo=True):
+    """Write ``results.json`` and ``results.md`` to ``folder``; print the markdown when ``echo``.
 
-    Prints the markdown when ``echo``; returns the folder.
+    Returns the folder.
     """
-    folder = Path(folder) if folder else results_folder(record, kind)
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     (folder / "results.md").write_text(markdown)

@@ -1,44 +1,87 @@
-"""Trained models on disk: located, listed in a manifest, and hash-checked before loading.
+"""Trained models on disk: located, listed, and trusted or refused before loading.
 
-A model is a file beside a ``manifest.json`` that records, per model, its
-file and sha256, method, parameters, data, metrics and library versions.
-Classical models are joblib files: unpickling runs code, so a file is
-unpickled only when its sha256 matches its manifest entry, and a tampered or
-unknown file is refused. CNNs are ``.npz`` weight files read without
-pickle (:mod:`fer_classic.cnn.classifier`), hash-checked all the same.
+Where models live
+-----------------
+* **Shipped models** travel inside the installed distribution, as the
+  package ``fer_classic_models`` (the repository's top-level ``models/``),
+  with a ``manifest.json`` that records each file's sha256, method,
+  parameters, data, metrics and library versions.
+* **Your models**, written by ``fer-classic train --out`` (or
+  :func:`save_model`), are recorded in a per-user registry,
+  ``$XDG_DATA_HOME/fer_classic/trusted-models.json`` (default
+  ``~/.local/share``), which only this tool writes.
+
+Models are never looked up in the current working directory.
+
+The trust rule
+--------------
+Unpickling a file runs whatever code its author put in it. A ``.joblib``
+file is therefore unpickled only if its sha256 is listed in the shipped
+manifest or in the user registry, or if the caller opts in explicitly
+(``--trust-model`` on the command line). A ``manifest.json`` found beside a
+file proves nothing: whoever wrote the file could write that too. CNN
+weights (``.npz`` of plain arrays, read with ``allow_pickle=False``) and the
+Viola-Jones cascade never run code, so they load from anywhere.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import importlib.util
 import json
 import os
-import platform
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
+from .provenance import library_versions
 
 MANIFEST = "manifest.json"
+MODELS_PACKAGE = "fer_classic_models"
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 MODEL_SUFFIXES = (".joblib", ".npz")
-_VERSIONED = ("fer-classic", "numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless",
-              "dlib-bin", "joblib", "keras", "tensorflow-cpu", "tensorflow", "jax")
+KINDS = ("classical", "cnn")
 
 
 class ModelError(RuntimeError):
-    """A model that cannot be found, is not listed, or fails its hash check."""
+    """A model that cannot be found, is not listed, fails its hash check, or is not trusted."""
 
 
-def models_dir():
-    """Folder of shipped models.
+def shipped_models_dir():
+    """Folder of the shipped models: the installed ``fer_classic_models`` package.
 
-    ``$FER_CLASSIC_MODELS`` if set, else the ``models/`` folder of the source
-    checkout, else ``./models``.
+    In a source checkout that was not installed, the checkout's own
+    ``models/``; never the working directory. ``$FER_CLASSIC_MODELS`` names
+    another folder to list instead (its pickles still load only when
+    trusted by hash).
     """
     if os.environ.get("FER_CLASSIC_MODELS"):
         return Path(os.environ["FER_CLASSIC_MODELS"])
-    checkout = Path(__file__).resolve().parent.parent / "models"
-    return checkout if checkout.is_dir() else Path("models")
+    spec = importlib.util.find_spec(MODELS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout / "models" if (checkout / "setup.cfg").is_file() else checkout / "no-models-installed"
+
+
+def _packaged_manifest_path():
+    """The manifest that ships inside the package: the only one whose hashes are trusted."""
+    spec = importlib.util.find_spec(MODELS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0]) / MANIFEST
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout / "models" / MANIFEST if (checkout / "setup.cfg").is_file() else None
+
+
+def user_registry_path():
+    """``$XDG_DATA_HOME/fer_classic/trusted-models.json`` (default ``~/.local/share``)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "fer_classic" / "trusted-models.json"
+
+
+def user_models_dir():
+    """Default folder of the models you train: ``$XDG_DATA_HOME/fer_classic/models``."""
+    return user_registry_path().parent / "models"
 
 
 def sha256(path, chunk_size=1 << 20):
@@ -50,52 +93,76 @@ def sha256(path, chunk_size=1 << 20):
     return digest.hexdigest()
 
 
-def library_versions():
-    """Versions of Python and the libraries a model depends on."""
-    versions = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+def _read_json(path, what):
+    try:
+        content = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise ModelError(f"{path}: {what} is not valid JSON ({error})") from None
+    if not isinstance(content.get("models"), dict):
+        raise ModelError(f"{path}: {what} should be an object with a 'models' mapping")
+    return content
 
 
 def read_manifest(folder=None):
-    """The manifest of ``folder`` (default :func:`models_dir`): ``{"models": {name: entry}}``."""
-    path = Path(folder or models_dir()) / MANIFEST
-    if not path.is_file():
-        return {"models": {}}
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ModelError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(manifest.get("models"), dict):
-        raise ModelError(f"{path}: expected an object with a 'models' mapping")
-    return manifest
+    """The manifest of ``folder`` (default: the shipped models): ``{"models": {name: entry}}``."""
+    path = Path(folder or shipped_models_dir()) / MANIFEST
+    return _read_json(path, "the manifest") if path.is_file() else {"models": {}}
+
+
+def read_user_registry():
+    """The models this user saved: ``{"models": {absolute path: {"name", "sha256", "saved"}}}``."""
+    path = user_registry_path()
+    return _read_json(path, "the user model registry") if path.is_file() else {"models": {}}
+
+
+def trusted_hashes():
+    """sha256 of every file that may be unpickled: shipped ones and the user's own."""
+    packaged = _packaged_manifest_path()
+    hashes = set()
+    if packaged is not None and packaged.is_file():
+        hashes |= {entry.get("sha256") for entry in _read_json(packaged, "the manifest")["models"].values()}
+    hashes |= {record.get("sha256") for record in read_user_registry()["models"].values()}
+    return hashes - {None}
+
+
+def _register_user_model(path, name, digest):
+    registry = read_user_registry()
+    registry["models"][str(Path(path).resolve())] = {
+        "name": name, "sha256": digest,
+        "saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    target = user_registry_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n")
+    temporary.replace(target)
 
 
 def save_model(model, path, entry):
-    """Write ``model`` to ``path`` and record it in the manifest beside it.
+    """Write ``model`` to ``path``, record it in the manifest beside it and trust it for this user.
 
     Parameters
     ----------
     model : object
-        A fitted estimator; a :class:`~fer_classic.cnn.CNNClassifier` is
-        saved as ``.npz`` weights in ``entry["storage_dtype"]``, anything else
-        with joblib.
+        A fitted estimator. One with a ``save(path, dtype=...)`` method (a
+        :class:`~fer_classic.cnn.CNNClassifier`) writes ``.npz`` weights in
+        ``entry["storage_dtype"]``; anything else is pickled with joblib.
     path : str or Path
         Target file; its stem is the model's name.
     entry : dict
-        Manifest fields (method, parameters, metrics...); ``file``, ``sha256``,
-        ``size_bytes`` and ``library_versions`` are filled in here.
+        Manifest fields (``kind``, ``method``, ``parameters``, ``data``,
+        ``metrics``...); ``file``, ``sha256``, ``size_bytes`` and
+        ``library_versions`` are filled in here.
 
     Returns
     -------
     dict
         The complete manifest entry.
     """
+    import joblib
+
     path = Path(path)
+    if entry.get("kind") not in KINDS:
+        raise ValueError(f"a manifest entry needs a kind, one of {', '.join(KINDS)}; got {entry.get('kind')!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npz":
         model.save(path, dtype=entry.get("storage_dtype", "float32"))
@@ -106,59 +173,101 @@ def save_model(model, path, entry):
              "library_versions": library_versions()}
     manifest["models"][path.stem] = entry
     (path.parent / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _register_user_model(path, path.stem, entry["sha256"])
     return entry
 
 
-def resolve_model(name_or_path):
-    """Find a model file and its manifest entry.
+@dataclass
+class ResolvedModel:
+    """A model file found on disk.
 
-    Parameters
+    Attributes
     ----------
-    name_or_path : str or Path
-        A name listed in the shipped manifest (e.g. ``"classic"``), or a model
-        file with a ``manifest.json`` beside it.
+    path : Path
+    entry : dict
+        Its manifest entry; for a file given by path that is not listed
+        anywhere trusted, whatever the manifest beside it says (for
+        display only) or ``{}``.
+    source : {"shipped", "user", "file"}
+    """
+
+    path: Path
+    entry: dict
+    source: str
+
+
+def list_models():
+    """Every model that can be loaded by name: ``{name: ResolvedModel}``, shipped ones first.
+
+    A user's model with the name of a shipped one does not hide it.
+    """
+    models = {}
+    folder = shipped_models_dir()
+    for name, entry in sorted(read_manifest(folder)["models"].items()):
+        models[name] = ResolvedModel(folder / entry["file"], entry, "shipped")
+    for path, record in sorted(read_user_registry()["models"].items()):
+        path = Path(path)
+        if record["name"] in models or not path.is_file():
+            continue
+        entry = read_manifest(path.parent)["models"].get(path.stem, {})
+        models[record["name"]] = ResolvedModel(path, entry, "user")
+    return models
+
+
+def resolve_model(name_or_path):
+    """Find a model by name (``fer-classic models`` lists them) or by file path.
 
     Returns
     -------
-    path : Path
-    entry : dict
+    ResolvedModel
     """
     candidate = Path(name_or_path)
     if candidate.suffix in MODEL_SUFFIXES or candidate.is_file():
-        folder, name = candidate.parent, candidate.stem
-    else:
-        folder, name = models_dir(), str(name_or_path)
-    entries = read_manifest(folder)["models"]
-    if name not in entries:
-        known = ", ".join(sorted(entries)) or "none"
-        raise ModelError(f"unknown model {str(name_or_path)!r}: not listed in {folder / MANIFEST} (listed: {known})")
-    path = folder / entries[name]["file"]
-    if not path.is_file():
-        raise ModelError(f"model {name!r} is listed but its file {path} is missing")
-    return path, entries[name]
+        if not candidate.is_file():
+            raise ModelError(f"model file {candidate} does not exist")
+        entry = read_manifest(candidate.parent)["models"].get(candidate.stem, {})
+        return ResolvedModel(candidate, entry, "file")
+    models = list_models()
+    if str(name_or_path) not in models:
+        raise ModelError(f"unknown model {str(name_or_path)!r} (known: {', '.join(models) or 'none'}); "
+                         "give a name from `fer-classic models` or a model file")
+    resolved = models[str(name_or_path)]
+    if not resolved.path.is_file():
+        raise ModelError(f"model {str(name_or_path)!r} is listed but its file {resolved.path} is missing")
+    return resolved
 
 
-def load_model(name_or_path):
-    """Load a model after checking its sha256 against the manifest.
+def check_integrity(resolved):
+    """Refuse a shipped or user model whose file no longer matches its recorded sha256."""
+    recorded = resolved.entry.get("sha256")
+    if resolved.source in ("shipped", "user") and recorded:
+        actual = sha256(resolved.path)
+        if actual != recorded:
+            raise ModelError(f"refusing to load {resolved.path}: its sha256 {actual[:16]}... does not match the "
+                             f"recorded {recorded[:16]}... (the file was changed or replaced)")
 
-    Returns
-    -------
-    model : object
-    entry : dict
-        Its manifest entry.
+
+def unpickle(path, trust=False):
+    """Unpickle a model file, if the trust rule allows it.
+
+    Parameters
+    ----------
+    path : str or Path
+    trust : bool
+        The caller's explicit opt-in for a file not trusted by hash.
 
     Raises
     ------
     ModelError
-        When the model is unknown or its file does not match the recorded hash.
+        When the file's sha256 is neither shipped nor the user's own, and
+        ``trust`` is false; nothing is unpickled.
     """
-    path, entry = resolve_model(name_or_path)
-    actual = sha256(path)
-    if actual != entry.get("sha256"):
-        raise ModelError(f"refusing to load {path}: its sha256 {actual[:16]}... does not match the manifest's "
-                         f"{str(entry.get('sha256'))[:16]}... (the file was changed or replaced)")
-    if path.suffix == ".npz":
-        from .cnn import CNNClassifier
+    import joblib
 
-        return CNNClassifier.load(path, tta=entry.get("parameters", {}).get("tta", "flip")), entry
-    return joblib.load(path), entry
+    path = Path(path)
+    if not trust and sha256(path) not in trusted_hashes():
+        raise ModelError(
+            f"refusing to unpickle {path}: it is neither a shipped model nor one you trained here, and loading a "
+            "pickle runs its author's code. If you trust whoever made it, pass --trust-model "
+            "(EmotionRecognizer.load(..., trust=True)).")
+    return joblib.load(path)

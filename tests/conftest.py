@@ -15,8 +15,9 @@ ASTRONAUT_BOX = (177, 66, 95, 95)  # OpenCV's frontal-default cascade on skimage
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Keep each test's feature cache out of the user's home."""
+    """Keep each test's feature cache and registry of trusted models out of the user's home."""
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,9 @@ def photos(tmp_path_factory, astronaut_bgr):
 
 
 def test_classic_model_is_shipped():
-    path, entry = resolve_model("classic")
-    assert path.stat().st_size <= 25e6
-    assert entry["metrics"]["PrivateTest"]["n"] == 3589
+    model = resolve_model("classic")
+    assert model.source == "shipped" and model.path.stat().st_size <= 25e6
+    assert model.entry["metrics"]["PrivateTest"]["n"] == 3589
 
 
 def test_predict_astronaut_is_happy(photos, capsys):

@@ -18,7 +18,8 @@ from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
 from fer_classic.classify.metrics import emotion_metrics  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.pipeline import EmotionRecognizer  # noqa: E402
-from fer_classic.store import load_model, read_manifest  # noqa: E402
+from fer_classic.loading import load_model  # noqa: E402
+from fer_classic.store import read_manifest  # noqa: E402
 
 from .conftest import write_npz  # noqa: E402
 

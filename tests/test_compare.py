@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fer_classic.cli import main
-from fer_classic.compare import QUICK, method_names, run_comparison
+from fer_classic.compare import QUICK, compared_methods, run_comparison
 from fer_classic.compare.measure import quick_subsample
 from fer_classic.compare.methods import Candidate
 from fer_classic.data import load_fer2013
@@ -64,7 +64,8 @@ def test_a_cnn_that_is_not_shipped_shows_as_not_trained_with_its_command(quick_r
     if "vgg19" in read_manifest()["models"]:
         pytest.skip("vgg19 is shipped")
     assert row["status"] == "not trained" and row["train_command"] == "fer-classic train --method cnn/vgg19"
-    assert "| `cnn/vgg19` | not trained: `fer-classic train --method cnn/vgg19` |" in (folder / "results.md").read_text()
+    table_row = "| `cnn/vgg19` | not trained: `fer-classic train --method cnn/vgg19` |"
+    assert table_row in (folder / "results.md").read_text()
 
 
 def test_quick_metrics_match_a_direct_evaluate(quick_run):
@@ -89,6 +90,6 @@ def test_quick_subsample_is_stratified_and_keeps_ferplus_faces():
 
 def test_cli_lists_methods_and_refuses_unknown_ones(capsys):
     assert main(["benchmark", "--list"]) == 0
-    assert capsys.readouterr().out.split() == method_names()
+    assert capsys.readouterr().out.split() == compared_methods()
     assert main(["benchmark", "--quick", "--methods", "nonsense/mlp"]) == 2
     assert "unknown method(s) nonsense/mlp" in capsys.readouterr().err

@@ -10,11 +10,11 @@ from fer_classic.detect.viola_jones import (BENCHMARK_BACKGROUNDS, FEATURE_KINDS
                                             integral_images, load_cascade, mirror_symmetry, non_max_suppression,
                                             rectangle_sum, save_cascade, sort_feature_values, stump_predict,
                                             train_cascade, window_origins, window_std)
-from fer_classic.store import models_dir
+from fer_classic.store import shipped_models_dir
 
 from .conftest import ASTRONAUT_BOX, jittered_faces
 
-SHIPPED_CASCADE = models_dir() / "viola_jones_cascade.npz"
+SHIPPED_CASCADE = shipped_models_dir() / "viola_jones_cascade.npz"
 
 # Each kind written out as (row, column, weight) cells of its pattern, independently of FEATURE_KINDS.
 CELLS = {
@@ -232,7 +232,7 @@ def test_save_and_load_round_trip(tiny_cascade, planted_scene, tmp_path):
 @pytest.mark.skipif(not SHIPPED_CASCADE.is_file(), reason="no shipped cascade in this checkout")
 def test_shipped_cascade_finds_the_astronaut(astronaut_bgr):
     assert SHIPPED_CASCADE.stat().st_size < 2_000_000
-    boxes = ViolaJonesDetector().detect(astronaut_bgr)
+    boxes = ViolaJonesDetector(SHIPPED_CASCADE).detect(astronaut_bgr)
     assert box_iou(ASTRONAUT_BOX, boxes[:1])[0, 0] >= 0.5  # the largest box is the face
 
 

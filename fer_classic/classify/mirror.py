@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from ..data import mirror_faces
 from ..extract import check_faces, with_horizontal_flips
 
 
@@ -44,7 +45,7 @@ class MirrorAveragedClassifier(ClassifierMixin, BaseEstimator):
     @staticmethod
     def views(faces):
         """The faces followed by their mirror images, shape (2n, s, s)."""
-        return np.concatenate([faces, faces[:, :, ::-1]])
+        return np.concatenate([faces, mirror_faces(faces)])
 
     @staticmethod
     def combine(probabilities):

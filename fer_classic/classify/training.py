@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 import numpy as np
 
+from ..data import mirror_faces
 from ..extract import with_horizontal_flips
 from .methods import CLASSIFIERS, build_method, parse_method
 from .metrics import EVALUATION_SPLITS, emotion_metrics
@@ -69,7 +70,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
     started = time.perf_counter()
     log(f"{method}: extracting features of {len(faces)} training faces")
     features = model[:-1].fit_transform(faces, labels)
-    views = [validation.faces, validation.faces[:, :, ::-1]] if mirror_test else [validation.faces]
+    views = [validation.faces, mirror_faces(validation.faces)] if mirror_test else [validation.faces]
     val_views = [model[:-1].transform(view) for view in views]
     prepared = time.perf_counter()
 
@@ -96,12 +97,13 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
             log(f"{method}: {split} accuracy {metrics[split]['accuracy']:.4f}, "
                 f"macro-F1 {metrics[split]['macro_f1']:.4f}")
     entry = {
+        "kind": "classical",
         "method": method,
         "classifier": spec.description,
         "parameters": {"chosen": grid[best], "grid": spec.grid, "flip_augmentation": flip,
                        "test_time_mirroring": mirror_test, "model": repr(model)},
-        "training_data": {"source": str(data.source.name), "md5": data.md5, "n_faces": int(len(faces)),
-                          "notes": data.notes},
+        "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest",
+                 "n_training_faces": int(len(faces)), "notes": data.notes},
         "metrics": metrics,
         "timings_seconds": {"features": round(prepared - started, 2),
                             "classifier_search": round(finished - prepared, 2),

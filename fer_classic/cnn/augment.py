@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..data import mirror_faces
+
 
 def random_affine(faces, rng, shift=0.1, rotation=10.0, zoom=0.1, flip=True):
     """Warp each face by its own random mirror, shift, rotation and zoom.
@@ -45,12 +47,12 @@ def random_affine(faces, rng, shift=0.1, rotation=10.0, zoom=0.1, flip=True):
     scales = rng.uniform(1 - zoom, 1 + zoom, n)
     shifts = rng.uniform(-shift, shift, (n, 2)) * (w, h)
     mirrors = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
+    sources = np.where(mirrors[:, None, None], mirror_faces(faces), faces)
     out = np.empty_like(faces)
     for i in range(n):
         matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angles[i], scales[i])
         matrix[:, 2] += shifts[i]
-        source = faces[i, :, ::-1] if mirrors[i] else faces[i]
-        out[i] = cv2.warpAffine(np.ascontiguousarray(source), matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        out[i] = cv2.warpAffine(sources[i], matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
     return out
 
 

@@ -145,6 +145,7 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
         "metrics": metrics,
         "shipping": {"ok": ship, "reason": reason},
         "retrain": retrain_command(architecture, recipe, seed, tta),
-        "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest"},
+        "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest",
+                 "n_training_faces": int(len(train)), "notes": data.notes},
     }
     return classifier, entry

@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..data import mirror_faces
+
 TTA_MODES = ("none", "flip", "ten-crop")
 
 
@@ -39,7 +41,7 @@ def test_time_views(faces, mode="flip", crop=42):
     if mode == "none":
         return [faces]
     if mode == "flip":
-        return [faces, faces[:, :, ::-1]]
+        return [faces, mirror_faces(faces)]
     n, h, w = faces.shape
     if not 0 < crop < min(h, w):
         raise ValueError(f"crop must be between 1 and {min(h, w) - 1}, got {crop}")
@@ -48,5 +50,5 @@ def test_time_views(faces, mode="flip", crop=42):
     for y, x in corners:
         view = np.stack([cv2.resize(np.ascontiguousarray(face[y:y + crop, x:x + crop]), (w, h),
                                     interpolation=cv2.INTER_LINEAR) for face in faces]) if n else faces
-        views += [view, view[:, :, ::-1]]
+        views += [view, mirror_faces(view)]
     return views

@@ -20,10 +20,12 @@ from tqdm.auto import tqdm
 from ..data import load_fer2013
 from ..provenance import provenance, results_folder, save_results
 from .measure import latency_ms, quick_subsample, run_probe, split_metrics, split_probabilities, throughput
-from .methods import CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, load_method, method_kind, method_names
+from .methods import (CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, compared_methods, load_method,
+                      method_kind)
 from .report import markdown, write_plots
 
 QUICK = {"n_test": 350, "n_train": 2000}
+DEFAULT_RESULTS = Path("benchmarks") / "results"  # relative to the working directory, never the package
 
 
 def _measure(candidate, data, splits, timing_faces, latency):
@@ -90,7 +92,7 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
     Parameters
     ----------
     methods : sequence of str, optional
-        Names from :func:`~fer_classic.compare.methods.method_names` (default
+        Names from :func:`~fer_classic.compare.methods.compared_methods` (default
         all), plus any key of ``loaders``.
     splits : sequence of str
         Evaluation splits; PrivateTest ranks the table when present. FER+ labels are
@@ -107,7 +109,8 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
         A video file for the end-to-end benchmark, or ``"synthetic"`` for a
         clip made from FER2013 faces.
     out : str or Path, optional
-        Results folder (default ``benchmarks/results/<date>-<commit>/``).
+        Results folder (default ``benchmarks/results/<date>-<commit>/`` under
+        the working directory; nothing is written inside the package).
     data_path : str, optional
         FER2013 location (default: searched as by :func:`~fer_classic.data.load_fer2013`).
     loaders : dict, optional
@@ -120,10 +123,10 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
     folder : Path
     """
     loaders = dict(loaders or {})
-    names = list(methods or method_names())
-    unknown = [n for n in names if n not in method_names() and n not in loaders]
+    names = list(methods or compared_methods())
+    unknown = [n for n in names if n not in compared_methods() and n not in loaders]
     if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(unknown)}; registered: {', '.join(method_names())}")
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; registered: {', '.join(compared_methods())}")
     full = load_fer2013(data_path)
     data = quick_subsample(full, **QUICK) if quick else full
     tag = f"quick-{QUICK['n_train']}" if quick else "full"
@@ -177,7 +180,7 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
             row = {"name": ENSEMBLE, "kind": "ensemble", "status": "missing", "error": str(error)}
         record["methods"].append(row)
 
-    folder = Path(out) if out else results_folder(record)
+    folder = Path(out) if out else results_folder(record, DEFAULT_RESULTS)
     folder.mkdir(parents=True, exist_ok=True)
     if video:
         record["video"] = _video_benchmark(record, full, video, folder, tag, data_path, log)
@@ -186,7 +189,7 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
             record["plots"] = [str(p.relative_to(folder)) for p in write_plots(record, folder)]
         except ImportError:
             record["plots"] = "skipped: matplotlib is not installed (pip install .[plots])"
-    save_results(None, record, markdown(record), folder=folder, echo=False)
+    save_results(folder, record, markdown(record), echo=False)
     return record, folder
 
 
@@ -211,4 +214,4 @@ def _video_benchmark(record, data, video, folder, tag, data_path, log):
     return {"file": str(clip.name), "description": description}
 
 
-__all__ = ["CLASSICAL_METHODS", "QUICK", "method_names", "run_comparison"]
+__all__ = ["CLASSICAL_METHODS", "QUICK", "compared_methods", "run_comparison"]

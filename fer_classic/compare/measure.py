@@ -21,6 +21,7 @@ import numpy as np
 from ..classify.metrics import emotion_metrics, probabilities_by_split
 from ..data import FER2013, Split
 from ..extract.cache import cache_dir, caching
+from ..loading import warm_up
 
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                  "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -101,7 +102,7 @@ def throughput(model, faces, repeats=3):
     """Faces per second of ``predict_proba`` on one batch, median of ``repeats`` runs, feature cache off."""
     seconds = []
     with caching(False):
-        model.predict_proba(faces[:2])  # warm-up: lazy loads, graph tracing
+        warm_up(model)
         for _ in range(repeats):
             started = time.perf_counter()
             model.predict_proba(faces)
@@ -109,12 +110,11 @@ def throughput(model, faces, repeats=3):
     return len(faces) / statistics.median(seconds)
 
 
-def latency_ms(model, faces, warmup=3):
+def latency_ms(model, faces):
     """Median milliseconds of ``predict_proba`` on one face at a time, feature cache off."""
     seconds = []
     with caching(False):
-        for face in faces[:warmup]:
-            model.predict_proba(face[None])
+        warm_up(model)
         for face in faces:
             started = time.perf_counter()
             model.predict_proba(face[None])

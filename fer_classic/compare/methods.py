@@ -28,7 +28,8 @@ from ..classify import CLASSIFIERS, FEATURES
 from ..cnn.architectures import ARCHITECTURES
 from ..data import EMOTIONS
 from ..extract.cache import cache_dir
-from ..store import load_model, models_dir, read_manifest, save_model, sha256
+from ..loading import load_model
+from ..store import read_manifest, save_model, sha256, shipped_models_dir
 
 ALL_FEATURES = "+".join(FEATURES)
 CLASSICAL_METHODS = ([f"{name}/mlp" for name in FEATURES]
@@ -82,8 +83,9 @@ class Candidate:
     history: list = field(default_factory=list)
 
 
-def method_names():
-    """Every registered method name, in report order."""
+def compared_methods():
+    """Every method the comparison measures, in report order (the classical ones from
+    :func:`fer_classic.classify.method_names`, the CNNs from their architectures)."""
     return [*CLASSICAL_METHODS, *(f"cnn/{a}" for a in ARCHITECTURES), ENSEMBLE, *PEER_METHODS]
 
 
@@ -131,7 +133,8 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
     if shipped:
         model, entry = load_model(shipped)
         return Candidate(name, "classical", model, entry.get("timings_seconds", {}).get("total"),
-                         _file_size(entry, models_dir()), f"shipped models/{entry['file']}", identity=entry["sha256"])
+                         _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}",
+                         identity=entry["sha256"])
     folder = trained_models_dir(tag)
     stem = name.replace("/", "_").replace("+", "-")
     if stem in read_manifest(folder)["models"]:
@@ -162,7 +165,7 @@ def load_cnn(name):
     notes = [f"trained {training.get('epochs_run')} epochs on {entry.get('device')}, "
              f"stopped by {training.get('stopped_by')}"]
     return Candidate(name, "cnn", model, entry.get("timings_seconds", {}).get("total"),
-                     _file_size(entry, models_dir()), f"shipped models/{entry['file']}", notes,
+                     _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}", notes,
                      identity=f"{entry['sha256']}|tta={model.tta}", history=training.get("history", []))
 
 
@@ -214,7 +217,7 @@ def load_method(name, tag="full", training_data=None, n_jobs=2, log=print):
     kind = method_kind(name)
     if kind == "classical":
         if name not in CLASSICAL_METHODS:
-            raise ValueError(f"unknown method {name!r}; registered: {', '.join(method_names())}")
+            raise ValueError(f"unknown method {name!r}; registered: {', '.join(compared_methods())}")
         return load_classical(name, tag, training_data, n_jobs, log)
     if kind == "cnn":
         return load_cnn(name)

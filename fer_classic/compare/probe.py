@@ -23,12 +23,11 @@ import cv2  # noqa: E402
 
 
 def _video(model, clip, repeats):
-    from ..detect import DownscaledDetector, HaarCascadeDetector, RegionTrackingDetector
+    from ..loading import build_detector
     from ..pipeline import EmotionRecognizer
     from ..video import process_video
 
-    detector = RegionTrackingDetector(DownscaledDetector(HaarCascadeDetector(), 0.5), refresh=10)
-    recognizer = EmotionRecognizer(model, detector=detector)
+    recognizer = EmotionRecognizer(model, detector=build_detector(video=True))
     process_video(clip, recognizer, progress=False)  # warm-up
     runs = []
     for _ in range(repeats):

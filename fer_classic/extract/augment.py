@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..data import mirror_faces
+
 
 def with_horizontal_flips(faces, labels):
     """Append a mirrored copy of every face; expressions are left-right symmetric.
@@ -16,5 +18,4 @@ def with_horizontal_flips(faces, labels):
     faces : ndarray, shape (2n, h, w)
     labels : ndarray, shape (2n,)
     """
-    faces = np.asarray(faces)
-    return np.concatenate([faces, faces[:, :, ::-1]]), np.concatenate([labels, labels])
+    return np.concatenate([faces, mirror_faces(faces)]), np.concatenate([labels, labels])

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ...data import mirror_faces
 from .adaboost import StrongClassifier, boost, sort_feature_values
 from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_images, window_std
@@ -364,7 +365,7 @@ def train_cascade(positives, negative_images, n_negatives=2000, features=None, v
     n_validation = max(1, int(round(validation_fraction * len(positives))))
     validation, training = shuffled[:n_validation], shuffled[n_validation:]
     if mirror:
-        training = np.concatenate([training, training[:, :, ::-1]])
+        training = np.concatenate([training, mirror_faces(training)])
     positive_values = normalised_feature_values(training, features)
     validation_values = normalised_feature_values(validation, features)
     validation_windows = stacked_integrals(validation)

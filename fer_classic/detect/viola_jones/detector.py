@@ -20,13 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ...imageio import to_gray_uint8
-from ...store import models_dir
 from ..boxes import box_iou, sort_boxes_by_size
 from .cascade import Cascade, cascade_windows, load_cascade
 from .integral import integral_images
 from .pyramid import image_pyramid, window_origins
 
-DEFAULT_CASCADE = "viola_jones_cascade.npz"
 
 
 def box_inside(inner, outer, tolerance=0.2):
@@ -127,9 +125,9 @@ class ViolaJonesDetector:
 
     Parameters
     ----------
-    cascade : Cascade or str or Path, optional
-        A cascade, or an ``.npz`` written by :func:`.save_cascade`; default the
-        shipped ``models/viola_jones_cascade.npz``.
+    cascade : Cascade or str or Path
+        A cascade, or an ``.npz`` written by :func:`.save_cascade` (the
+        shipped one is ``fer_classic.loading.shipped_cascade()``).
     scale_factor : float
         Step between pyramid scales (> 1; smaller is slower and finds more).
     min_neighbors : int
@@ -148,7 +146,7 @@ class ViolaJonesDetector:
         Channel order of color images passed to :meth:`detect`.
     """
 
-    def __init__(self, cascade=None, scale_factor=1.25, min_neighbors=5, min_size=(30, 30), max_size=None, step=2,
+    def __init__(self, cascade, scale_factor=1.25, min_neighbors=5, min_size=(30, 30), max_size=None, step=2,
                  iou_threshold=0.3, color_order="bgr"):
         self.cascade = cascade
         self.scale_factor = scale_factor
@@ -164,8 +162,7 @@ class ViolaJonesDetector:
             if isinstance(self.cascade, Cascade):
                 self._loaded = self.cascade
             else:
-                self._loaded = load_cascade(Path(self.cascade) if self.cascade is not None
-                                            else models_dir() / DEFAULT_CASCADE)
+                self._loaded = load_cascade(Path(self.cascade))
         return self._loaded
 
     def _scale(self, size):

@@ -37,7 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ...data import load_fer2013
+from ...data import load_fer2013, mirror_faces
 from ...imageio import to_gray_uint8
 from .cascade import save_cascade, train_cascade
 
@@ -95,7 +95,7 @@ def mirror_symmetry(faces):
     if faces.ndim != 3:
         raise ValueError(f"faces must be (n, h, w), got shape {faces.shape}")
     centred = faces - faces.mean(axis=(1, 2), keepdims=True)
-    mirrored = centred[:, :, ::-1]
+    mirrored = mirror_faces(centred)
     energy = (centred ** 2).sum(axis=(1, 2))
     return np.divide((centred * mirrored).sum(axis=(1, 2)), energy, out=np.zeros(len(faces)), where=energy > 0)
 

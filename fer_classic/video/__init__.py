@@ -1,0 +1,133 @@
+"""Video: the three phases on every frame, faces tracked across frames, timelines per person.
+
+Per frame: detect faces (on a downscaled copy), give each the identity of the
+box it overlaps most in earlier frames (IoU tracking), recognise its
+expression, and smooth the probabilities over time with an exponential moving
+average.
+
+- :mod:`.capture` opens files and cameras and decodes frames past damage;
+- :mod:`.tracking` follows faces and smooths their probabilities;
+- :mod:`.timeline` writes the per-frame CSV and the per-face summaries and plots.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+
+from .capture import VideoError, VideoStats, open_capture, open_video_writer, read_frames
+from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter
+from .tracking import EmaSmoother, FaceTracks, IouTracker
+
+__all__ = ["TIMELINE_COLUMNS", "EmaSmoother", "FaceTracks", "IouTracker", "TimelineSummary", "TimelineWriter",
+           "VideoError", "VideoStats", "analyze_video", "open_capture", "open_video_writer", "process_video",
+           "read_frames"]
+
+
+def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, stats=None):
+    """Run the recognizer over a video, frame by frame.
+
+    Parameters
+    ----------
+    capture : cv2.VideoCapture
+        From :func:`open_capture`.
+    recognizer : fer_classic.EmotionRecognizer
+    every, max_broken
+        See :func:`read_frames`.
+    smoothing : float
+        See :class:`EmaSmoother`; 0 switches smoothing off.
+    stats : VideoStats, optional
+        Filled in as the run goes.
+
+    Yields
+    ------
+    frame : ndarray of uint8, shape (h, w, 3)
+        BGR.
+    record : dict
+        ``frame`` (index), ``time`` (seconds) and ``faces``: per face
+        ``face_id``, ``box``, ``emotion`` and smoothed ``probabilities``.
+    """
+    stats = stats if stats is not None else VideoStats()
+    fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
+    tracks = FaceTracks(smoothing)
+    started = time.perf_counter()
+    for index, frame in read_frames(capture, every, max_broken, stats):
+        timings = {}
+        faces = tracks.follow(recognizer.analyze(frame, timings=timings))
+        for phase in ("detect", "extract", "classify"):
+            stats.seconds[phase] += timings[phase]
+        stats.frames_processed += 1
+        seconds = index / fps if fps > 0 else time.perf_counter() - started
+        yield frame, {"frame": index, "time": round(seconds, 3), "faces": faces}
+
+
+def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=1, smoothing=0.5, progress=True):
+    """Analyse a video file or camera and write the requested outputs.
+
+    Parameters
+    ----------
+    source : str, Path or int
+        A file, or a camera index.
+    recognizer : fer_classic.EmotionRecognizer
+    out : path, optional
+        Annotated video (boxes, labels, bars).
+    csv_path : path, optional
+        Per-frame timeline, see :data:`TIMELINE_COLUMNS`.
+    plot : path, optional
+        PNG timeline plot.
+    every, smoothing
+        See :func:`analyze_video`.
+    progress : bool
+        Show a progress bar with the processing rate.
+
+    Returns
+    -------
+    dict
+        ``faces`` (per face id: frames, dominant emotion, share of time per
+        emotion) and ``stats`` (frames read, processed and broken, whether
+        Ctrl+C stopped it, fps, seconds per phase).
+    """
+    from tqdm.auto import tqdm
+
+    capture = open_capture(source)
+    if hasattr(recognizer.detector, "reset"):
+        recognizer.detector.reset()                          # a stateful detector starts afresh per video
+    stats, summary = VideoStats(), TimelineSummary()
+    timeline = TimelineWriter(csv_path) if csv_path else None
+    writer = None
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
+    bar = tqdm(total=total, unit="frame", disable=not progress, desc=str(source))
+    interrupted = False
+    try:
+        from ..annotate import draw_faces
+
+        for frame, record in analyze_video(capture, recognizer, every=every, smoothing=smoothing, stats=stats):
+            summary.add(record)
+            if timeline:
+                timeline.write(record)
+            if out:
+                if writer is None:
+                    writer = open_video_writer(out, fps / every, (frame.shape[1], frame.shape[0]))
+                writer.write(draw_faces(frame, record["faces"]))
+            bar.n = record["frame"] + 1
+            bar.set_postfix(fps=f"{stats.processing_fps:.1f}", faces=len(record["faces"]), refresh=False)
+            bar.update(0)
+    except KeyboardInterrupt:
+        interrupted = True              # Ctrl+C ends a webcam session: keep and summarise what was done
+    finally:
+        bar.close()
+        capture.release()
+        if timeline:
+            timeline.close()
+        if writer is not None:
+            writer.release()
+    if plot:
+        summary.plot(plot)
+    return {"faces": summary.summary(),
+            "stats": {"frames_read": stats.frames_read, "frames_processed": stats.frames_processed,
+                      "broken_frames": stats.broken_frames, "stopped_at_damage": stats.stopped_at_damage,
+                      "interrupted": interrupted,
+                      "processing_fps": round(stats.processing_fps, 2),
+                      "seconds": {k: round(v, 3) for k, v in stats.seconds.items()}}}
