@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 METHOD ?= hog+lbp+landmarks/mlp
 FER_PEER ?= fer==25.10.3
 
-.PHONY: install run test train benchmark clean
+.PHONY: install run test test-installed train benchmark clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ train: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The wheel as a user installs it (models included), used from an empty folder.
+test-installed: install
+	bash tests/installed_package.sh $(BIN)/python
 
 benchmark: install
 	$(BIN)/python benchmarks/classical.py
