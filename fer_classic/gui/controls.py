@@ -1,11 +1,12 @@
-"""The settings side panel: model, detector, teaching overlays and smoothing."""
+"""The side panel: the model in use at the top, then the result, then the settings (collapsible)."""
 
 from __future__ import annotations
 
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                            QSlider, QSpinBox, QVBoxLayout, QWidget)
+                            QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+from ..cnn.architectures import ARCHITECTURES
 from ..detect import CASCADES
 from .render import Overlays
 from .worker import AnalysisSettings
@@ -13,44 +14,90 @@ from .worker import AnalysisSettings
 OVERLAY_LABELS = {"boxes": "Face boxes (detect)", "landmarks": "68 landmarks (extract)",
                   "hog": "HOG of the aligned face (extract)", "lbp": "LBP image (extract)",
                   "timings": "Time per phase"}
+FEATURE_OVERLAYS = ("landmarks", "hog", "lbp")          # the overlays showing what a model extracts
+ACCURACY_TIP = ("The share of the 3,589 faces of FER2013's test set (PrivateTest) whose emotion the model names\n"
+                "as the data set's labellers did; it never saw these faces in training. Random guessing scores\n"
+                "about 14%; people agree with FER2013's labels about 65% of the time.")
 
 
-def model_label(name, entry):
-    """``"classic - 62.7% PrivateTest"``: a model's name and its PrivateTest accuracy from the manifest."""
+def model_features(entry):
+    """The overlays of what a model extracts, from its manifest ``method``.
+
+    ``"hog+lbp+landmarks/mlp"`` gives ``{"hog", "lbp", "landmarks"}``,
+    ``"landmarks/mlp"`` ``{"landmarks"}``, and a CNN (``"cnn/fer-cnn"``) nothing.
+    """
+    features = entry.get("method", "").split("/")[0].split("+")
+    return {name for name in FEATURE_OVERLAYS if name in features}
+
+
+def accuracy_text(entry):
+    """``"62.7% accuracy on the FER2013 test set"``, from the manifest's PrivateTest metrics."""
     accuracy = entry.get("metrics", {}).get("PrivateTest", {}).get("accuracy")
-    return f"{name} - {accuracy:.1%} PrivateTest" if accuracy is not None else f"{name} - not scored"
+    return "not measured on the FER2013 test set" if accuracy is None else \
+        f"{accuracy:.1%} accuracy on the FER2013 test set"
 
 
-class ControlPanel(QWidget):
-    """Every setting the user can change, read back as :class:`AnalysisSettings` and :class:`Overlays`.
+def untrained_architectures(models):
+    """The CNN architectures that no listed model was trained as."""
+    trained = {entry.get("method") for entry in models.values()}
+    return [name for name in ARCHITECTURES if f"cnn/{name}" not in trained]
+
+
+class SidePanel(QWidget):
+    """The model in use, the result of the selected face, and every setting, read back as settings and overlays.
 
     Parameters
     ----------
     models : dict
         ``{name: manifest entry}``, as ``read_manifest()["models"]``.
+    result : QWidget
+        Shown between the model and the settings.
     """
 
     analysis_changed = Signal()         # the model or the detector: results of the current image change
     display_changed = Signal()          # overlays or smoothing: the current image is only redrawn
 
-    def __init__(self, models, parent=None):
+    def __init__(self, models, result, parent=None):
         super().__init__(parent)
+        self.models = models
+        self.settings_toggle = QToolButton()
+        self.settings_toggle.setText("Settings")
+        self.settings_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_toggle.setCheckable(True)
+        self.settings_toggle.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
+        self.settings_box = QWidget()
+        settings = QVBoxLayout(self.settings_box)
+        settings.setContentsMargins(0, 0, 0, 0)
+        for group in (self._detector_group(), self._overlay_group(), self._smoothing_group()):
+            settings.addWidget(group)
+        self.settings_toggle.toggled.connect(self._show_settings)
+        self.settings_toggle.setChecked(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._model_group(models))
-        layout.addWidget(self._detector_group())
-        layout.addWidget(self._overlay_group())
-        layout.addWidget(self._smoothing_group())
+        for widget in (self._model_group(), result, self.settings_toggle, self.settings_box):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self._on_model_changed()
 
-    def _model_group(self, models):
-        group = QGroupBox("Model (phases 2 and 3)")
+    def _model_group(self):
+        group = QGroupBox("Model")
         self.model = QComboBox()
-        for name, entry in sorted(models.items()):
-            self.model.addItem(model_label(name, entry), name)
-        if "classic" in models:
+        # Long "not trained" reasons must not widen the panel: the list pops up as wide as it needs.
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(16)
+        for name in sorted(self.models):
+            self.model.addItem(name, name)
+        for name in untrained_architectures(self.models):
+            self.model.addItem(f"{name} - not trained: fer-classic train --method cnn/{name}", name)
+            self.model.model().item(self.model.count() - 1).setEnabled(False)
+        self.model.view().setMinimumWidth(self.model.view().sizeHintForColumn(0))
+        if "classic" in self.models:
             self.model.setCurrentIndex(self.model.findData("classic"))
-        self.model.currentIndexChanged.connect(self.analysis_changed)
-        QVBoxLayout(group).addWidget(self.model)
+        self.accuracy = QLabel()
+        self.model.currentIndexChanged.connect(self._on_model_changed)
+        column = QVBoxLayout(group)
+        column.addWidget(self.model)
+        column.addWidget(self.accuracy)
         return group
 
     def _detector_group(self):
@@ -106,12 +153,30 @@ class ControlPanel(QWidget):
         row.addWidget(self.strength_label)
         return group
 
+    def _show_settings(self, shown):
+        self.settings_box.setVisible(shown)
+        self.settings_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _on_model_changed(self):
+        name = self.model.currentData()
+        entry = self.models.get(name, {})
+        self.accuracy.setText(accuracy_text(entry))
+        self.accuracy.setToolTip("\n\n".join(filter(None, [ACCURACY_TIP, entry.get("note")])))
+        # Overlays of features the model does not extract would show work it never does.
+        features = model_features(entry)
+        for overlay in FEATURE_OVERLAYS:
+            check = self.overlay_checks[overlay]
+            check.setEnabled(overlay in features)
+            check.setToolTip("" if overlay in features else f"{name} does not use these features")
+        self.analysis_changed.emit()
+
     def _update_strength_label(self):
         self.strength_label.setText(f"{self.strength.value() / 100:.2f}")
 
     def overlays(self):
-        """The overlay check boxes as :class:`Overlays`."""
-        return Overlays(**{name: check.isChecked() for name, check in self.overlay_checks.items()})
+        """The overlays that are checked and that the chosen model has, as :class:`Overlays`."""
+        return Overlays(**{name: check.isChecked() and check.isEnabled()
+                           for name, check in self.overlay_checks.items()})
 
     def settings(self):
         """Everything the worker needs, as :class:`AnalysisSettings`."""
@@ -122,8 +187,9 @@ class ControlPanel(QWidget):
             stream_phases=self.overlays().needs_phases)
 
     def select_model(self, name):
-        """Choose the model called ``name``; returns False when it is not listed."""
+        """Choose the trained model called ``name``; returns False when none is listed."""
         index = self.model.findData(name)
-        if index >= 0:
-            self.model.setCurrentIndex(index)
-        return index >= 0
+        if index < 0 or not self.model.model().item(index).isEnabled():
+            return False
+        self.model.setCurrentIndex(index)
+        return True

@@ -1,9 +1,11 @@
-"""Turning results into pictures: the annotated frame, the landmarks, the phase images, and Qt images.
+"""Turning results into pictures: the annotated frame as saved, the landmarks, the phase images, and Qt images.
 
-Boxes, labels and bars come from :func:`fer_classic.annotate.draw_faces`, as
-in the CLI; this module adds what only the GUI shows: the 68 landmarks mapped
-back onto the frame, a mark on the selected face, and the 48x48 phase images
-(aligned face, HOG, LBP) as 8-bit images.
+A saved image or recorded video gets its boxes, labels and bars from
+:func:`fer_classic.annotate.draw_faces`, at image resolution, as the CLI's
+output does; this module adds the 68 landmarks mapped back onto the frame and
+a mark on the selected face. On screen, :class:`~fer_classic.gui.widgets.FrameView`
+draws the same at screen resolution. The 48x48 phase images (aligned face, HOG,
+LBP) are made 8-bit here too.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def landmarks_in_image(face, size=FACE_SIZE):
 
 
 def render_frame(frame, faces, overlays, selected=None):
-    """The frame as the window shows (and saves) it.
+    """The frame as the window saves and records it.
 
     Parameters
     ----------
@@ -116,8 +118,9 @@ def lbp_display(labels):
 
 def to_qimage(image):
     """A ``QImage`` owning a copy of an 8-bit gray (h, w) or BGR (h, w, 3) array."""
-    image = np.ascontiguousarray(image)
+    # RGB, not BGR: Qt 5.13 (PySide2 on Python 3.11) has no Format_BGR888.
+    image = np.ascontiguousarray(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     height, width = image.shape[:2]
-    image_format = QImage.Format.Format_Grayscale8 if image.ndim == 2 else QImage.Format.Format_BGR888
+    image_format = QImage.Format.Format_Grayscale8 if image.ndim == 2 else QImage.Format.Format_RGB888
     # The QImage only borrows the buffer: copy it before the array goes away.
     return QImage(image.data, width, height, image.strides[0], image_format).copy()

@@ -91,6 +91,8 @@ class FrameReader(QThread):
 class ThumbnailLoader(QThread):
     """Read image files and emit small previews, so a large folder never blocks the window.
 
+    A file that cannot be read is reported by :attr:`unreadable`, for the strip to mark it.
+
     Parameters
     ----------
     paths : list of Path
@@ -101,6 +103,7 @@ class ThumbnailLoader(QThread):
     """
 
     thumbnail = Signal(int, int, object)        # source id, row, QImage
+    unreadable = Signal(int, int, str)          # source id, row, why
 
     def __init__(self, paths, source_id, size=96, parent=None):
         super().__init__(parent)
@@ -120,8 +123,9 @@ class ThumbnailLoader(QThread):
                 return
             try:
                 image = display_bgr(read_image(path))
-            except ImageError:
-                continue                # the error is reported when the file is opened
+            except ImageError as error:
+                self.unreadable.emit(self.source_id, row, str(error))
+                continue
             scale = self.size / max(image.shape[:2])
             small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             self.thumbnail.emit(self.source_id, row, to_qimage(small))

@@ -1,16 +1,39 @@
-"""The window's display widgets: the frame, the seven ring bars, the timeline, and the phase images."""
+"""The window's display widgets: the frame with its faces, the result panel (rings and phase images), the timeline.
+
+Text alignment goes to ``QPainter.drawText`` as a plain int (:func:`text_flags`):
+PySide2 5.13 on Python 3.11 cannot convert Qt's flag objects there.
+"""
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from qtpy.QtCore import QPointF, QRectF, Qt, Signal
-from qtpy.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
-from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
+from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..annotate import EMOTION_COLORS
 from ..data import EMOTIONS, FACE_SIZE
-from .render import hog_display, lbp_display, to_qimage
+from . import render
+from .render import Overlays, hog_display, landmarks_in_image, lbp_display, to_qimage
 
+BACKGROUND = QColor(30, 30, 30)
 TRACK_COLOR = QColor(70, 70, 70)
+TEXT_COLOR = QColor(200, 200, 200)
+ERROR_COLOR = QColor(255, 120, 110)
+LANDMARK_COLOR = QColor(*render.LANDMARK_COLOR[::-1])      # the saved image's colours, BGR there
+SELECTED_HALO = QColor(*render.SELECTED_COLOR[::-1])
+LABEL_PIXELS = 14                       # height of the face labels on screen, whatever the image size
+PLACEHOLDER = "Open images, a folder, a video or the camera,\nor drop files here."
+
+
+def text_flags(*flags):
+    """Qt flags as the plain int ``QPainter.drawText`` takes, on every binding."""
+    return functools.reduce(operator.or_, (int(flag) for flag in flags), 0)
+
+
+CENTER = text_flags(Qt.AlignmentFlag.AlignCenter)
 
 
 def emotion_qcolor(emotion):
@@ -18,52 +41,128 @@ def emotion_qcolor(emotion):
     return QColor(*EMOTION_COLORS[EMOTIONS.index(emotion)])
 
 
+def ink_on(color):
+    """Black or white, whichever reads better on ``color``."""
+    luminance = 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue()
+    return QColor(0, 0, 0) if luminance > 140 else QColor(255, 255, 255)
+
+
+def swatch(emotion):
+    """A square in the emotion's colour, as rich text for a ``QLabel``."""
+    return f'<span style="color:{emotion_qcolor(emotion).name()}">&#9632;</span>'
+
+
+def face_label(face):
+    """``"#2 happy 87%"``: the face's track id (video only), top emotion and its probability."""
+    label = f"{face['emotion']} {face['probabilities'][face['emotion']]:.0%}"
+    return f"#{face['face_id']} {label}" if face.get("face_id") is not None else label
+
+
 class FrameView(QWidget):
-    """The annotated frame, scaled to fit and centred; a click reports the image pixel under it."""
+    """The frame, scaled to fit and centred, with boxes, labels and landmarks drawn at screen resolution.
+
+    Drawing the overlays on the screen rather than into the image keeps the
+    labels the same size for a 300 px photo and a 4000 px one. With no
+    frame, the view shows a message instead: how to start, or an error.
+    """
 
     clicked = Signal(float, float)      # x, y in image pixels
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._pixmap = QPixmap()
+        self._faces, self._selected, self._overlays = [], None, Overlays()
+        self._message, self._is_error = PLACEHOLDER, False
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def pixmap(self):
-        """The frame as rendered, at full resolution."""
-        return self._pixmap
+    def set_frame(self, image, faces, selected, overlays):
+        """Show ``image`` (a ``QImage``) and draw ``faces`` over it.
 
-    def set_image(self, image):
-        """Show a ``QImage``."""
+        Parameters
+        ----------
+        image : QImage
+        faces : list of dict
+            With ``box``, ``emotion``, ``probabilities`` and optionally
+            ``face_id`` and ``landmarks``.
+        selected : int or None
+            The face shown in the result panel, drawn thicker, with a white halo.
+        overlays : Overlays
+        """
         self._pixmap = QPixmap.fromImage(image)
+        self._faces, self._selected, self._overlays = list(faces), selected, overlays
         self.update()
 
-    def _target(self):
-        # Where the pixmap is drawn: as large as fits, aspect kept, centred.
+    def show_message(self, text, error=False):
+        """Clear the frame and show ``text`` in its place, in red for an ``error``."""
+        self._pixmap = QPixmap()
+        self._faces, self._message, self._is_error = [], text, error
+        self.update()
+
+    def message(self):
+        """The text shown in place of a frame; empty while a frame is shown."""
+        return self._message if self._pixmap.isNull() else ""
+
+    def transform(self):
+        """Image pixels to widget pixels: as large as fits, aspect kept, centred (identity with no frame)."""
         if self._pixmap.isNull():
-            return QRectF()
+            return QTransform()
         scale = min(self.width() / self._pixmap.width(), self.height() / self._pixmap.height())
-        width, height = self._pixmap.width() * scale, self._pixmap.height() * scale
-        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+        return QTransform(scale, 0, 0, scale, (self.width() - self._pixmap.width() * scale) / 2,
+                          (self.height() - self._pixmap.height() * scale) / 2)
 
     def paintEvent(self, event):
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(30, 30, 30))
+        painter.fillRect(self.rect(), BACKGROUND)
         if self._pixmap.isNull():
-            painter.setPen(QColor(200, 200, 200))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Open images, a folder, a video or the camera,\nor drop files here.")
+            painter.setPen(ERROR_COLOR if self._is_error else TEXT_COLOR)
+            painter.drawText(QRectF(self.rect()).adjusted(20, 20, -20, -20),
+                             text_flags(Qt.AlignmentFlag.AlignCenter, Qt.TextFlag.TextWordWrap), self._message)
         else:
+            transform = self.transform()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawPixmap(self._target(), self._pixmap, QRectF(self._pixmap.rect()))
+            painter.drawPixmap(transform.mapRect(QRectF(self._pixmap.rect())), self._pixmap,
+                               QRectF(self._pixmap.rect()))
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            # The selected face last, so that its box and label are on top.
+            for index in sorted(range(len(self._faces)), key=lambda i: i == self._selected):
+                self._paint_face(painter, transform, self._faces[index], index == self._selected)
         painter.end()
 
+    def _paint_face(self, painter, transform, face, selected):
+        if self._overlays.landmarks and "landmarks" in face:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(LANDMARK_COLOR)
+            for x, y in landmarks_in_image(face):
+                painter.drawEllipse(transform.map(QPointF(x, y)), 2.0, 2.0)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        if not self._overlays.boxes:
+            return
+        color = emotion_qcolor(face["emotion"])
+        box = transform.mapRect(QRectF(*face["box"]))
+        if selected:
+            painter.setPen(QPen(SELECTED_HALO, 8))     # 2.5 px of white outside the coloured line
+            painter.drawRect(box)
+        painter.setPen(QPen(color, 3 if selected else 1.5))
+        painter.drawRect(box)
+        font = QFont(self.font())
+        font.setPixelSize(LABEL_PIXELS)
+        font.setBold(selected)
+        painter.setFont(font)
+        text = face_label(face)
+        size = QFontMetricsF(font).size(0, text)
+        label = QRectF(box.left(), box.top() - size.height() - 4, size.width() + 8, size.height() + 4)
+        if label.top() < 0:             # no room above the box: inside it
+            label.moveTop(box.top())
+        painter.fillRect(label, color)
+        painter.setPen(ink_on(color))
+        painter.drawText(label, CENTER, text)
+
     def mousePressEvent(self, event):
-        target = self._target()
-        position = event.position()
-        if target.contains(position):
-            scale = self._pixmap.width() / target.width()
-            self.clicked.emit((position.x() - target.x()) * scale, (position.y() - target.y()) * scale)
+        inverse, invertible = self.transform().inverted()
+        point = inverse.map(event.position())
+        if invertible and not self._pixmap.isNull() and QRectF(self._pixmap.rect()).contains(point):
+            self.clicked.emit(point.x(), point.y())
 
 
 class RingBar(QWidget):
@@ -95,12 +194,11 @@ class RingBar(QWidget):
             # Angles in 1/16 degree, counter-clockwise from 3 o'clock: start at 12 and run clockwise.
             painter.drawArc(ring, 90 * 16, -round(self.value * 360 * 16))
         painter.setPen(self.palette().color(self.foregroundRole()))
-        text = "-" if self.value is None else f"{self.value:.0%}"
-        painter.drawText(ring, Qt.AlignmentFlag.AlignCenter, text)
+        painter.drawText(ring, CENTER, "-" if self.value is None else f"{self.value:.0%}")
         font = QFont(painter.font())
         font.setBold(self.highlighted)
         painter.setFont(font)
-        painter.drawText(QRectF(0, ring.bottom() + 4, self.width(), 18), Qt.AlignmentFlag.AlignCenter, self.emotion)
+        painter.drawText(QRectF(0, ring.bottom() + 4, self.width(), 18), CENTER, self.emotion)
         painter.end()
 
 
@@ -126,67 +224,6 @@ class ProbabilityPanel(QWidget):
         return {emotion: bar.value for emotion, bar in self.bars.items()}
 
 
-class TimelinePlot(QWidget):
-    """The selected face's seven probabilities over the last ``span`` seconds, scrolling left.
-
-    Every analysed frame adds one point; a frame without a face adds a gap.
-
-    Parameters
-    ----------
-    span : float
-        Seconds shown.
-    """
-
-    def __init__(self, span=10.0, parent=None):
-        super().__init__(parent)
-        self.span = span
-        self.points = []                # (time, {emotion: probability} or None), one per analysed frame
-        self.setMinimumHeight(120)
-
-    def add(self, seconds, probabilities):
-        self.points.append((seconds, probabilities))
-        self.update()
-
-    def clear(self):
-        self.points = []
-        self.update()
-
-    def paintEvent(self, event):
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(34, 8, -8, -18)
-        painter.fillRect(self.rect(), QColor(30, 30, 30))
-        painter.setPen(TRACK_COLOR)
-        for level in (0.0, 0.5, 1.0):
-            y = area.bottom() - level * area.height()
-            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
-            painter.drawText(QRectF(0, y - 8, 30, 16), Qt.AlignmentFlag.AlignRight, f"{level:.1f}")
-        end = self.points[-1][0] if self.points else 0.0
-        start = max(0.0, end - self.span)
-        painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), Qt.AlignmentFlag.AlignRight,
-                         f"{end:.1f} s")
-        visible = [(t, p) for t, p in self.points if t >= start]
-        for emotion in EMOTIONS:
-            painter.setPen(QPen(emotion_qcolor(emotion), 1.6))
-            painter.drawPath(self._path(visible, emotion, area, start))
-        painter.end()
-
-    def _path(self, points, emotion, area, start):
-        path, pen_down = QPainterPath(), False
-        for seconds, probabilities in points:
-            if probabilities is None:
-                pen_down = False
-                continue
-            point = QPointF(area.left() + (seconds - start) / self.span * area.width(),
-                            area.bottom() - probabilities[emotion] * area.height())
-            if pen_down:
-                path.lineTo(point)
-            else:
-                path.moveTo(point)
-            pen_down = True
-        return path
-
-
 class PhaseImages(QWidget):
     """What phase 2 sees of the selected face: the aligned 48x48 face, its HOG and its LBP image.
 
@@ -210,9 +247,9 @@ class PhaseImages(QWidget):
             self.images[name] = (title, image)
 
     def show_face(self, face, hog=True, lbp=True):
-        """Show ``face``'s phase images (those switched on); hide everything when ``face`` lacks them."""
+        """Show ``face``'s HOG and LBP images (those asked for) beside its aligned face; hide when none is."""
         arrays = {"aligned": face["aligned"], "HOG": hog_display(face["hog_image"]),
-                  "LBP": lbp_display(face["lbp_image"])} if face and "aligned" in face else {}
+                  "LBP": lbp_display(face["lbp_image"])} if face and "aligned" in face and (hog or lbp) else {}
         wanted = {"aligned": True, "HOG": hog, "LBP": lbp}
         for name, (title, label) in self.images.items():
             visible = name in arrays and wanted[name]
@@ -224,3 +261,112 @@ class PhaseImages(QWidget):
                     label.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation))
         self.setVisible(bool(arrays))
 
+
+class ResultPanel(QWidget):
+    """The selected face's result: its emotion in large type, which face it is, the seven rings, the phase images."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.headline = QLabel()
+        self.headline.setTextFormat(Qt.TextFormat.RichText)
+        font = self.headline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.rings = ProbabilityPanel()
+        self.phase_images = PhaseImages()
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.headline, self.detail, self.rings, self.phase_images):
+            column.addWidget(widget)
+        self.clear("No face yet")
+
+    def show_face(self, face, index, count, hog=False, lbp=False):
+        """Show face ``index`` of ``count``; ``hog`` and ``lbp`` switch its phase images on."""
+        # A square of the emotion's colour: coloured text would be unreadable for yellow on a light panel.
+        self.headline.setText(f"{swatch(face['emotion'])} {face_label(face)}")
+        self.detail.setText(f"Face {index + 1} of {count}" + (". Click a face to select it." if count > 1 else "."))
+        self.rings.set_probabilities(face["probabilities"])
+        self.phase_images.show_face(face, hog, lbp)
+
+    def clear(self, headline, detail=""):
+        """Show no face: ``headline`` (e.g. "No face found") and an optional ``detail``."""
+        self.headline.setText(headline)
+        self.detail.setText(detail)
+        self.rings.set_probabilities(None)
+        self.phase_images.show_face(None)
+
+
+class TimelinePlot(QWidget):
+    """The selected face's seven probabilities over the last ``span`` seconds, scrolling left, with a legend.
+
+    Every analysed frame adds one point. The line breaks where nothing was
+    measured: at a frame without a face, and across more than
+    :attr:`max_step` seconds without an analysed frame (a model loading, say).
+
+    Parameters
+    ----------
+    span : float
+        Seconds shown.
+    max_step : float
+        Longest time between two points that are still joined.
+    """
+
+    def __init__(self, span=10.0, max_step=1.0, parent=None):
+        super().__init__(parent)
+        self.span, self.max_step = span, max_step
+        self.points = []                # (time, {emotion: probability} or None), one per analysed frame
+        self.legend = QLabel("&nbsp;&nbsp; ".join(f"{swatch(emotion)}&nbsp;{emotion}" for emotion in EMOTIONS))
+        self.legend.setStyleSheet(f"color: {TEXT_COLOR.name()};")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(34, 2, 8, 0)
+        column.addWidget(self.legend)
+        column.addStretch(1)
+        self.setMinimumHeight(120)
+
+    def add(self, seconds, probabilities):
+        self.points.append((seconds, probabilities))
+        self.update()
+
+    def clear(self):
+        self.points = []
+        self.update()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.rect()).adjusted(34, self.legend.geometry().bottom() + 8, -8, -18)
+        painter.fillRect(self.rect(), BACKGROUND)
+        painter.setPen(TRACK_COLOR)
+        right = text_flags(Qt.AlignmentFlag.AlignRight)
+        for level in (0.0, 0.5, 1.0):
+            y = area.bottom() - level * area.height()
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+            painter.drawText(QRectF(0, y - 8, 30, 16), right, f"{level:.1f}")
+        end = self.points[-1][0] if self.points else 0.0
+        start = max(0.0, end - self.span)
+        painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), right, f"{end:.1f} s")
+        for emotion in EMOTIONS:
+            painter.setPen(QPen(emotion_qcolor(emotion), 1.6))
+            painter.drawPath(self.path(emotion, area, start))
+        painter.end()
+
+    def path(self, emotion, area, start):
+        """The line of ``emotion`` for the points from ``start`` seconds, drawn in ``area`` (a ``QRectF``)."""
+        path, previous = QPainterPath(), None
+        for seconds, probabilities in self.points:
+            if seconds < start:
+                continue
+            if probabilities is None:
+                previous = None
+                continue
+            point = QPointF(area.left() + (seconds - start) / self.span * area.width(),
+                            area.bottom() - probabilities[emotion] * area.height())
+            if previous is not None and seconds - previous <= self.max_step:
+                path.lineTo(point)
+            else:
+                path.moveTo(point)
+            previous = seconds
+        return path

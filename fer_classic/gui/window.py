@@ -6,8 +6,10 @@ thread); its results come back as signals and are drawn here. Every source
 (an image, a video, the camera) gets a new *source id*: a result stamped with
 an older one arrived too late and is ignored.
 
-Errors are shown in the status bar, never in a modal dialog, and the window
-keeps running.
+Errors replace results: the view shows the error where the picture was, the
+rings are cleared, and the status bar keeps the error until the user does
+something (passing messages, such as a model being ready, do not replace it).
+There are no modal dialogs, and the window keeps running.
 """
 
 from __future__ import annotations
@@ -15,20 +17,21 @@ from __future__ import annotations
 from qtpy.QtCore import QSize, Qt, Signal
 from qtpy.QtGui import QAction, QIcon, QPixmap
 from qtpy.QtWidgets import (QFileDialog, QLabel, QListView, QListWidget, QListWidgetItem, QMainWindow,
-                            QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                            QScrollArea, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
 from ..store import ModelError, read_manifest
 from ..video import TimelineWriter, VideoError
-from .controls import ControlPanel
+from .controls import SidePanel
 from .recorder import VideoRecorder
 from .render import render_frame, to_qimage
 from .sources import FALLBACK_FPS, VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video
-from .widgets import FrameView, PhaseImages, ProbabilityPanel, TimelinePlot
+from .widgets import FrameView, ResultPanel, TimelinePlot
 from .worker import AnalysisWorker, FrameJob
 
 RECORD_KEYS = ("face_id", "box", "emotion", "probabilities")    # what a CSV row needs of a face
 INFO_MS = 5000                                                  # how long passing messages stay
+SIDE_PANEL_WIDTH = 340          # three 96 px phase images side by side, and a scroll bar
 
 
 class MainWindow(QMainWindow):
@@ -38,8 +41,6 @@ class MainWindow(QMainWindow):
     ----------
     analysis : Analysis or None
         The result on display.
-    canvas : ndarray or None
-        The frame as displayed (BGR), overlays drawn.
     records : list of dict
         One per analysed frame of the current video or camera stream, as
         :func:`fer_classic.video.analyze_video` yields them; exported by
@@ -54,7 +55,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("fer_classic: facial expressions in three phases")
         self.setAcceptDrops(True)
         self.resize(1280, 820)
-        self.analysis, self.canvas, self.records = None, None, []
+        self.analysis, self.records = None, []
+        self._error_message = None      # the error on display, until the user does something
         self._source_id = 0
         self._folder_id, self._paths, self._still_job = None, [], None
         self._selected_id = None        # face_id (streams) or index (images) of the face in the panel
@@ -62,14 +64,14 @@ class MainWindow(QMainWindow):
         self._streaming = False         # a video or camera is between start and finish
         self._stream_fps, self._end_frame, self._last_frame = FALLBACK_FPS, None, -1
 
-        models = self._read_models()
-        self.panel = ControlPanel(models)
+        self.result = ResultPanel()
+        self.panel = SidePanel(self._read_models(), self.result)
         self._build_views()
         self._build_actions()
         self.worker = AnalysisWorker(self.panel.settings(), self)
         self.worker.analyzed.connect(self._on_analyzed)
         self.worker.failed.connect(self._on_failed)
-        self.worker.message.connect(self._info)
+        self.worker.message.connect(self._info)     # model loading: passing, never over an error
         self.panel.analysis_changed.connect(self._on_analysis_changed)
         self.panel.display_changed.connect(self._on_display_changed)
         self.worker.start()
@@ -109,21 +111,11 @@ class MainWindow(QMainWindow):
             column.addWidget(widget)
         column.setStretch(0, 1)
 
-        self.face_label = QLabel("No face yet.")
-        self.face_label.setWordWrap(True)
-        self.probabilities = ProbabilityPanel()
-        self.phase_images = PhaseImages()
-        self.phase_images.hide()
-        side = QWidget()
-        side_column = QVBoxLayout(side)
-        for widget in (self.panel, self.face_label, self.probabilities, self.phase_images):
-            side_column.addWidget(widget)
-        side_column.addStretch(1)
         scroll = QScrollArea()
-        scroll.setWidget(side)
+        scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(420)
+        scroll.setMinimumWidth(SIDE_PANEL_WIDTH)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -181,7 +173,7 @@ class MainWindow(QMainWindow):
         """Show image files, and the images in folders, with a thumbnail strip to step through them."""
         images = list(expand_image_paths(paths))
         if not images:
-            self._error(f"no images found in {', '.join(map(str, paths))}")
+            self._show_error(f"no images found in {', '.join(map(str, paths))}")
             return
         self._stop_sources()
         self._paths = images
@@ -196,6 +188,7 @@ class MainWindow(QMainWindow):
         self.timeline.hide()
         self._thumbnail_loader = ThumbnailLoader(images, self._folder_id, parent=self)
         self._thumbnail_loader.thumbnail.connect(self._on_thumbnail)
+        self._thumbnail_loader.unreadable.connect(self._on_unreadable_thumbnail)
         self._thumbnail_loader.start()
         self._show_still(0)
 
@@ -219,6 +212,7 @@ class MainWindow(QMainWindow):
     def _new_source(self):
         self._source_id += 1
         self._selected_id = None
+        self._error_message = None      # the user moved on
         return self._source_id
 
     def _stop_sources(self):
@@ -263,6 +257,12 @@ class MainWindow(QMainWindow):
         if folder_id == self._folder_id:
             self.thumbnails.item(row).setIcon(QIcon(QPixmap.fromImage(image)))
 
+    def _on_unreadable_thumbnail(self, folder_id, row, message):
+        if folder_id == self._folder_id:
+            item = self.thumbnails.item(row)
+            item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+            item.setToolTip(message)
+
     def _on_stream_opened(self, source_id, fps):
         if source_id == self._source_id:
             self._stream_fps = fps
@@ -270,7 +270,8 @@ class MainWindow(QMainWindow):
 
     def _on_stream_failed(self, source_id, message):
         if source_id == self._source_id:
-            self._error(message)
+            self.timeline.hide()
+            self._show_error(message)
 
     def _on_stream_ended(self, source_id, last_frame):
         if source_id == self._source_id:
@@ -300,7 +301,7 @@ class MainWindow(QMainWindow):
         elif analysis.faces:
             self._info(f"{job.label}: {len(analysis.faces)} face(s), model {analysis.model}")
         else:
-            self._error(f"no face found in {job.label}")
+            self._info(f"no face found in {job.label}", timeout=0)
         self.analysis_shown.emit(analysis)
         if job.stream:
             self._last_frame = job.frame
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, job, message):
         if job is not None and job.source_id != self._source_id:
             return                      # about an image no longer shown
-        self._error(message)
+        self._show_error(message)
         if job is not None and job.stream:
             self._last_frame = job.frame
             self._finish_stream_if_done()
@@ -322,7 +323,7 @@ class MainWindow(QMainWindow):
         self.timeline.add(job.time, face["probabilities"] if face else None)
         if self._recorder is not None:
             try:
-                self._recorder.write(self.canvas, job.frame, self._stream_fps)
+                self._recorder.write(self.canvas(), job.frame, self._stream_fps)
             except VideoError as error:
                 self._error(str(error))
                 self.stop_recording()
@@ -332,11 +333,17 @@ class MainWindow(QMainWindow):
         return [face.get("face_id", i) for i, face in enumerate(faces)]
 
     def _selected_index(self):
-        # The face chosen by a click if it is still there, else the largest (faces come largest first).
+        # The face chosen by a click while it is still there, else the most confident one.
         ids = self._face_ids()
         if self._selected_id in ids:
             return ids.index(self._selected_id)
-        return 0 if ids else None
+        if not ids:
+            return None
+        faces = self.analysis.faces
+        best = max(range(len(faces)), key=lambda i: max(faces[i]["probabilities"].values()))
+        if self.analysis.job.stream:
+            self._selected_id = ids[best]       # a video follows that face (by track id) from then on
+        return best
 
     def _selected_face(self):
         index = self._selected_index()
@@ -360,27 +367,34 @@ class MainWindow(QMainWindow):
     def _render(self):
         if self.analysis is None:
             return
-        overlays = self.panel.overlays()
+        overlays, faces = self.panel.overlays(), self.analysis.faces
         index = self._selected_index()
-        self.canvas = render_frame(self.analysis.frame, self.analysis.faces, overlays, index)
-        self.view.set_image(to_qimage(self.canvas))
-        face = self._selected_face()
-        self.probabilities.set_probabilities(face["probabilities"] if face else None)
-        self.face_label.setText(self._describe_face(index, face))
-        self.phase_images.show_face(face if overlays.hog or overlays.lbp else None, overlays.hog, overlays.lbp)
+        self.view.set_frame(to_qimage(self.analysis.frame), faces, index, overlays)
+        if index is None:
+            self.result.clear("No face found")
+        else:
+            self.result.show_face(faces[index], index, len(faces), overlays.hog, overlays.lbp)
         timings = self.analysis.timings
         self.timing_label.setVisible(overlays.timings)
         self.timing_label.setText("   ".join(f"{phase} {timings.get(phase, 0.0) * 1000:.1f} ms"
                                             for phase in ("detect", "extract", "classify")))
 
-    def _describe_face(self, index, face):
-        if face is None:
-            return "No face found."
-        identity = f" (#{face['face_id']})" if "face_id" in face else ""
-        return (f"Face {index + 1} of {len(self.analysis.faces)}{identity}: <b>{face['emotion']}</b> "
-                f"{face['probabilities'][face['emotion']]:.0%}. Click a face to select it.")
+    def _show_error(self, message):
+        # Errors replace results: nothing of the previous image may look like the answer for this one.
+        self.analysis = None
+        self.view.show_message(f"Error: {message}", error=True)
+        self.result.clear("No result")
+        self.timing_label.clear()
+        self._error(message)
+
+    def canvas(self):
+        """The frame as saved and recorded (BGR), overlays drawn at image resolution; None with no frame shown."""
+        if self.analysis is None:
+            return None
+        return render_frame(self.analysis.frame, self.analysis.faces, self.panel.overlays(), self._selected_index())
 
     def _on_analysis_changed(self):
+        self._error_message = None      # a new attempt
         self.worker.configure(self.panel.settings())
         if self._still_job is not None:
             self.worker.submit(self._still_job)     # same source id: the new result replaces the old
@@ -392,11 +406,13 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- output
 
     def save_image(self, path):
-        """Save the frame as displayed, overlays included; returns True on success."""
-        if self.canvas is None:
+        """Save the frame with its overlays (drawn at image resolution); returns True on success."""
+        self._error_message = None
+        canvas = self.canvas()
+        if canvas is None:
             self._error("nothing to save yet: open an image first")
             return False
-        if not self.view.pixmap().save(str(path)):
+        if not to_qimage(canvas).save(str(path)):
             self._error(f"{path}: cannot save (unknown image format or unwritable folder)")
             return False
         self._info(f"saved {path}")
@@ -405,6 +421,7 @@ class MainWindow(QMainWindow):
     def start_recording(self, path):
         """Record the annotated frames of the video or camera to ``path`` (.avi or .mp4) until stopped."""
         self.stop_recording()
+        self._error_message = None
         self._recorder = VideoRecorder(path)
         self._set_quietly(self.record_action, True)
         self._info(f"recording to {path} while a video or the camera plays")
@@ -421,6 +438,7 @@ class MainWindow(QMainWindow):
 
     def export_csv(self, path):
         """Write the current stream's per-frame probabilities (one row per frame and face); True on success."""
+        self._error_message = None
         if not self.records:
             self._error("nothing to export yet: play a video or the camera first")
             return False
@@ -488,9 +506,11 @@ class MainWindow(QMainWindow):
         action.blockSignals(False)
 
     def _info(self, message, timeout=INFO_MS):
-        self.statusBar().showMessage(message, timeout)
+        if self._error_message is None:
+            self.statusBar().showMessage(message, timeout)
 
     def _error(self, message):
+        self._error_message = message
         self.statusBar().showMessage(f"Error: {message}")
 
     def dragEnterEvent(self, event):
