@@ -41,74 +41,20 @@ import numpy as np
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.detect import HaarCascadeDetector, box_iou  # noqa: E402
-from fer_classic.detect.viola_jones import (BENCHMARK_BACKGROUNDS, ViolaJonesDetector, background_image,  # noqa: E402
+from fer_classic.detect import HaarCascadeDetector  # noqa: E402
+# docs/make_figures.py imports make_scenes and match from here too.
+from fer_classic.detect.scenes import IOU_MATCH, make_scenes, match  # noqa: E402
+from fer_classic.detect.viola_jones import (BENCHMARK_BACKGROUNDS, ViolaJonesDetector,  # noqa: E402
                                             haar_feature_values, haar_feature_values_at, haar_features,
                                             integral_image, load_cascade, train_detector, window_origins)
 from fer_classic.store import sha256  # noqa: E402
 
 ASTRONAUT_BOX = (177, 66, 95, 95)
-IOU_MATCH = 0.3
-
-
-def make_scenes(faces, backgrounds=BENCHMARK_BACKGROUNDS, scenes_per_background=4, n_faces=5, sizes=(60, 120), seed=0):
-    """Face-free backgrounds, every other one mirrored, with FER2013 faces pasted at known places.
-
-    Parameters
-    ----------
-    faces : ndarray of uint8, shape (n, 48, 48)
-    backgrounds : sequence of str
-        Names for :func:`~fer_classic.detect.viola_jones.background_image`.
-    scenes_per_background : int
-    n_faces : int
-        Faces per scene, placed without overlapping, each used once.
-    sizes : (int, int)
-        Smallest and largest side of a pasted face.
-    seed : int
-
-    Returns
-    -------
-    list of (str, ndarray of uint8 (h, w), ndarray of int64 (n_faces, 4))
-        Name, grayscale scene and face boxes (x, y, w, h).
-    """
-    rng = np.random.default_rng(seed)
-    chosen = iter(rng.permutation(len(faces)))
-    scenes = []
-    for name in backgrounds:
-        for variant in range(scenes_per_background):
-            scene = background_image(name)
-            scene = np.ascontiguousarray(scene[:, ::-1]) if variant % 2 else scene.copy()
-            boxes = []
-            while len(boxes) < n_faces:
-                side = int(rng.integers(sizes[0], sizes[1] + 1))
-                box = (int(rng.integers(0, scene.shape[1] - side)), int(rng.integers(0, scene.shape[0] - side)),
-                       side, side)
-                if boxes and box_iou(box, boxes).max() > 0:
-                    continue
-                x, y = box[:2]
-                scene[y:y + side, x:x + side] = cv2.resize(faces[next(chosen)], (side, side),
-                                                           interpolation=cv2.INTER_LINEAR)
-                boxes.append(box)
-            scenes.append((f"{name}-{variant}{'-mirrored' if variant % 2 else ''}", scene,
-                           np.array(boxes, dtype=np.int64)))
-    return scenes
 
 
 def astronaut_scene():
     from skimage import data
     return "astronaut", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY), np.array([ASTRONAUT_BOX], dtype=np.int64)
-
-
-def match(detections, truth):
-    """Faces found (each at most once, by IoU >= 0.3) and false positives."""
-    found, false_positives = np.zeros(len(truth), dtype=bool), 0
-    for box in detections:
-        overlaps = np.where(found, 0.0, box_iou(box, truth)[0])
-        if len(truth) and overlaps.max() >= IOU_MATCH:
-            found[overlaps.argmax()] = True
-        else:
-            false_positives += 1
-    return found, false_positives
 
 
 def evaluate(detector, scenes):

@@ -2,27 +2,92 @@
 
 Every phase works on 8-bit grayscale, as FER2013 does. Images arrive in many
 forms (BGR or RGB, with alpha, 16-bit PNGs, float arrays), so this module is
-the single gate they all pass through.
+the single gate they all pass through. Files are read as a photo viewer
+shows them (EXIF orientation applied), and never decoded past a size limit.
 """
 
 from __future__ import annotations
 
+import io
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 
+# A 100-megapixel photo still reads (about 300 MB as BGR); a larger image is refused for that file only.
+MAX_PIXELS = 100_000_000
+_EXIF_ORIENTATION = 0x0112
+
+# EXIF orientation -> how to turn the stored pixels (rows, columns) into what a photo viewer shows.
+_ORIENT = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],                        # mirrored left-right
+    3: lambda a: a[::-1, ::-1],                     # upside down
+    4: lambda a: a[::-1],                           # mirrored top-bottom
+    5: lambda a: a.swapaxes(0, 1),                  # transposed
+    6: lambda a: np.rot90(a, -1),                   # turned 90 degrees clockwise (a phone held upright)
+    7: lambda a: np.rot90(a, 2).swapaxes(0, 1),     # transversed
+    8: lambda a: np.rot90(a, 1),                    # turned 90 degrees counter-clockwise
+}
+
+
 class ImageError(ValueError):
     """An image that cannot be read or understood; the message names the file."""
 
 
-def read_image(path):
-    """Read an image file as stored: BGR or BGRA or gray, at its own bit depth.
+def image_header(encoded):
+    """Size and EXIF orientation from an image file's header, without decoding its pixels.
+
+    Parameters
+    ----------
+    encoded : bytes or ndarray of uint8, shape (n,)
+        The file's bytes.
+
+    Returns
+    -------
+    size : (int, int) or None
+        ``(width, height)`` as stored; None when Pillow cannot parse the header.
+    orientation : int
+        EXIF orientation 1 to 8 (1: as stored).
+
+    Raises
+    ------
+    PIL.Image.DecompressionBombError
+        When the header claims more than twice ``PIL.Image.MAX_IMAGE_PIXELS``.
+    """
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns about large images; the caller applies its own limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(memoryview(encoded))) as image:
+                orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+                return image.size, orientation if orientation in _ORIENT else 1
+    except Image.DecompressionBombError:
+        raise
+    except Exception:  # noqa: BLE001 - any format or header Pillow does not know: OpenCV may still decode it
+        return None, 1
+
+
+def read_image(path, max_pixels=MAX_PIXELS):
+    """Read an image file as a photo viewer shows it: BGR or BGRA or gray, at its own bit depth.
+
+    The EXIF orientation is applied (OpenCV's ``IMREAD_UNCHANGED`` ignores
+    it, so a phone photo would lie on its side). The size is checked in the
+    header before any pixel is decoded, so a small file that claims a huge
+    image (a decompression bomb) never allocates it. For the few formats
+    Pillow cannot parse, OpenCV's own limit (``OPENCV_IO_MAX_IMAGE_PIXELS``,
+    2**30 pixels by default) guards the decoding and ``max_pixels`` is
+    checked after it.
 
     Parameters
     ----------
     path : str or Path
+    max_pixels : int
+        Largest width x height accepted.
 
     Returns
     -------
@@ -32,7 +97,7 @@ def read_image(path):
     Raises
     ------
     ImageError
-        When the file is missing, empty or not a decodable image.
+        When the file is missing, empty, too large or not a decodable image.
     """
     path = Path(path)
     try:
@@ -41,10 +106,26 @@ def read_image(path):
         raise ImageError(f"{path}: cannot read file ({error.strerror or error})") from None
     if encoded.size == 0:
         raise ImageError(f"{path}: empty file")
+    from PIL import Image
+
+    try:
+        size, orientation = image_header(encoded)
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"{path}: too large to decode ({error})") from None
+    if size is not None:
+        _check_size(path, size, max_pixels)
     image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise ImageError(f"{path}: not a decodable image")
-    return image
+    _check_size(path, (image.shape[1], image.shape[0]), max_pixels)
+    return np.ascontiguousarray(_ORIENT[orientation](image))
+
+
+def _check_size(path, size, max_pixels):
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageError(f"{path}: {width}x{height} pixels is more than the {max_pixels:,} allowed "
+                         "(shrink the image first)")
 
 
 def to_gray_uint8(image, color_order="bgr"):

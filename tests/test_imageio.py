@@ -57,3 +57,53 @@ def test_read_keeps_bit_depth(tmp_path):
     loaded = read_image(tmp_path / "deep.png")
     assert loaded.dtype == np.uint16
     np.testing.assert_array_equal(loaded, image)
+
+
+def write_rotated_jpeg(path, upright_bgr, orientation=6):
+    """A JPEG that stores ``upright_bgr`` turned as a phone does, with the EXIF tag that turns it back."""
+    from PIL import Image
+
+    stored = np.rot90(upright_bgr, 1) if orientation == 6 else upright_bgr    # 6: the viewer turns it clockwise
+    image = Image.fromarray(np.ascontiguousarray(stored[:, :, ::-1]))
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(path, "JPEG", quality=95, exif=exif)
+    return path
+
+
+def test_exif_orientation_is_applied(tmp_path, astronaut_bgr):
+    path = write_rotated_jpeg(tmp_path / "phone.jpg", astronaut_bgr[:, :400])       # not square: turns show
+    image = read_image(path)
+    assert image.shape == (512, 400, 3)
+    assert np.abs(image.astype(int) - astronaut_bgr[:, :400]).mean() < 3              # upright, as a viewer shows it
+
+
+def png_bomb(path, side):
+    """A valid PNG of ``side`` x ``side`` black pixels: a few hundred kB that decode to side**2 bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    compressor = zlib.compressobj(9)
+    row = bytes(side + 1)                                      # filter byte 0, then one row of gray pixels
+    pixels = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit gray
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return path
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path, monkeypatch):
+    import cv2
+
+    bomb = png_bomb(tmp_path / "bomb.png", 12_000)              # 144 megapixels in about 140 kB
+    assert bomb.stat().st_size < 200_000
+
+    def no_decoding(*args):
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(cv2, "imdecode", no_decoding)
+    with pytest.raises(ImageError, match="12000x12000 pixels is more than") as raised:
+        read_image(bomb)
+    assert str(bomb) in str(raised.value)
