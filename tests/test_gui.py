@@ -5,6 +5,7 @@ Run on PySide6 by default, and on PySide2 with ``make test-pyside2``.
 
 import csv
 import dataclasses
+import gc
 import json
 import math
 import subprocess
@@ -180,11 +181,13 @@ def test_a_long_video_keeps_none_alive(qtbot, window, astronaut_bgr, tmp_path):
 
     for frame in range(10, 40):         # first paints allocate what they keep
         play(frame)
+    gc.collect()
     before = sys.getrefcount(None)
     for frame in range(40, 370):
         play(frame)
-        # Checked every frame, to fail here rather than abort the whole test run once None is freed.
-        assert sys.getrefcount(None) >= before, f"references to None lost by frame {frame}"
+        # Checked every frame, to fail here rather than abort the whole test run once None is freed. The slack
+        # is for objects holding None that are freed meanwhile; 6.12.0 lost 330 references in the first frame.
+        assert sys.getrefcount(None) >= before - 200, f"references to None lost by frame {frame}"
     assert len(window.timeline.points) > 360
 
 
@@ -207,8 +210,8 @@ def test_the_result_comes_first_and_fits_1024x640(qtbot, window, astronaut_png):
     top_down = [panel.model, panel.accuracy, result.headline, result.rings, panel.settings_toggle]
     heights = [widget.mapTo(panel, widget.rect().topLeft()).y() for widget in top_down]
     assert heights == sorted(heights)
-    assert all(is_shown(widget) for widget in [panel.model, panel.accuracy, result.headline,
-                                               *result.rings.bars.values(), window.view])
+    widgets = [panel.model, panel.accuracy, result.headline, *result.rings.bars.values(), window.view]
+    qtbot.waitUntil(lambda: all(is_shown(widget) for widget in widgets), timeout=2000)    # once laid out again
     panel.settings_toggle.click()
     assert not panel.settings_box.isVisible()
     panel.settings_toggle.click()

@@ -274,13 +274,13 @@ class ResultPanel(QWidget):
         font.setBold(True)
         self.headline.setFont(font)
         self.detail = QLabel()
-        self.detail.setWordWrap(True)
         self.rings = ProbabilityPanel()
         self.phase_images = PhaseImages()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         for widget in (self.headline, self.detail, self.rings, self.phase_images):
             column.addWidget(widget)
+        self.setMinimumWidth(self.phase_images.sizeHint().width())     # they are hidden until a face has them
         self.clear("No face yet")
 
     def show_face(self, face, index, count, hog=False, lbp=False):

@@ -31,7 +31,6 @@ from .worker import AnalysisWorker, FrameJob
 
 RECORD_KEYS = ("face_id", "box", "emotion", "probabilities")    # what a CSV row needs of a face
 INFO_MS = 5000                                                  # how long passing messages stay
-SIDE_PANEL_WIDTH = 340          # three 96 px phase images side by side, and a scroll bar
 
 
 class MainWindow(QMainWindow):
@@ -115,7 +114,9 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(SIDE_PANEL_WIDTH)
+        # As wide as the panel needs with the fonts in use: no horizontal scrolling, nothing cut off.
+        scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
 
         splitter = QSplitter()
         splitter.addWidget(left)
