@@ -2,13 +2,14 @@
 
 Measures, and writes to ``benchmarks/results/<date>-<commit>-classical/``:
 
-- extraction throughput (faces/s) of landmarks + HOG + LBP on 1 and 2 cores,
-  uncached, median of several runs;
+- extraction throughput (faces/s) of the features of the ``classic`` method
+  on 1 and 2 cores, uncached, median of several runs;
 - training time of the ``classic`` method, first with an empty feature cache,
   then with the features cached;
 - accuracy and macro-F1 on PublicTest, PrivateTest and FER+ of each single
-  feature set and of the combined set with each classifier, so the table shows
-  what each phase contributes.
+  feature set with the kernel SVM, and of the combined set with each
+  classifier, so the table shows what each feature and each classifier adds;
+  the time per face of local learning.
 
 Usage::
 
@@ -26,14 +27,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from fer_classic.classify import train_method  # noqa: E402
+from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_method  # noqa: E402
+from fer_classic.classify.methods import ALL_FEATURES  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.extract import HOGFeatures, LandmarkFeatures, LBPFeatures  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 
-CLASSIC = "hog+lbp+landmarks/mlp"
-METHODS = ["landmarks/mlp", "hog/mlp", "lbp/mlp", "hog+lbp+landmarks/svm-linear", "hog+lbp+landmarks/svm-rbf",
-           "hog+lbp+landmarks/logreg", CLASSIC]
+ALL = "+".join(ALL_FEATURES)
+CLASSIC = f"{ALL}/svm-kernel"
+METHODS = [*(f"{feature}/svm-kernel" for feature in FEATURES), "hog+lbp+landmarks/svm-kernel",
+           *(f"{ALL}/{classifier}" for classifier in CLASSIFIERS if classifier != "svm-local")]
 
 
 @contextlib.contextmanager
@@ -51,17 +53,29 @@ def fresh_cache():
                 os.environ["FER_CLASSIC_CACHE"] = previous
 
 
-def extraction_throughput(faces, n_jobs, repeats):
-    """Median faces/s of the three extractors together, uncached (shared landmark fit)."""
+def extraction_throughput(features, faces, n_jobs, repeats):
+    """Median faces/s of the classic method's fitted feature union, uncached (one shared landmark fit)."""
+    features.set_params(**{f"{name}__n_jobs": n_jobs for name, _ in features.transformer_list})
     times = []
     for _ in range(repeats):
         with fresh_cache():
             started = time.perf_counter()
-            for extractor in (HOGFeatures(n_jobs=n_jobs), LBPFeatures(n_jobs=n_jobs), LandmarkFeatures(n_jobs=n_jobs)):
-                extractor.transform(faces)
+            features.transform(faces)
             times.append(time.perf_counter() - started)
     return {"faces": len(faces), "n_jobs": n_jobs, "seconds": [round(t, 2) for t in times],
             "median_faces_per_second": round(len(faces) / statistics.median(times), 1)}
+
+
+def local_learning(data, n_jobs, n_faces):
+    """Accuracy of local learning on the combined features, and its cost per test face."""
+    method = f"{ALL}/svm-local"
+    model, entry = train_method(method, data, n_jobs=n_jobs, log=lambda line: None)
+    faces = data["PrivateTest"].faces[:n_faces]
+    model.predict_proba(faces[:2])
+    started = time.perf_counter()
+    model.predict_proba(faces)
+    per_face = (time.perf_counter() - started) / len(faces) * 1000
+    return summary_row(method, entry), round(per_face, 1)
 
 
 def summary_row(method, entry):
@@ -89,8 +103,11 @@ def to_markdown(record):
         lines += [f"## Training time of `classic` ({CLASSIC}), {timing['n_jobs']} cores", "",
                   f"- first run, empty feature cache: {timing['uncached_seconds']:.0f} s",
                   f"- second run, features cached: {timing['cached_seconds']:.0f} s", ""]
+    if "local_learning_ms_per_face" in record:
+        lines += [f"Local learning (`{ALL}/svm-local`) costs {record['local_learning_ms_per_face']} ms per test face "
+                  "(one core; each face and its mirror image), on top of extraction.", ""]
     if "extraction" in record:
-        lines += ["## Extraction throughput (landmarks + HOG + LBP, uncached, median)", "",
+        lines += [f"## Extraction throughput of `{CLASSIC}`'s features (uncached, median)", "",
                   *[f"- {t['n_jobs']} core(s): {t['median_faces_per_second']:.0f} faces/s over {t['faces']} faces "
                     f"(runs: {t['seconds']} s)" for t in record["extraction"]], ""]
     return "\n".join(lines)
@@ -104,6 +121,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--data", help="FER2013 file or folder (default: discovered)")
+    parser.add_argument("--local-learning-faces", type=int, default=300,
+                        help="PrivateTest faces timed for local learning (0: skip local learning)")
     parser.add_argument("--extraction-faces", type=int, default=10000,
                         help="Training faces timed for extraction throughput (default 10000)")
     parser.add_argument("--parts", nargs="+", choices=["extraction", "training", "methods"],
@@ -116,7 +135,9 @@ def main(argv=None):
     if "extraction" in args.parts:
         faces = data["Training"].faces[:args.extraction_faces]
         log(f"extraction throughput on {len(faces)} Training faces")
-        record["extraction"] = [extraction_throughput(faces, jobs, args.repeats) for jobs in sorted({1, args.jobs})]
+        features = build_method(CLASSIC, n_jobs=args.jobs).named_steps["features"].fit(data["Training"].faces)
+        record["extraction"] = [extraction_throughput(features, faces, jobs, args.repeats)
+                                for jobs in sorted({1, args.jobs})]
 
     if "training" in args.parts:
         with fresh_cache():
@@ -135,6 +156,9 @@ def main(argv=None):
             _, entry = train_method(method, data, n_jobs=args.jobs, log=log)
             record["entries"][method] = entry
             record["methods"].append(summary_row(method, entry))
+        if args.local_learning_faces:
+            row, record["local_learning_ms_per_face"] = local_learning(data, args.jobs, args.local_learning_faces)
+            record["methods"].append(row)
 
     save_results(results_folder(record, args.results_dir, "classical"), record, to_markdown(record))
 

@@ -14,16 +14,17 @@ from .conftest import jittered_faces
 
 def test_method_names_cover_each_feature_and_the_combination():
     names = method_names()
-    for expected in ("landmarks/svm-linear", "hog/svm-rbf", "lbp/logreg", "hog+lbp+landmarks/mlp"):
+    for expected in ("landmarks/svm-linear", "hog/svm-rbf-12k", "lbp/logreg", "sift-fisher/svm-kernel",
+                     "hog+lbp+landmarks+sift-fisher/mlp"):
         assert expected in names
-    assert parse_method("hog+landmarks/svm-rbf") == (("hog", "landmarks"), "svm-rbf")
-    for bad in ("hog", "sift/svm-rbf", "hog/knn", "hog+hog/mlp", "/mlp"):
+    assert parse_method("hog+landmarks/svm-kernel") == (("hog", "landmarks"), "svm-kernel")
+    for bad in ("hog", "sift/svm-kernel", "hog/knn", "hog+hog/mlp", "/mlp", "hog/svm-rbf"):
         with pytest.raises(ValueError, match="unknown method"):
             parse_method(bad)
 
 
 def test_pipeline_layout():
-    pipeline = build_method("hog+lbp/svm-rbf")
+    pipeline = build_method("hog+lbp/svm-kernel")
     assert [name for name, _ in pipeline.steps] == ["features", "scale", "reduce", "classify"]
     assert [name for name, _ in pipeline.named_steps["features"].transformer_list] == ["hog", "lbp"]
     assert build_method("landmarks/logreg").named_steps["reduce"] == "passthrough"
@@ -52,7 +53,8 @@ def separable_data(astronaut_gray):
     return FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
 
 
-@pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear"])
+@pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear", "sift-fisher/svm-kernel",
+                                    "sift-bow/svm-local"])
 def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     model, entry = train_method(method, separable_data, flip=True, n_jobs=1, log=lambda line: None)
     assert entry["data"]["n_training_faces"] == 80                       # 40 faces and their mirrors

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from fer_classic.extract import (HOGFeatures, LandmarkFeatures, LBPFeatures, align_faces, check_faces,
+from fer_classic.extract import (HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors,
+                                 align_faces, check_faces,
                                  fit_landmarks, geometric_feature_names, geometric_features, hog_features,
                                  lbp_histograms, normalize_landmarks, with_horizontal_flips)
 from fer_classic.extract import cache
@@ -130,3 +131,47 @@ def test_large_batches_are_cached_on_disk_and_reused(face_batch, tmp_path, monke
     assert calls == []                                            # served from disk
     LBPFeatures(grid=(3, 3)).transform(face_batch)                # other parameters: a new key
     assert len(calls) == 1
+
+
+def test_dense_sift_gives_one_uint8_descriptor_per_grid_point(face_batch):
+    from fer_classic.extract.dense_sift import dense_grid, dense_sift
+
+    grid = dense_grid(48, step=6, patch_sizes=(12, 18))
+    descriptors = dense_sift(face_batch[:3])
+    assert grid.shape == (128, 3) and descriptors.shape == (3, 128, 128) and descriptors.dtype == np.uint8
+    assert descriptors.max() > 0 and not np.array_equal(descriptors[0], descriptors[1])
+    with pytest.raises(ValueError, match="uint8"):
+        dense_sift(face_batch[:3].astype(np.float32))
+
+
+def test_pyramid_regions_and_normalisation():
+    from fer_classic.extract.pooling import power_l2_normalise, pyramid_regions
+
+    regions = pyramid_regions([[5, 5], [40, 5], [5, 40], [40, 40]], 48, levels=(1, 2))
+    assert regions.shape == (5, 4) and regions[0].all() and (regions[1:].sum(axis=0) == 1).all()
+    normalised = power_l2_normalise(np.array([[4.0, -9.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(normalised[0], [2 / np.sqrt(13), -3 / np.sqrt(13)], rtol=1e-6)
+    assert (normalised[1] == 0).all()
+
+
+@pytest.mark.parametrize("encoding", [SIFTBagOfWords(n_words=8, max_fit_faces=40, assignment="hard"),
+                                      SIFTBagOfWords(n_words=8, max_fit_faces=40, pooling="presence"),
+                                      SIFTFisherVectors(n_components=4, n_dims=8, max_fit_faces=40)])
+def test_sift_encodings_are_normalised_and_batch_independent(encoding, face_batch):
+    fitted = encoding.fit(face_batch)
+    batch = fitted.transform(face_batch[:5])
+    single = fitted.transform(face_batch[2:3])
+    assert batch.dtype == np.float32 and batch.shape[1] == 5 * (8 if isinstance(encoding, SIFTBagOfWords) else 64)
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(single[0], batch[2], rtol=1e-5, atol=1e-6)
+
+
+def test_a_new_vocabulary_changes_the_cache_key(face_batch, monkeypatch):
+    monkeypatch.setattr(cache, "MIN_DISK_BATCH", 1)  # every batch goes to the disk cache
+    first = SIFTBagOfWords(n_words=8, max_fit_faces=40, random_state=0).fit(face_batch)
+    second = SIFTBagOfWords(n_words=8, max_fit_faces=40, random_state=1).fit(face_batch)
+    assert first.digest_ != second.digest_
+    written = lambda: sorted((cache.cache_dir() / "SIFTBagOfWords").glob("*.npy"))  # noqa: E731
+    first.transform(face_batch[:4])
+    second.transform(face_batch[:4])
+    assert len(written()) == 2

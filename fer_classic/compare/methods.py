@@ -25,13 +25,14 @@ import cv2
 import numpy as np
 
 from ..classify import CLASSIFIERS, FEATURES
+from ..classify.methods import ALL_FEATURES as COMBINED_FEATURES
 from ..cnn.architectures import ARCHITECTURES
 from ..data import EMOTIONS
 from ..extract.cache import cache_dir
 from ..loading import load_model
 from ..store import read_manifest, save_model, sha256, shipped_models_dir
 
-ALL_FEATURES = "+".join(FEATURES)
+ALL_FEATURES = "+".join(COMBINED_FEATURES)
 CLASSICAL_METHODS = ([f"{name}/mlp" for name in FEATURES]
                      + [f"{ALL_FEATURES}/{classifier}" for classifier in CLASSIFIERS])
 PEER_METHODS = ("peer/fer-mini-xception",)

@@ -3,7 +3,8 @@
 Each transformer takes faces ``X`` of shape (n, s, s) uint8 (or (n, s*s)) and
 returns a float32 feature matrix. They share one landmark fit per batch of
 faces (cached), which both drives the geometric features and aligns the faces
-for HOG and LBP.
+for HOG, LBP and dense SIFT. The SIFT encodings learn a vocabulary (k-means)
+or a mixture (GMM) in ``fit``; the others learn nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .align import align_faces
-from .cache import cached_map
+from .bovw import bag_of_words, squared_distances
+from .cache import cached_map, map_chunks
+from .dense_sift import dense_grid, dense_sift
+from .fisher import fisher_vectors
 from .geometry import geometric_features
 from .hog import hog_features
 from .landmarks import fit_landmarks
 from .lbp import lbp_histograms
+from .pooling import pyramid_regions
 
 
 def check_faces(X):
@@ -129,3 +134,187 @@ class LBPFeatures(_FaceFeatures):
     @property
     def _extract(self):
         return partial(_aligned, partial(lbp_histograms, grid=tuple(self.grid)), align=self.align)
+
+
+def root_sift(descriptors):
+    """RootSIFT: L1-normalise, then square root, so Euclidean distance compares like the Hellinger kernel.
+
+    (n, k, 128) uint8 -> float32 of the same shape (Arandjelovic & Zisserman, CVPR 2012).
+    """
+    descriptors = np.asarray(descriptors, dtype=np.float32)
+    return np.sqrt(descriptors / np.maximum(descriptors.sum(axis=-1, keepdims=True), 1e-12))
+
+
+def _sift_descriptors(faces, landmarks, step, patch_sizes, projection):
+    """Aligned faces -> dense SIFT -> RootSIFT -> projected by ``(mean, components)`` when given."""
+    descriptors = root_sift(dense_sift(align_faces(faces, landmarks, faces.shape[1]), step, patch_sizes))
+    if projection is not None:
+        mean, components = projection
+        descriptors = (descriptors - mean) @ components.T
+    return descriptors
+
+
+def _encode_bovw(faces, landmarks, step, patch_sizes, projection, regions, centres, assignment, pooling, bandwidth):
+    descriptors = _sift_descriptors(faces, landmarks, step, patch_sizes, projection)
+    return bag_of_words(descriptors, centres, regions, assignment, pooling, bandwidth)
+
+
+def _encode_fisher(faces, landmarks, step, patch_sizes, projection, regions, weights, means, variances):
+    descriptors = _sift_descriptors(faces, landmarks, step, patch_sizes, projection)
+    return fisher_vectors(descriptors, weights, means, variances, regions)
+
+
+class _SIFTEncoding(_FaceFeatures):
+    """Shared plumbing of the dense-SIFT encodings: sample descriptors, fit a model of them, encode.
+
+    ``fit`` learns from Training faces only; the cache key of ``transform``
+    includes a digest of what was learned, so a new vocabulary never reuses
+    an old encoding.
+    """
+
+    def _fit_sample(self, faces):
+        rng = np.random.default_rng(self.random_state)
+        chosen = np.sort(rng.choice(len(faces), min(len(faces), self.max_fit_faces), replace=False))
+        landmarks = face_landmarks(faces, self.upsample, self.n_jobs)[chosen]  # all faces: transform reuses them
+        descriptors = map_chunks(partial(_sift_descriptors, step=self.step, patch_sizes=tuple(self.patch_sizes),
+                                         projection=None), [faces[chosen], landmarks], n_jobs=self.n_jobs)
+        descriptors = descriptors.reshape(-1, descriptors.shape[-1])
+        rows = rng.choice(len(descriptors), min(len(descriptors), self.max_fit_descriptors), replace=False)
+        return descriptors[rows]
+
+    def _regions(self, face_size):
+        return pyramid_regions(dense_grid(face_size, self.step, self.patch_sizes)[:, :2], face_size,
+                               tuple(self.levels))
+
+    def transform(self, X):
+        faces = check_faces(X)
+        landmarks = face_landmarks(faces, self.upsample, self.n_jobs)
+        params = {k: v for k, v in self.get_params().items() if k != "n_jobs"}
+        params["learned"] = self.digest_
+        return cached_map(type(self).__name__, params, self._encoder(faces.shape[1]), [faces, landmarks],
+                          n_jobs=self.n_jobs, desc=type(self).__name__)
+
+
+def _digest(*arrays):
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=8)
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+class SIFTBagOfWords(_SIFTEncoding):
+    """Dense RootSIFT on the aligned face, encoded as a bag of visual words with a spatial pyramid.
+
+    Parameters
+    ----------
+    n_words : int
+        Vocabulary size (k-means centres).
+    assignment : {"hard", "soft"}
+    pooling : {"counts", "presence"}
+    levels : tuple of int
+        Spatial-pyramid grid sides.
+    step, patch_sizes
+        The dense grid (:func:`~fer_classic.extract.dense_sift.dense_grid`).
+    max_fit_faces, max_fit_descriptors : int
+        Training faces sampled, and descriptors among theirs, to fit the vocabulary.
+    random_state : int
+    upsample, n_jobs : int
+        As in :class:`LandmarkFeatures`.
+
+    Attributes
+    ----------
+    centres_ : ndarray of float32, shape (n_words, 128)
+    bandwidth_ : float
+        Median distance of a sampled descriptor to its nearest word.
+    """
+
+    def __init__(self, n_words=256, assignment="soft", pooling="counts", levels=(1, 2), step=6,
+                 patch_sizes=(12, 18), max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0,
+                 upsample=2, n_jobs=1):
+        self.n_words = n_words
+        self.assignment = assignment
+        self.pooling = pooling
+        self.levels = levels
+        self.step = step
+        self.patch_sizes = patch_sizes
+        self.max_fit_faces = max_fit_faces
+        self.max_fit_descriptors = max_fit_descriptors
+        self.random_state = random_state
+        self.upsample = upsample
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        from sklearn.cluster import MiniBatchKMeans
+
+        faces = check_faces(X)
+        sample = self._fit_sample(faces)
+        kmeans = MiniBatchKMeans(self.n_words, batch_size=4096, n_init=3, random_state=self.random_state)
+        self.centres_ = kmeans.fit(sample).cluster_centers_.astype(np.float32)
+        nearest = squared_distances(sample[None, :20_000], self.centres_)[0].min(axis=1)
+        self.bandwidth_ = float(np.sqrt(np.median(nearest)))
+        self.digest_ = _digest(self.centres_, np.float32(self.bandwidth_))
+        self.face_size_ = faces.shape[1]
+        return self
+
+    def _encoder(self, face_size):
+        return partial(_encode_bovw, step=self.step, patch_sizes=tuple(self.patch_sizes), projection=None,
+                       regions=self._regions(face_size), centres=self.centres_, assignment=self.assignment,
+                       pooling=self.pooling, bandwidth=self.bandwidth_)
+
+
+class SIFTFisherVectors(_SIFTEncoding):
+    """Dense RootSIFT on the aligned face, PCA-reduced, encoded as Fisher vectors with a spatial pyramid.
+
+    Parameters
+    ----------
+    n_components : int
+        Gaussians in the mixture.
+    n_dims : int
+        PCA dimensions of the descriptors.
+    levels, step, patch_sizes, max_fit_faces, max_fit_descriptors, random_state, upsample, n_jobs
+        As in :class:`SIFTBagOfWords`.
+
+    Attributes
+    ----------
+    projection_ : (ndarray, ndarray)
+        PCA mean (128,) and components (n_dims, 128).
+    weights_, means_, variances_ : ndarray
+        The diagonal mixture, shapes (K,), (K, n_dims), (K, n_dims).
+    """
+
+    def __init__(self, n_components=32, n_dims=32, levels=(1, 2), step=6, patch_sizes=(12, 18),
+                 max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0, upsample=2, n_jobs=1):
+        self.n_components = n_components
+        self.n_dims = n_dims
+        self.levels = levels
+        self.step = step
+        self.patch_sizes = patch_sizes
+        self.max_fit_faces = max_fit_faces
+        self.max_fit_descriptors = max_fit_descriptors
+        self.random_state = random_state
+        self.upsample = upsample
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        from sklearn.decomposition import PCA
+        from sklearn.mixture import GaussianMixture
+
+        faces = check_faces(X)
+        sample = self._fit_sample(faces)
+        pca = PCA(self.n_dims, random_state=self.random_state).fit(sample)
+        self.projection_ = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
+        mixture = GaussianMixture(self.n_components, covariance_type="diag", max_iter=100, reg_covar=1e-4,
+                                  random_state=self.random_state).fit(pca.transform(sample))
+        self.weights_ = mixture.weights_.astype(np.float32)
+        self.means_ = mixture.means_.astype(np.float32)
+        self.variances_ = mixture.covariances_.astype(np.float32)
+        self.digest_ = _digest(*self.projection_, self.weights_, self.means_, self.variances_)
+        self.face_size_ = faces.shape[1]
+        return self
+
+    def _encoder(self, face_size):
+        return partial(_encode_fisher, step=self.step, patch_sizes=tuple(self.patch_sizes),
+                       projection=self.projection_, regions=self._regions(face_size), weights=self.weights_,
+                       means=self.means_, variances=self.variances_)
