@@ -1,8 +1,11 @@
 """Save the screenshot in the docs: the window classifying the astronaut photo with every overlay on.
 
-Run offscreen, from the repository root::
+Run from the repository root in a real window, e.g. under Xvfb, for the fonts
+and sizes a desktop has (the offscreen platform draws smaller text)::
 
-    QT_QPA_PLATFORM=offscreen python -m fer_classic.gui.screenshot docs/gui.png
+    xvfb-run -a python -m fer_classic.gui.screenshot docs/gui.png [WIDTHxHEIGHT]
+
+The window is 1280x820 unless a size is given.
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ def show_and_wait(window, path):
 
 
 def main(argv=None):
-    """Write the screenshot to the path given (default ``docs/gui.png``); returns the exit status."""
+    """Write the screenshot to the path given (default ``docs/gui.png``) at the size given; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0] if argv else "docs/gui.png")
+    width, height = map(int, (argv[1] if len(argv) > 1 else "1280x820").split("x"))
     app = QApplication.instance() or QApplication([])
     window = MainWindow()
-    window.resize(1280, 900)
+    window.resize(width, height)
     window.show()
     for check in window.panel.overlay_checks.values():
         check.setChecked(True)
