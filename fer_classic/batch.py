@@ -5,7 +5,8 @@ local processes by default, or a Dask distributed cluster with
 ``backend="dask"``. Both take the same code path. A worker loads the model the
 first time it needs it and keeps it, so each worker loads it once, not each
 task. Rows are written as chunks finish, so memory stays flat however large the
-folder, and ``resume`` skips the files an earlier run already wrote.
+folder, and ``resume`` skips the files an earlier run already wrote. Folders
+are searched as ``predict`` searches them (:func:`fer_classic.paths.find_images`).
 
 Start a cluster with ``dask scheduler`` on one machine and ``dask worker
 tcp://SCHEDULER:8786`` on each of the others, then pass
@@ -16,26 +17,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import glob
+import io
+import os
+import tempfile
 from pathlib import Path
 
 from joblib import Parallel, delayed, parallel_config
 
 from .data import EMOTIONS
+from .paths import check_outputs, display_path, find_images, path_key
 
 BATCH_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion", *EMOTIONS, "error"]
 _RECOGNIZERS = {}
-
-
-def find_files(pattern):
-    """Every file below a folder (recursively, hidden ones excepted), or matching a glob; sorted strings."""
-    root = Path(pattern)
-    if root.is_dir():
-        found = (p for p in root.rglob("*")
-                 if p.is_file() and not any(part.startswith(".") for part in p.parts[len(root.parts):]))
-    else:
-        found = (Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
-    return sorted(str(p) for p in found)
 
 
 def _recognizer(model, detector_options, trust):
@@ -69,16 +62,74 @@ def classify_chunk(paths, model="classic", detector_options=None, trust=False):
     return rows
 
 
-def finished_files(out):
-    """Files already present in an earlier output CSV."""
-    if not Path(out).is_file():
-        return set()
-    with open(out, newline="") as handle:
-        return {row["file"] for row in csv.DictReader(handle)}
+def finished_rows(out):
+    """The rows of an earlier output CSV that can be trusted, for ``resume``.
+
+    Only whole rows count. A CSV that does not end with a line break was cut
+    off while a file's rows were being written: its last, partial line is
+    dropped and that file is done again. When the partial line belongs to the
+    file of the rows before it (a file with several faces), or its file name
+    itself is cut, those rows are dropped too, since the file may lack some
+    of its faces.
+
+    Parameters
+    ----------
+    out : str or Path
+        A CSV written by :func:`run_batch`; missing or empty means nothing is done.
+
+    Returns
+    -------
+    rows : list of dict
+        Keyed by :data:`BATCH_COLUMNS`.
+    cut : bool
+        Whether the file was cut off (so it must be rewritten with ``rows``).
+
+    Raises
+    ------
+    ValueError
+        When the CSV's header is not :data:`BATCH_COLUMNS`.
+    """
+    out = Path(out)
+    text = out.read_text(encoding="utf-8", errors="surrogateescape") if out.is_file() else ""
+    if not text:
+        return [], False
+    cut = not text.endswith("\n")
+    whole = text[:text.rfind("\n") + 1]                   # up to the last line break; "" if no line is whole
+    if not whole:
+        return [], cut
+    table = list(csv.reader(io.StringIO(whole)))
+    header = table[0]
+    if header != BATCH_COLUMNS:
+        raise ValueError(f"{display_path(out)} is not a batch CSV: its columns are {','.join(header)[:200]}, "
+                         f"not {','.join(BATCH_COLUMNS)}; --resume continues only its own CSV")
+    rows = [dict(zip(header, row)) for row in table[1:] if len(row) == len(header)]
+    if cut and rows:
+        partial = next(csv.reader(io.StringIO(text[len(whole):])), [])
+        if len(partial) < 2 or partial[0] == rows[-1]["file"]:      # the file name is whole only before a comma
+            rows = [row for row in rows if row["file"] != rows[-1]["file"]]
+    return rows, cut
+
+
+def _rewrite(out, rows):
+    """Replace ``out`` by a CSV of ``rows``, atomically: an interruption leaves the old file whole."""
+    out = Path(out)
+    handle, temporary = tempfile.mkstemp(suffix=".csv", dir=out.parent)
+    with open(handle, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, BATCH_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(temporary, out)
+
+
+def _csv_text(rows):
+    """Rows as CSV text, so a chunk goes to the file in one write: an interruption never splits a row."""
+    buffer = io.StringIO()
+    csv.DictWriter(buffer, BATCH_COLUMNS).writerows(rows)
+    return buffer.getvalue()
 
 
 @contextlib.contextmanager
-def _backend(backend, scheduler, n_jobs):
+def _backend(backend, scheduler, n_jobs, connect_timeout):
     if backend == "loky":
         yield
         return
@@ -88,23 +139,35 @@ def _backend(backend, scheduler, n_jobs):
         from distributed import Client
     except ImportError:
         raise RuntimeError("the dask backend needs 'pip install \"dask[distributed]\"'") from None
-    client = Client(scheduler) if scheduler else Client(n_workers=n_jobs, threads_per_worker=1, processes=True,
-                                                         dashboard_address=None)
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=connect_timeout)
+        except (OSError, ValueError) as error:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler} ({error})") from None
+    else:
+        client = Client(n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None)
     with client, parallel_config(backend="dask"):
         yield client
 
 
 def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, backend="loky", scheduler=None,
-              resume=False, chunk_size=16, progress=True, trust=False):
-    """Classify every file matched by ``pattern`` into the CSV ``out``.
+              resume=False, chunk_size=16, progress=True, trust=False, connect_timeout=5):
+    """Classify every image matched by ``pattern`` into the CSV ``out``.
+
+    ``out`` is checked, and the backend reached, before anything is written.
+    Rows are written chunk by chunk, each chunk in one write and flushed, so
+    Ctrl+C (or a crash) leaves a valid CSV of the chunks done, which
+    ``resume`` continues.
 
     Parameters
     ----------
     pattern : str or Path
-        A folder (searched recursively) or a glob such as ``"photos/**/*.jpg"``.
+        A folder (searched recursively, as ``predict`` does) or a glob such as
+        ``"photos/**/*.jpg"``: see :func:`fer_classic.paths.find_images`.
     out : str or Path
         CSV with :data:`BATCH_COLUMNS`: one row per face; a file without faces
-        gets one row with ``face`` 0, a bad file one row with its ``error``.
+        gets one row with ``face`` 0, a bad file (or a folder that cannot be
+        searched) one row with its ``error``.
     model : str
         Model name or path, see :meth:`fer_classic.EmotionRecognizer.load`.
     detector_options : dict, optional
@@ -116,36 +179,66 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
         Dask scheduler address; when None, a local cluster of ``n_jobs``
         single-threaded worker processes is started.
     resume : bool
-        Keep ``out`` and skip the files already in it.
+        Keep the whole rows of ``out`` (see :func:`finished_rows`) and skip
+        their files, compared by resolved path.
     chunk_size : int
         Files per task.
     progress : bool
     trust : bool
         Unpickle a model file that is neither shipped nor the user's own.
+    connect_timeout : float
+        Seconds to wait for ``scheduler``.
 
     Returns
     -------
     dict
-        ``files`` (processed now), ``skipped``, ``faces`` and ``errors``.
+        ``files`` (processed now), ``skipped``, ``faces``, ``errors`` and
+        ``interrupted`` (Ctrl+C stopped the run).
+
+    Raises
+    ------
+    ValueError
+        When ``out`` is a folder or one of the images, or (with ``resume``)
+        a CSV of other columns.
+    RuntimeError
+        When the Dask scheduler cannot be reached.
     """
     from tqdm.auto import tqdm
 
-    files = find_files(pattern)
-    done = finished_files(out) if resume else set()
-    todo = [f for f in files if f not in done]
-    counts = {"files": len(todo), "skipped": len(files) - len(todo), "faces": 0, "errors": 0}
-    chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    append = resume and Path(out).is_file()
-    with open(out, "a" if append else "w", newline="") as handle, _backend(backend, scheduler, n_jobs), \
-            tqdm(total=len(todo), unit="file", disable=not progress) as bar:
-        writer = csv.DictWriter(handle, BATCH_COLUMNS)
-        if not append:
-            writer.writeheader()
-        tasks = (delayed(classify_chunk)(chunk, model, detector_options, trust) for chunk in chunks)
-        for chunk, rows in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
-            writer.writerows(rows)
+    if n_jobs < 1 or chunk_size < 1:
+        raise ValueError(f"n_jobs and chunk_size must be >= 1, got {n_jobs} and {chunk_size}")
+    found = list(find_images([pattern]))
+    check_outputs([path for path, _ in found], {"--out": out})
+    kept, cut = finished_rows(out) if resume else ([], False)
+    done = {path_key(row["file"]) for row in kept}
+    todo = [(path, error) for path, error in found if path_key(path) not in done]
+    unreadable = [{"file": display_path(path), "error": error} for path, error in todo if error is not None]
+    files = [path for path, error in todo if error is None]
+    counts = {"files": len(todo), "skipped": len(found) - len(todo), "faces": 0, "errors": len(unreadable),
+              "interrupted": False}
+    chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
+    with _backend(backend, scheduler, n_jobs, connect_timeout):
+        if cut:
+            _rewrite(out, kept)
+        append = resume and (bool(kept) or cut)               # else a new CSV, header first
+        with open(out, "a" if append else "w", newline="", encoding="utf-8") as handle, \
+                tqdm(total=len(files), unit="file", disable=not progress) as bar:
+            if not append:
+                csv.DictWriter(handle, BATCH_COLUMNS).writeheader()
+            handle.write(_csv_text(unreadable))
             handle.flush()
-            counts["faces"] += sum(1 for r in rows if r.get("face"))
-            counts["errors"] += sum(1 for r in rows if r.get("error"))
-            bar.update(len(chunk))
+            tasks = (delayed(classify_chunk)(chunk, model, detector_options, trust) for chunk in chunks)
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+            try:
+                for chunk, rows in zip(chunks, results):
+                    handle.write(_csv_text(rows))
+                    handle.flush()
+                    counts["faces"] += sum(1 for r in rows if r.get("face"))
+                    counts["errors"] += sum(1 for r in rows if r.get("error"))
+                    bar.update(len(chunk))
+            except KeyboardInterrupt:
+                counts["interrupted"] = True        # the rows written so far are whole: --resume goes on
+                counts["files"] = bar.n + len(unreadable)
+            finally:
+                results.close()                     # stops the workers
     return counts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -12,7 +14,10 @@ from .cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
 from .cnn.recipes import MIXING, OPTIMIZERS
 from .cnn.tta import TTA_MODES
 from .data import load_fer2013
-from .loading import DETECTORS, VIOLA_JONES_FILE, build_detector
+from .loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector
+from .paths import check_outputs
+
+INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (128 + SIGINT)
 
 
 def _train(args):
@@ -88,7 +93,10 @@ def _evaluate(args):
     from .pipeline import EmotionRecognizer
 
     recognizer = EmotionRecognizer.load(args.model, tta=args.tta, trust=args.trust_model)
-    split = load_fer2013(args.data)[args.split]
+    data = load_fer2013(args.data)
+    split = data[args.split]
+    # Say which data the figures are on; with --json, stdout stays one JSON object.
+    print(f"data: {data.source.resolve()} (MD5 {data.md5})", file=sys.stderr if args.json else sys.stdout)
     metrics = recognizer.evaluate(split.faces, split.labels)
     print(json.dumps(metrics) if args.json else format_metrics(metrics, f"{args.model} on {args.split}"))
     return 0
@@ -98,13 +106,19 @@ def _predict(args):
     from .pipeline import EmotionRecognizer
 
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
-    results = []
-    for result in recognizer.analyze_files(args.paths):
-        results.append(result)
-        if not args.json:
-            print(_describe(result), flush=True)
+    results, interrupted = [], False
+    try:
+        for result in recognizer.analyze_files(args.paths):
+            results.append(result)
+            if not args.json:
+                print(_describe(result), flush=True)
+    except KeyboardInterrupt:
+        interrupted = True              # print what was done: the JSON stays a whole list
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results, indent=2), flush=True)
+    if interrupted:
+        print(f"fer-classic: interrupted after {len(results)} file(s); the output above holds them", file=sys.stderr)
+        return INTERRUPTED
     return 1 if any("error" in r for r in results) else 0
 
 
@@ -119,9 +133,9 @@ def _describe(result):
     return "\n".join(lines)
 
 
-def _detector_options(args):
-    return {"name": args.cascade, "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors,
-            "min_size": args.min_size}
+def _detector_options(args, default=PHOTO_DETECTOR):
+    return {"name": args.detector or default, "scale_factor": args.scale_factor,
+            "min_neighbors": args.min_neighbors, "min_size": args.min_size}
 
 
 def _detector(args):
@@ -130,23 +144,27 @@ def _detector(args):
 
 def _video(args):
     from .pipeline import EmotionRecognizer
-    from .video import process_video
+    from .video import is_camera, process_video
 
-    detector = build_detector(**_detector_options(args), video=True, detect_scale=args.detect_scale,
+    check_outputs([] if is_camera(args.input) else [args.input],
+                  {"--out": args.out, "--csv": args.csv, "--plot": args.plot})
+    detector = build_detector(**_detector_options(args, VIDEO_DETECTOR), video=True, detect_scale=args.detect_scale,
                               refresh=args.refresh)
     recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta, trust=args.trust_model)
     report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
                            smoothing=args.smoothing)
+    stats = report["stats"]
     if args.json:
         print(json.dumps(report, indent=2))
-        return 0
-    stats = report["stats"]
-    print(f"{args.input}: {stats['frames_processed']} frames processed of {stats['frames_read']} read, "
-          f"{stats['broken_frames']} broken{' (stopped at a damaged end)' if stats['stopped_at_damage'] else ''}, "
-          f"{stats['processing_fps']:.1f} fps")
-    for face_id, face in report["faces"].items():
-        shares = ", ".join(f"{e} {s:.0%}" for e, s in sorted(face["share"].items(), key=lambda kv: -kv[1]) if s)
-        print(f"  face #{face_id}: {face['frames']} frames, mostly {face['dominant']} ({shares})")
+    else:
+        print(f"{args.input}: {stats['frames_processed']} frames processed of {stats['frames_read']} read, "
+              f"{stats['broken_frames']} broken and skipped, {stats['processing_fps']:.1f} fps")
+        for face_id, face in report["faces"].items():
+            shares = ", ".join(f"{e} {s:.0%}" for e, s in sorted(face["share"].items(), key=lambda kv: -kv[1]) if s)
+            print(f"  face #{face_id}: {face['frames']} frames, mostly {face['dominant']} ({shares})")
+    if stats["interrupted"]:
+        print("fer-classic: interrupted; the outputs hold the frames done", file=sys.stderr)
+        return INTERRUPTED
     return 0
 
 
@@ -159,6 +177,9 @@ def _batch(args):
                        trust=args.trust_model)
     print(f"{counts['files']} files classified ({counts['skipped']} skipped as done), {counts['faces']} faces, "
           f"{counts['errors']} errors -> {args.out}")
+    if counts["interrupted"]:
+        print(f"fer-classic: interrupted; {args.out} holds the files done, --resume finishes it", file=sys.stderr)
+        return INTERRUPTED
     return 1 if counts["errors"] else 0
 
 
@@ -168,6 +189,7 @@ def _explain(args):
     from .loading import shipped_cascade
     from .pipeline import EmotionRecognizer
 
+    check_outputs([args.image], {"--out": args.out})
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
     result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade())
     print(f"{args.image}: {len(result['faces'])} face(s) explained in {args.out}")
@@ -203,6 +225,29 @@ def _models(args):
         print(f"{name:<12} {model.source:<8} {model.entry.get('method', '?'):<28} "
               f"{model.entry.get('size_bytes', 0) / 1e6:5.1f} MB  {scores}")
     return 0
+
+
+def _number(kind, low=None, high=None, low_open=False, high_open=False):
+    """An argparse ``type``: a number of ``kind`` within bounds, so a bad value is refused before any work.
+
+    ``low_open`` / ``high_open`` exclude the bound itself.
+    """
+    below = [f"{'>' if low_open else '>='} {low}"] if low is not None else []
+    above = [f"{'<' if high_open else '<='} {high}"] if high is not None else []
+    rule = " and ".join(below + above)
+
+    def parse(text):
+        value = kind(text)            # a ValueError here reads "invalid int value: 'x'"
+        if (low is not None and (value <= low if low_open else value < low)) or \
+                (high is not None and (value >= high if high_open else value > high)):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+POSITIVE_INT = _number(int, 1)
 
 
 def build_parser():
@@ -265,11 +310,14 @@ def build_parser():
     detection = argparse.ArgumentParser(add_help=False)
     detection.add_argument("--model", default="classic", help="model name or file (default classic)")
     detection.add_argument("--trust-model", action="store_true", help=trust_help)
-    detection.add_argument("--cascade", default="frontal-default", choices=list(DETECTORS),
-                           help="OpenCV's cascades, or viola-jones: this project's from-scratch one")
-    detection.add_argument("--scale-factor", type=float, default=1.1, help="Haar pyramid step (default 1.1)")
-    detection.add_argument("--min-neighbors", type=int, default=5, help="Haar detections to keep a face (default 5)")
-    detection.add_argument("--min-size", type=int, default=30, help="smallest face side in pixels (default 30)")
+    detection.add_argument("--detector", "--cascade", dest="detector", choices=list(DETECTORS), metavar="NAME",
+                           help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
+                           f"for video {VIDEO_DETECTOR}); README 'Detection' compares them")
+    detection.add_argument("--scale-factor", type=_number(float, 1, low_open=True), default=1.1,
+                           help="Haar pyramid step, > 1 (default 1.1)")
+    detection.add_argument("--min-neighbors", type=_number(int, 0), default=5,
+                           help="Haar detections to keep a face, >= 0 (default 5)")
+    detection.add_argument("--min-size", type=POSITIVE_INT, default=30, help="smallest face side in pixels (default 30)")
 
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
@@ -282,12 +330,12 @@ def build_parser():
     video.add_argument("--out", help="annotated video to write (.mp4 or .avi)")
     video.add_argument("--csv", help="per-frame CSV: frame, time, face id, box, seven probabilities")
     video.add_argument("--plot", help="PNG timeline plot")
-    video.add_argument("--every", type=int, default=1, help="process one frame in N (default 1)")
-    video.add_argument("--smoothing", type=float, default=0.5,
+    video.add_argument("--every", type=POSITIVE_INT, default=1, help="process one frame in N (default 1)")
+    video.add_argument("--smoothing", type=_number(float, 0, 1, high_open=True), default=0.5,
                        help="exponential moving average weight of the past, 0 = off (default 0.5)")
-    video.add_argument("--detect-scale", type=float, default=0.5,
+    video.add_argument("--detect-scale", type=_number(float, 0, 1, low_open=True), default=0.5,
                        help="detect faces on the frame scaled by this factor (default 0.5; min-size applies there)")
-    video.add_argument("--refresh", type=int, default=10,
+    video.add_argument("--refresh", type=POSITIVE_INT, default=10,
                        help="scan the whole frame every N frames, in between only near known faces (default 10; "
                             "1 scans every frame)")
     video.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -297,7 +345,7 @@ def build_parser():
     batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
     batch.add_argument("pattern", metavar="DIR_OR_GLOB")
     batch.add_argument("--out", required=True, help="CSV to write, one row per face")
-    batch.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    batch.add_argument("--jobs", type=POSITIVE_INT, default=2, help="worker processes (default 2)")
     batch.add_argument("--resume", action="store_true", help="skip files already in --out")
     batch.add_argument("--backend", choices=["loky", "dask"], default="loky",
                        help="local processes (loky) or a Dask distributed cluster")
@@ -314,10 +362,11 @@ def build_parser():
     detector = commands.add_parser("train-detector", help="train the from-scratch Viola-Jones cascade")
     detector.add_argument("--out", default=VIOLA_JONES_FILE, help=f"cascade file (default ./{VIOLA_JONES_FILE}; "
                           "the repository's models/ ships it)")
-    detector.add_argument("--positives", type=int, default=3000, help="FER2013 training faces (default 3000)")
-    detector.add_argument("--negatives", type=int, default=2000, help="non-face windows per stage (default 2000)")
-    detector.add_argument("--max-stages", type=int, default=20, help="most cascade stages (default 20)")
-    detector.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    detector.add_argument("--positives", type=POSITIVE_INT, default=3000, help="FER2013 training faces (default 3000)")
+    detector.add_argument("--negatives", type=POSITIVE_INT, default=2000,
+                          help="non-face windows per stage (default 2000)")
+    detector.add_argument("--max-stages", type=POSITIVE_INT, default=20, help="most cascade stages (default 20)")
+    detector.add_argument("--jobs", type=POSITIVE_INT, default=2, help="worker processes (default 2)")
     detector.set_defaults(run=_train_detector)
 
     gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
@@ -334,7 +383,7 @@ def build_parser():
                            help="stratified subsample, under 2 minutes on 2 cores (numbers not comparable)")
     benchmark.add_argument("--train-missing", action="store_true",
                            help="train classical methods that have no model yet; CNNs are only listed")
-    benchmark.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    benchmark.add_argument("--jobs", type=POSITIVE_INT, default=2, help="worker processes (default 2)")
     benchmark.add_argument("--video", nargs="?", const="synthetic", metavar="FILE",
                            help="also time the end-to-end pipeline on a video (no FILE: a synthetic clip)")
     benchmark.add_argument("--out", help="results folder (default benchmarks/results/<date>-<commit>/)")
@@ -349,10 +398,21 @@ def build_parser():
 def main(argv=None):
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")   # a name the terminal cannot show is escaped, not fatal
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        # Bad input (missing data, malformed file, unknown or tampered model) is reported, never a traceback.
+    except KeyboardInterrupt:
+        print("fer-classic: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`fer-classic predict photos | head`): stop quietly, as a command killed by
+        # SIGPIPE does; stdout goes to /dev/null so that Python's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except (OSError, ValueError, RuntimeError) as error:
+        # Bad input (missing data, malformed file, unknown or tampered model, an output that would overwrite
+        # an input) is reported in one line, never a traceback.
         print(f"fer-classic: error: {error}", file=sys.stderr)
         return 2
 

@@ -131,18 +131,29 @@ def find_fer2013(path=None):
     ----------
     path : str or Path, optional
         A file (``.npz`` or ``.csv``), a Kaggle image folder, or a folder holding
-        one of these. When None, look in ``$FER2013_PATH``, ``./data/`` and
-        ``../shared/fer2013/``, in that order.
+        one of these. When None, ``$FER2013_PATH`` if it is set; else look in
+        ``./data/`` and ``../shared/fer2013/``, in that order.
 
     Returns
     -------
     Path
         The data file, or the image folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing is found. A path given explicitly (``path`` or
+        ``$FER2013_PATH``) is the only place looked in: a misspelt one is an
+        error, never a silent fall back to another copy of the data.
     """
+    if path is None and os.environ.get("FER2013_PATH"):
+        path = os.environ["FER2013_PATH"]
+        if not Path(path).exists():
+            raise FileNotFoundError(f"FER2013_PATH={path}: no such file or folder")
     if path is not None:
         candidates = [Path(path)]
     else:
-        candidates = [Path(p) for p in (os.environ.get("FER2013_PATH"), "data", "../shared/fer2013") if p]
+        candidates = [Path("data"), Path("../shared/fer2013")]
     for candidate in candidates:
         if candidate.is_file():
             return candidate

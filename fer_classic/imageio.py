@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .paths import display_path
 
 # A 100-megapixel photo still reads (about 300 MB as BGR); a larger image is refused for that file only.
 MAX_PIXELS = 100_000_000
@@ -99,32 +99,32 @@ def read_image(path, max_pixels=MAX_PIXELS):
     ImageError
         When the file is missing, empty, too large or not a decodable image.
     """
-    path = Path(path)
+    name = display_path(path)
     try:
         encoded = np.fromfile(path, dtype=np.uint8)
     except OSError as error:
-        raise ImageError(f"{path}: cannot read file ({error.strerror or error})") from None
+        raise ImageError(f"{name}: cannot read file ({error.strerror or error})") from None
     if encoded.size == 0:
-        raise ImageError(f"{path}: empty file")
+        raise ImageError(f"{name}: empty file")
     from PIL import Image
 
     try:
         size, orientation = image_header(encoded)
     except Image.DecompressionBombError as error:
-        raise ImageError(f"{path}: too large to decode ({error})") from None
+        raise ImageError(f"{name}: too large to decode ({error})") from None
     if size is not None:
-        _check_size(path, size, max_pixels)
+        _check_size(name, size, max_pixels)
     image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
-        raise ImageError(f"{path}: not a decodable image")
-    _check_size(path, (image.shape[1], image.shape[0]), max_pixels)
+        raise ImageError(f"{name}: not a decodable image")
+    _check_size(name, (image.shape[1], image.shape[0]), max_pixels)
     return np.ascontiguousarray(_ORIENT[orientation](image))
 
 
-def _check_size(path, size, max_pixels):
+def _check_size(name, size, max_pixels):
     width, height = size
     if width * height > max_pixels:
-        raise ImageError(f"{path}: {width}x{height} pixels is more than the {max_pixels:,} allowed "
+        raise ImageError(f"{name}: {width}x{height} pixels is more than the {max_pixels:,} allowed "
                          "(shrink the image first)")
 
 

@@ -14,7 +14,6 @@ grayscale image and resized to that size.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,17 +25,18 @@ from .detect import HaarCascadeDetector
 from .extract import check_faces
 from .imageio import ImageError, read_image, to_gray_uint8
 from .loading import load_model
+from .paths import IMAGE_SUFFIXES, display_path, find_images
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+__all__ = ["IMAGE_SUFFIXES", "EmotionRecognizer", "crop_faces", "expand_image_paths"]
 
 
 def expand_image_paths(paths):
-    """Files as given, plus the images below each folder (recursively, sorted)."""
-    for path in map(Path, paths):
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            yield path
+    """Files as given, plus the images below each folder (see :func:`fer_classic.paths.find_images`).
+
+    Folders that cannot be searched are left out; :meth:`EmotionRecognizer.analyze_files`
+    reports them instead.
+    """
+    return (path for path, error in find_images(paths) if error is None)
 
 
 def crop_faces(gray, boxes, size=FACE_SIZE):
@@ -167,16 +167,22 @@ class EmotionRecognizer:
         Parameters
         ----------
         paths : iterable of str or Path
-            Image files, or folders searched recursively for images.
+            Image files, folders searched recursively for images, or glob
+            patterns: see :func:`fer_classic.paths.find_images`.
 
         Yields
         ------
         dict
             ``{"file": str, "faces": [...]}`` as in :meth:`analyze`, or
-            ``{"file": str, "error": str}`` for a file that cannot be read.
+            ``{"file": str, "error": str}`` for a file that cannot be read
+            or a folder that cannot be searched. ``file`` is
+            :func:`~fer_classic.paths.display_path` text.
         """
-        for path in expand_image_paths(paths):
-            try:
-                yield {"file": str(path), "faces": self.analyze(read_image(path))}
-            except ImageError as error:
-                yield {"file": str(path), "error": str(error)}
+        for path, error in find_images(paths):
+            if error is None:
+                try:
+                    yield {"file": display_path(path), "faces": self.analyze(read_image(path))}
+                    continue
+                except ImageError as image_error:
+                    error = str(image_error)
+            yield {"file": display_path(path), "error": error}

@@ -110,6 +110,40 @@ def test_corrupted_tail_is_processed_up_to_the_damage(tmp_path, astronaut_bgr, r
         assert len(list(csv.DictReader(handle))) == stats["frames_processed"]
 
 
+def damage_frames(path, frames):
+    """Zero the JPEG data of some frames of an MJPG AVI, keeping the container intact: damage in the middle."""
+    data = bytearray(path.read_bytes())
+    chunks = [i for i in range(len(data) - 10) if data[i:i + 4] == b"00dc" and data[i + 8:i + 10] == b"\xff\xd8"]
+    for start in (chunks[k] for k in frames):
+        size = int.from_bytes(data[start + 4:start + 8], "little")
+        data[start + 8:start + 8 + size] = bytes(size)
+    path.write_bytes(bytes(data))
+
+
+def test_damage_in_the_middle_is_skipped_and_counted(tmp_path, astronaut_bgr):
+    from fer_classic.video import VideoStats, read_frames
+
+    write_face_video(tmp_path / "clip.avi", astronaut_bgr, n_frames=60, size=(480, 240))
+    damage_frames(tmp_path / "clip.avi", range(15, 45))              # 30 broken frames in a row
+    stats = VideoStats()
+    indices = [index for index, _ in read_frames(open_capture(tmp_path / "clip.avi"), stats=stats)]
+    assert indices == [*range(15), *range(45, 60)]                     # the frames after the damage are kept
+    assert stats.broken_frames == 30
+
+
+def test_outputs_never_overwrite_the_input(tmp_path, astronaut_bgr, capsys):
+    clip = tmp_path / "clip.avi"
+    write_face_video(clip, astronaut_bgr, n_frames=3)
+    before = clip.read_bytes()
+    for options in (["--out", str(clip)], ["--csv", str(clip)], ["--plot", str(tmp_path / "." / "clip.avi")],
+                    ["--out", str(tmp_path / "a.avi"), "--csv", str(tmp_path / "a.avi")], ["--csv", str(tmp_path)]):
+        assert main(["video", str(clip), *options]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "Traceback" not in error
+        assert "is an input" in error or "same file" in error or "is a folder" in error
+    assert clip.read_bytes() == before and not (tmp_path / "a.avi").exists()
+
+
 def test_bad_sources_get_clear_errors(tmp_path, capsys):
     with pytest.raises(VideoError, match="no such video file"):
         open_capture(tmp_path / "missing.mp4")

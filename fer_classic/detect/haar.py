@@ -19,6 +19,7 @@ import numpy as np
 
 from ..imageio import to_gray_uint8
 from .boxes import sort_boxes_by_size
+from .lazy import LazyModel
 
 CASCADES = {
     "frontal-default": "haarcascade_frontalface_default.xml",
@@ -27,7 +28,7 @@ CASCADES = {
 }
 
 
-class HaarCascadeDetector:
+class HaarCascadeDetector(LazyModel):
     """Detect faces with one of OpenCV's Haar cascades.
 
     Parameters
@@ -54,25 +55,16 @@ class HaarCascadeDetector:
         self.min_size = min_size
         self.color_order = color_order
 
-    def _classifier(self):
-        # CascadeClassifier cannot be pickled, so it is built lazily per process.
-        if getattr(self, "_loaded", None) is None:
-            if self.scale_factor <= 1:
-                raise ValueError(f"scale_factor must be > 1, got {self.scale_factor}")
-            path = (Path(cv2.data.haarcascades) / CASCADES[self.cascade] if self.cascade in CASCADES
-                    else Path(self.cascade))
-            classifier = cv2.CascadeClassifier(str(path))
-            if classifier.empty():
-                raise FileNotFoundError(
-                    f"cannot load Haar cascade {self.cascade!r} from {path}; "
-                    f"known names: {', '.join(CASCADES)} (OpenCV 5 ships no cascades: use opencv<5)")
-            self._loaded = classifier
-        return self._loaded
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_loaded", None)
-        return state
+    def _load(self):
+        if self.scale_factor <= 1:
+            raise ValueError(f"scale_factor must be > 1, got {self.scale_factor}")
+        path = Path(cv2.data.haarcascades) / CASCADES[self.cascade] if self.cascade in CASCADES else Path(self.cascade)
+        classifier = cv2.CascadeClassifier(str(path))
+        if classifier.empty():
+            raise FileNotFoundError(
+                f"cannot load Haar cascade {self.cascade!r} from {path}; "
+                f"known names: {', '.join(CASCADES)} (OpenCV 5 ships no cascades: use opencv<5)")
+        return classifier
 
     def detect(self, image):
         """Find faces.
@@ -88,7 +80,7 @@ class HaarCascadeDetector:
             Boxes (x, y, w, h), largest first.
         """
         gray = to_gray_uint8(image, self.color_order)
-        boxes = self._classifier().detectMultiScale(
+        boxes = self._model().detectMultiScale(
             gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=tuple(self.min_size))
         return sort_boxes_by_size(boxes)
 

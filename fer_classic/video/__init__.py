@@ -16,16 +16,17 @@ import time
 
 import cv2
 
-from .capture import VideoError, VideoStats, open_capture, open_video_writer, read_frames
+from ..paths import check_outputs
+from .capture import VideoError, VideoStats, is_camera, open_capture, open_video_writer, read_frames
 from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter
 from .tracking import EmaSmoother, FaceTracks, IouTracker
 
 __all__ = ["TIMELINE_COLUMNS", "EmaSmoother", "FaceTracks", "IouTracker", "TimelineSummary", "TimelineWriter",
-           "VideoError", "VideoStats", "analyze_video", "open_capture", "open_video_writer", "process_video",
-           "read_frames"]
+           "VideoError", "VideoStats", "analyze_video", "is_camera", "open_capture", "open_video_writer",
+           "process_video", "read_frames"]
 
 
-def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, stats=None):
+def analyze_video(capture, recognizer, every=1, smoothing=0.5, stats=None):
     """Run the recognizer over a video, frame by frame.
 
     Parameters
@@ -33,7 +34,7 @@ def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, st
     capture : cv2.VideoCapture
         From :func:`open_capture`.
     recognizer : fer_classic.EmotionRecognizer
-    every, max_broken
+    every : int
         See :func:`read_frames`.
     smoothing : float
         See :class:`EmaSmoother`; 0 switches smoothing off.
@@ -52,7 +53,7 @@ def analyze_video(capture, recognizer, every=1, smoothing=0.5, max_broken=25, st
     fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
     tracks = FaceTracks(smoothing)
     started = time.perf_counter()
-    for index, frame in read_frames(capture, every, max_broken, stats):
+    for index, frame in read_frames(capture, every, stats):
         timings = {}
         faces = tracks.follow(recognizer.analyze(frame, timings=timings))
         for phase in ("detect", "extract", "classify"):
@@ -87,9 +88,18 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
         ``faces`` (per face id: frames, dominant emotion, share of time per
         emotion) and ``stats`` (frames read, processed and broken, whether
         Ctrl+C stopped it, fps, seconds per phase).
+
+    Raises
+    ------
+    ValueError
+        Before anything is read or written, when an output is the input, a
+        folder, or another output.
+    VideoError
+        When the source cannot be opened or the video cannot be written.
     """
     from tqdm.auto import tqdm
 
+    check_outputs([] if is_camera(source) else [source], {"out": out, "csv_path": csv_path, "plot": plot})
     capture = open_capture(source)
     if hasattr(recognizer.detector, "reset"):
         recognizer.detector.reset()                          # a stateful detector starts afresh per video
@@ -127,7 +137,6 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
         summary.plot(plot)
     return {"faces": summary.summary(),
             "stats": {"frames_read": stats.frames_read, "frames_processed": stats.frames_processed,
-                      "broken_frames": stats.broken_frames, "stopped_at_damage": stats.stopped_at_damage,
-                      "interrupted": interrupted,
+                      "broken_frames": stats.broken_frames, "interrupted": interrupted,
                       "processing_fps": round(stats.processing_fps, 2),
                       "seconds": {k: round(v, 3) for k, v in stats.seconds.items()}}}

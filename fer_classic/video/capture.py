@@ -1,7 +1,8 @@
 """Reading video: open a file or camera, decode frames past damage, write annotated video.
 
-Frames that fail to decode are counted and skipped; a run of them longer
-than ``max_broken`` is taken as a damaged end of file.
+Frames that fail to decode are counted and skipped, and reading goes on to
+the length the file declares: damage in the middle costs only the damaged
+frames, not the rest of the file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ class VideoError(RuntimeError):
     """A video source that cannot be opened or written; the message names it."""
 
 
+def is_camera(source):
+    """Whether a video source is a camera index (``0`` or ``"0"``) rather than a file."""
+    return isinstance(source, int) or str(source).isdigit()
+
+
 def open_capture(source):
     """Open a video file, or a camera given as an index (``0`` or ``"0"``).
 
@@ -30,7 +36,7 @@ def open_capture(source):
         When the file is missing, unreadable or needs a codec OpenCV lacks, or
         no camera answers at that index.
     """
-    if isinstance(source, int) or str(source).isdigit():
+    if is_camera(source):
         capture = cv2.VideoCapture(int(source))
         if not capture.isOpened():
             raise VideoError(f"no camera at index {int(source)} (is one connected and free?)")
@@ -46,12 +52,11 @@ def open_capture(source):
 
 @dataclass
 class VideoStats:
-    """What a run did: frames read, processed and broken, and time per phase."""
+    """What a run did: frames read, processed and broken (skipped), and time per phase."""
 
     frames_read: int = 0
     frames_processed: int = 0
     broken_frames: int = 0
-    stopped_at_damage: bool = False
     seconds: dict = field(default_factory=lambda: {"decode": 0.0, "detect": 0.0, "extract": 0.0, "classify": 0.0})
 
     @property
@@ -61,8 +66,14 @@ class VideoStats:
         return self.frames_processed / busy if busy else 0.0
 
 
-def read_frames(capture, every=1, max_broken=25, stats=None):
+def read_frames(capture, every=1, stats=None):
     """Decode frames, skipping the undecodable ones.
+
+    A frame that cannot be read or decoded is counted as broken and skipped.
+    Reading goes on up to the frame count the file declares, however many
+    broken frames come in a row, because frames after a damaged stretch often
+    decode again. Without a declared count (a camera, some streams) the
+    first frame that cannot be read is the end.
 
     Parameters
     ----------
@@ -70,9 +81,6 @@ def read_frames(capture, every=1, max_broken=25, stats=None):
         From :func:`open_capture`.
     every : int
         Decode one frame in ``every`` (the others are only grabbed).
-    max_broken : int
-        Consecutive undecodable frames after which the rest of the file is
-        taken as damaged.
     stats : VideoStats, optional
         Counts frames read and broken, and decoding time.
 
@@ -87,7 +95,7 @@ def read_frames(capture, every=1, max_broken=25, stats=None):
         raise ValueError(f"every must be >= 1, got {every}")
     stats = stats if stats is not None else VideoStats()
     expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    index, consecutive_broken = -1, 0
+    index = -1
     while True:
         tick = time.perf_counter()
         grabbed = capture.grab()
@@ -104,12 +112,7 @@ def read_frames(capture, every=1, max_broken=25, stats=None):
             return                                      # past the known length (or none is known): the end
         if frame is None:
             stats.broken_frames += 1
-            consecutive_broken += 1
-            if consecutive_broken > max_broken:
-                stats.stopped_at_damage = True
-                return
             continue
-        consecutive_broken = 0
         yield index, frame
 
 

@@ -1,0 +1,58 @@
+"""Phase 1, detection: faces in profile, looking either way.
+
+OpenCV's profile cascade was trained on faces turned to one side only. Run on
+the image and on its mirror image, it finds faces turned either way; boxes
+found on the mirror are mirrored back, and a face found in both is kept once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..imageio import to_gray_uint8
+from .boxes import drop_duplicates
+from .haar import HaarCascadeDetector
+
+
+def mirror_boxes(boxes, width):
+    """Boxes (x, y, w, h) found in an image mirrored left-right, in the image's own coordinates.
+
+    Parameters
+    ----------
+    boxes : array_like, shape (n, 4)
+    width : int
+        The image's width in pixels.
+
+    Returns
+    -------
+    ndarray of int64, shape (n, 4)
+    """
+    boxes = np.array(boxes, dtype=np.int64).reshape(-1, 4)
+    boxes[:, 0] = width - boxes[:, 0] - boxes[:, 2]
+    return boxes
+
+
+class ProfileDetector:
+    """OpenCV's profile-face cascade on an image and its mirror image.
+
+    Parameters
+    ----------
+    scale_factor, min_neighbors, min_size
+        See :class:`~fer_classic.detect.HaarCascadeDetector`.
+    max_iou : float
+        Overlap above which two boxes are one face.
+    color_order : {"bgr", "rgb"}
+        Channel order of color images passed to :meth:`detect`.
+    """
+
+    def __init__(self, scale_factor=1.1, min_neighbors=5, min_size=(30, 30), max_iou=0.3, color_order="bgr"):
+        self.cascade = HaarCascadeDetector("profile", scale_factor, min_neighbors, min_size)
+        self.max_iou = max_iou
+        self.color_order = color_order
+
+    def detect(self, image):
+        """Boxes (x, y, w, h) of faces in profile, largest first, shape (n, 4) int64."""
+        gray = to_gray_uint8(image, self.color_order)
+        turned_one_way = self.cascade.detect(gray)
+        turned_other_way = mirror_boxes(self.cascade.detect(np.ascontiguousarray(gray[:, ::-1])), gray.shape[1])
+        return drop_duplicates(np.concatenate([turned_one_way, turned_other_way]), self.max_iou)
