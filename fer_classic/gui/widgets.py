@@ -15,15 +15,14 @@ from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidge
 
 from ..annotate import EMOTION_COLORS
 from ..data import EMOTIONS, FACE_SIZE
-from . import render
-from .render import Overlays, hog_display, landmarks_in_image, lbp_display, to_qimage
+from .render import LANDMARK_COLOR, SELECTED_COLOR, Overlays, hog_display, landmarks_in_image, lbp_display, to_qimage
 
 BACKGROUND = QColor(30, 30, 30)
 TRACK_COLOR = QColor(70, 70, 70)
 TEXT_COLOR = QColor(200, 200, 200)
 ERROR_COLOR = QColor(255, 120, 110)
-LANDMARK_COLOR = QColor(*render.LANDMARK_COLOR[::-1])      # the saved image's colours, BGR there
-SELECTED_HALO = QColor(*render.SELECTED_COLOR[::-1])
+LANDMARK_QCOLOR = QColor(*LANDMARK_COLOR[::-1])    # the saved image's colours, BGR there
+HALO_QCOLOR = QColor(*SELECTED_COLOR[::-1])
 LABEL_PIXELS = 14                       # height of the face labels on screen, whatever the image size
 PLACEHOLDER = "Open images, a folder, a video or the camera,\nor drop files here."
 
@@ -132,7 +131,7 @@ class FrameView(QWidget):
     def _paint_face(self, painter, transform, face, selected):
         if self._overlays.landmarks and "landmarks" in face:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(LANDMARK_COLOR)
+            painter.setBrush(LANDMARK_QCOLOR)
             for x, y in landmarks_in_image(face):
                 painter.drawEllipse(transform.map(QPointF(x, y)), 2.0, 2.0)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -141,7 +140,7 @@ class FrameView(QWidget):
         color = emotion_qcolor(face["emotion"])
         box = transform.mapRect(QRectF(*face["box"]))
         if selected:
-            painter.setPen(QPen(SELECTED_HALO, 8))     # 2.5 px of white outside the coloured line
+            painter.setPen(QPen(HALO_QCOLOR, 8))     # 2.5 px of white outside the coloured line
             painter.drawRect(box)
         painter.setPen(QPen(color, 3 if selected else 1.5))
         painter.drawRect(box)

@@ -174,6 +174,8 @@ class MainWindow(QMainWindow):
         """Show image files, and the images in folders, with a thumbnail strip to step through them."""
         images = list(expand_image_paths(paths))
         if not images:
+            self._stop_sources()
+            self._new_source()          # late results of what was shown before no longer count
             self._show_error(f"no images found in {', '.join(map(str, paths))}")
             return
         self._stop_sources()
