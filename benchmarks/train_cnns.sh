@@ -4,8 +4,8 @@
 #   nohup nice -n 10 bash benchmarks/train_cnns.sh [ARCH ...] &
 #
 # Checkpoints go to $FER_CLASSIC_CACHE/checkpoints/<arch> (default ~/.cache/fer_classic), one log per network
-# to $FER_CLASSIC_CACHE/logs/<arch>.log. A network that learned is saved to models/ by `fer-classic train`;
-# one that did not is saved beside its checkpoints. Run it again after an interruption: finished networks
+# to $FER_CLASSIC_CACHE/logs/<arch>.log. A network that learned is saved to models/<arch>.npz; one that did
+# not is saved beside its checkpoints instead (`fer-classic train` checks). Run it again after an interruption: finished networks
 # are skipped and an unfinished one resumes from its last epoch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ for name in "${names[@]}"; do
   resume=()
   [[ -f "$checkpoints/state.json" ]] && resume=(--resume)
   echo "$name: training ${resume[*]:-from scratch}, log in $CACHE/logs/$name.log"
-  "$FER_CLASSIC" train --method "cnn/$name" --checkpoint-dir "$checkpoints" "${resume[@]}" \
+  "$FER_CLASSIC" train --method "cnn/$name" --out "models/$name.npz" --checkpoint-dir "$checkpoints" "${resume[@]}" \
     >>"$CACHE/logs/$name.log" 2>&1
   date -u +%FT%TZ >"$checkpoints/finished"
 done
