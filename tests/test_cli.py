@@ -1,6 +1,10 @@
 """The command line on real photos, with the shipped ``classic`` model."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -86,3 +90,127 @@ def test_predict_with_the_from_scratch_cascade(photos, capsys):
                  "--json"]) == 0
     [result] = json.loads(capsys.readouterr().out)
     assert box_iou([face["box"] for face in result["faces"]], [(177, 66, 95, 95)]).max() > 0.5
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--min-neighbors", "-1"], "--min-neighbors: must be >= 0, got -1"),
+    (["--min-size", "-5"], "--min-size: must be >= 1, got -5"),
+    (["--scale-factor", "1"], "--scale-factor: must be > 1, got 1"),
+    (["--min-neighbors", "many"], "invalid int value: 'many'"),
+    (["--detector", "no-such"], "invalid choice: 'no-such'"),
+])
+def test_bad_option_values_are_refused(options, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["predict", "photo.png", *options])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["video", "clip.avi", "--every", "0"], ["video", "clip.avi", "--smoothing", "1"],
+                                     ["video", "clip.avi", "--detect-scale", "0"],
+                                     ["video", "clip.avi", "--refresh", "0"], ["batch", "photos", "--out", "o.csv",
+                                                                               "--jobs", "0"]])
+def test_bad_video_and_batch_values_are_refused(command, capsys):
+    with pytest.raises(SystemExit):
+        main(command)
+    assert "must be" in capsys.readouterr().err
+
+
+def test_explicit_data_path_never_falls_back(monkeypatch, capsys):
+    monkeypatch.setenv("FER2013_PATH", "/no/such/fer2013.npz")
+    assert main(["evaluate"]) == 2
+    assert "FER2013_PATH=/no/such/fer2013.npz: no such file or folder" in capsys.readouterr().err
+
+
+def test_evaluate_names_its_data(tmp_path, face_batch, capsys):
+    from fer_classic.data import file_md5
+
+    data = write_npz(tmp_path / "fer2013.npz", face_batch, np.full(len(face_batch), 3), np.repeat([0, 1, 2], 20))
+    assert main(["evaluate", "--data", str(data)]) == 0
+    assert f"data: {data} (MD5 {file_md5(data)})" in capsys.readouterr().out
+
+
+def test_file_names_that_are_not_utf8(tmp_path, astronaut_bgr, capsys):
+    ok, encoded = cv2.imencode(".png", astronaut_bgr)
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.png"), "wb") as handle:      # Latin-1 bytes
+        handle.write(encoded.tobytes())
+    assert main(["predict", str(tmp_path)]) == 0
+    assert "caf\\xe9.png: 1 face(s)" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["file"].endswith("caf\\xe9.png") and len(result["faces"]) == 1
+
+
+def fer_classic_process(*args):
+    """``fer-classic ARGS`` in a child process, its output piped."""
+    return subprocess.Popen([sys.executable, "-m", "fer_classic", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def many_photos(tmp_path_factory, astronaut_bgr):
+    """24 small copies of the astronaut: more than a batch chunk (16 files), to interrupt."""
+    folder = tmp_path_factory.mktemp("many")
+    for i in range(24):
+        cv2.imwrite(str(folder / f"astronaut_{i:02d}.jpg"), cv2.resize(astronaut_bgr, (256, 256)))
+    return folder
+
+
+def test_ctrl_c_in_predict_ends_cleanly(many_photos):
+    process = fer_classic_process("predict", many_photos)
+    first = process.stdout.readline()                           # one file done, 23 to go
+    process.send_signal(signal.SIGINT)                          # Ctrl+C
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "astronaut_00.jpg: 1 face(s)" in first
+    assert "fer-classic: interrupted after" in err and "Traceback" not in err
+
+
+def test_ctrl_c_in_predict_json_prints_the_files_done(photos, monkeypatch, capsys):
+    from fer_classic.pipeline import EmotionRecognizer
+
+    analyze = EmotionRecognizer.analyze
+
+    def interrupted_on_the_second_call(self, image, *args, **kwargs):
+        if interrupted_on_the_second_call.calls:
+            raise KeyboardInterrupt
+        interrupted_on_the_second_call.calls += 1
+        return analyze(self, image, *args, **kwargs)
+
+    interrupted_on_the_second_call.calls = 0
+    monkeypatch.setattr(EmotionRecognizer, "analyze", interrupted_on_the_second_call)
+    assert main(["predict", str(photos / "astronaut.png"), str(photos / "blank.png"), "--json"]) == 130
+    captured = capsys.readouterr()
+    [result] = json.loads(captured.out)                         # whole JSON, with the file done
+    assert len(result["faces"]) == 1 and "interrupted after 1 file(s)" in captured.err
+
+
+def test_ctrl_c_in_batch_leaves_a_valid_csv_to_resume(many_photos, tmp_path):
+    import csv
+    import time
+
+    from fer_classic.batch import BATCH_COLUMNS
+
+    out = tmp_path / "results.csv"
+    process = fer_classic_process("batch", many_photos, "--out", out, "--jobs", "1")
+    deadline = time.monotonic() + 120
+    while (not out.is_file() or out.read_text().count("\n") < 2) and time.monotonic() < deadline:
+        time.sleep(0.05)                                        # until the first chunk's rows are written
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    text = out.read_text()
+    assert text.endswith("\n")
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert 16 <= len(rows) < 24 and all(len(row) == len(BATCH_COLUMNS) for row in rows)
+    assert main(["batch", str(many_photos), "--out", str(out), "--resume", "--jobs", "1"]) == 0
+    with open(out, newline="") as handle:
+        assert sorted(row["file"] for row in csv.DictReader(handle)) == sorted(map(str, many_photos.iterdir()))
+
+
+def test_broken_pipe_ends_quietly(photos):
+    process = fer_classic_process("predict", photos)
+    process.stdout.close()                                      # as `fer-classic predict photos | head -0` does
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err

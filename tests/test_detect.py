@@ -51,3 +51,94 @@ def test_boxes_sorted_largest_first():
 
 def test_whole_image_mode_is_one_box():
     np.testing.assert_array_equal(WholeImageDetector().detect(np.zeros((48, 48), np.uint8)), [[0, 0, 48, 48]])
+
+
+def test_nested_boxes_are_one_face():
+    from fer_classic.detect import drop_duplicates
+
+    # A face found at two scales: the small box lies inside the large one, their IoU only 0.25.
+    kept = drop_duplicates([[100, 100, 100, 100], [125, 125, 50, 50], [300, 100, 60, 60]])
+    assert kept.tolist() == [[100, 100, 100, 100], [300, 100, 60, 60]]
+
+
+def test_verified_detector_rejects_what_the_cascade_invents(astronaut_gray):
+    import cv2
+
+    from fer_classic.detect import VerifiedDetector, box_iou
+
+    large = cv2.resize(astronaut_gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)   # a 1024 px photo
+    face = np.array(ASTRONAUT_BOX) * 2
+    candidates = HaarCascadeDetector(min_neighbors=2)
+    assert len(candidates.detect(large)) > 1                                  # the suit and flag give false faces
+    [box] = VerifiedDetector(candidates).detect(large)
+    assert box_iou([box], [face])[0, 0] > 0.5
+
+
+def test_profile_faces_are_found_looking_either_way(astronaut_gray):
+    from skimage import data
+
+    from fer_classic.detect import ProfileDetector, box_iou
+    from fer_classic.detect.profile import mirror_boxes
+
+    np.testing.assert_array_equal(mirror_boxes([[10, 5, 30, 30]], 100), [[60, 5, 30, 30]])
+    camera = data.camera()                                      # the cameraman, his face turned to the right
+    assert len(HaarCascadeDetector("profile").detect(camera)) == 0
+    boxes = ProfileDetector().detect(camera)
+    assert box_iou(boxes, [[178, 102, 80, 92]]).max() > 0.5
+    mirrored = ProfileDetector().detect(np.ascontiguousarray(camera[:, ::-1]))
+    assert box_iou(mirrored, mirror_boxes([[178, 102, 80, 92]], camera.shape[1])).max() > 0.5
+
+
+def test_dlib_detectors_find_the_astronaut(astronaut_gray):
+    from fer_classic.detect import DlibCnnDetector, DlibHogDetector, box_iou
+
+    assert box_iou(DlibHogDetector().detect(astronaut_gray), [ASTRONAUT_BOX]).max() > 0.5
+    crop = astronaut_gray[16:272, 96:352]                       # 256 px around the face: the CNN is slow on a CPU
+    boxes = DlibCnnDetector().detect(crop) + [96, 16, 0, 0]
+    assert box_iou(boxes, [ASTRONAUT_BOX]).max() > 0.5
+    with pytest.raises(ValueError, match="upsample"):
+        DlibHogDetector(upsample=-1)
+
+
+def test_every_named_detector_builds_and_finds_the_face(astronaut_gray):
+    from fer_classic.detect import box_iou
+    from fer_classic.loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector
+
+    assert PHOTO_DETECTOR in DETECTORS and VIDEO_DETECTOR in DETECTORS
+    assert build_detector("verified").candidates.min_neighbors == 2             # the cascade only proposes
+    for name in set(DETECTORS) - {"profile", "dlib-cnn"}:                        # a frontal face; the CNN is slow
+        options = {"scale_factor": 1.25} if name == "viola-jones" else {}
+        assert box_iou(build_detector(name, **options).detect(astronaut_gray), [ASTRONAUT_BOX]).max() > 0.5, name
+    with pytest.raises(ValueError, match="unknown detector"):
+        build_detector("no-such")
+
+
+def test_detect_imports_no_front_end_or_model_store():
+    import ast
+    from pathlib import Path
+
+    import fer_classic.detect
+
+    forbidden = {"store", "cnn", "cli", "gui", "pipeline", "loading"}
+    for path in Path(fer_classic.detect.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                # from ..store import x -> module "store"; from .. import store -> the names
+                names = [node.module] if node.module else [alias.name for alias in node.names]
+                assert not {name.split(".")[0] for name in names} & forbidden, f"{path.name} imports {names}"
+
+
+def test_scenes_are_rebuilt_exactly_from_their_plan():
+    from fer_classic.detect.scenes import build_scene, make_scenes, match, plan_scenes
+
+    faces = np.repeat(np.arange(0, 240, 6, dtype=np.uint8), 48 * 48).reshape(40, 48, 48)    # face i is all 6 i
+    plans = plan_scenes(len(faces), backgrounds=("coffee",), scenes_per_background=2, n_faces=3, size=(320, 240))
+    assert plans[1]["mirrored"] and len(set(plans[0]["faces"] + plans[1]["faces"])) == 6
+    name, scene, boxes = build_scene(plans[0], faces)
+    assert scene.shape == (240, 320) and boxes.shape == (3, 4)
+    x, y, w, h = boxes[0]
+    assert scene[y + h // 2, x + w // 2] == 6 * plans[0]["faces"][0]
+    [again, _] = make_scenes(faces, backgrounds=("coffee",), scenes_per_background=2, n_faces=3, size=(320, 240))
+    np.testing.assert_array_equal(again[1], scene)
+    found, false_positives = match([boxes[0] + [2, 2, 0, 0], [0, 0, 5, 5]], boxes)
+    assert found.tolist() == [True, False, False] and false_positives == 1
