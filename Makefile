@@ -46,4 +46,4 @@ benchmark: install
 	$(BIN)/python benchmarks/video_batch.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-pyside2 build dist *.egg-info
