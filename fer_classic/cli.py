@@ -313,10 +313,10 @@ def build_parser():
     detection.add_argument("--detector", "--cascade", dest="detector", choices=list(DETECTORS), metavar="NAME",
                            help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
                            f"for video {VIDEO_DETECTOR}); README 'Detection' compares them")
-    detection.add_argument("--scale-factor", type=_number(float, 1, low_open=True), default=1.1,
-                           help="Haar pyramid step, > 1 (default 1.1)")
-    detection.add_argument("--min-neighbors", type=_number(int, 0), default=5,
-                           help="Haar detections to keep a face, >= 0 (default 5)")
+    detection.add_argument("--scale-factor", type=_number(float, 1, low_open=True),
+                           help="Haar pyramid step, > 1 (default 1.1; viola-jones 1.25)")
+    detection.add_argument("--min-neighbors", type=_number(int, 0),
+                           help="Haar detections to keep a face, >= 0 (default 5; verified 2, as it checks each)")
     detection.add_argument("--min-size", type=POSITIVE_INT, default=30, help="smallest face side in pixels (default 30)")
 
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")

@@ -28,8 +28,10 @@ DETECTORS = (VERIFIED, *CASCADES, FRONTAL_PROFILE, DLIB_HOG, DLIB_CNN, VIOLA_JON
 # The most accurate detector within about 100 ms on a 640x480 photo on one core, and a fast one for video.
 PHOTO_DETECTOR = VERIFIED
 VIDEO_DETECTOR = "frontal-default"
-# Haar detections a face needs; the verified detector's cascade only proposes, so it is permissive.
+# Haar detections a face needs (else 5); the verified detector's cascade only proposes, so it is permissive.
 DEFAULT_MIN_NEIGHBORS = {VERIFIED: 2}
+# Pyramid step (else 1.1); the from-scratch cascade was tuned at 1.25 (benchmarks/viola_jones.py).
+DEFAULT_SCALE_FACTOR = {VIOLA_JONES: 1.25}
 # dlib's detectors see faces of about 80 px and more; a smaller min_size doubles the image first.
 DLIB_WINDOW = 80
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
@@ -43,7 +45,7 @@ def shipped_cascade():
     return load_cascade(path) if path.is_file() else None
 
 
-def build_detector(name=None, scale_factor=1.1, min_neighbors=None, min_size=30, video=False,
+def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30, video=False,
                    detect_scale=0.5, refresh=10):
     """A face detector by name, checked.
 
@@ -60,8 +62,9 @@ def build_detector(name=None, scale_factor=1.1, min_neighbors=None, min_size=30,
         - ``"frontal-profile"``: the frontal and profile cascades, duplicates merged;
         - ``"dlib-hog"``, ``"dlib-cnn"``: dlib's HOG and CNN detectors;
         - ``"viola-jones"``: this project's from-scratch cascade.
-    scale_factor : float
-        Step between pyramid scales (> 1); for the cascades.
+    scale_factor : float, optional
+        Step between pyramid scales (> 1), for the cascades; default
+        :data:`DEFAULT_SCALE_FACTOR`, else 1.1.
     min_neighbors : int, optional
         Raw detections needed to keep a face (>= 0), for the cascades;
         default :data:`DEFAULT_MIN_NEIGHBORS`, else 5.
@@ -81,6 +84,7 @@ def build_detector(name=None, scale_factor=1.1, min_neighbors=None, min_size=30,
     object with ``detect(image) -> (n, 4) boxes``
     """
     name = name or (VIDEO_DETECTOR if video else PHOTO_DETECTOR)
+    scale_factor = DEFAULT_SCALE_FACTOR.get(name, 1.1) if scale_factor is None else scale_factor
     min_neighbors = DEFAULT_MIN_NEIGHBORS.get(name, 5) if min_neighbors is None else min_neighbors
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
