@@ -314,7 +314,7 @@ def build_parser():
                            help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
                            f"for video {VIDEO_DETECTOR}); README 'Detection' compares them")
     detection.add_argument("--scale-factor", type=_number(float, 1, low_open=True),
-                           help="Haar pyramid step, > 1 (default 1.1; viola-jones 1.25)")
+                           help="Haar pyramid step, > 1 (default 1.1; verified 1.2, viola-jones 1.25)")
     detection.add_argument("--min-neighbors", type=_number(int, 0),
                            help="Haar detections to keep a face, >= 0 (default 5; verified 2, as it checks each)")
     detection.add_argument("--min-size", type=POSITIVE_INT, default=30, help="smallest face side in pixels (default 30)")
