@@ -173,10 +173,19 @@ def load_model(name_or_path, trust=False):
 
 
 def warm_up(model):
-    """Classify one blank face, so lazy loads (dlib's landmark model, a network's graph) happen now.
+    """Classify one blank face and fit its landmarks, so lazy loads happen now.
 
-    Done later they would land in the first image's timings, or freeze a
-    window for most of a second.
+    dlib's landmark model (which the phase views need whatever the model),
+    a network's graph and lazy imports would otherwise land in the first
+    image's timings, or freeze a window for most of a second.
+
+    Returns
+    -------
+    model
     """
-    model.predict_proba(np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8))
+    from .extract import fit_landmarks
+
+    blank = np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8)
+    model.predict_proba(blank)
+    fit_landmarks(blank)
     return model

@@ -7,7 +7,7 @@ from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, Q
                             QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..cnn.architectures import ARCHITECTURES
-from ..detect import CASCADES
+from ..loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR
 from .render import Overlays
 from .worker import AnalysisSettings
 
@@ -49,7 +49,7 @@ class SidePanel(QWidget):
     Parameters
     ----------
     models : dict
-        ``{name: manifest entry}``, as ``read_manifest()["models"]``.
+        ``{name: manifest entry}``, shipped models and the user's (:func:`fer_classic.store.list_models`).
     result : QWidget
         Shown between the model and the settings.
     """
@@ -103,20 +103,24 @@ class SidePanel(QWidget):
     def _detector_group(self):
         group = QGroupBox("Detector (phase 1)")
         form = QFormLayout(group)
-        self.cascade = QComboBox()
-        self.cascade.addItems(list(CASCADES))      # frontal-default first, the default
-        defaults = AnalysisSettings()
+        self.detector = QComboBox()
+        self.detector.addItem(f"default ({PHOTO_DETECTOR} for photos, {VIDEO_DETECTOR} for video)", None)
+        for name in DETECTORS:
+            self.detector.addItem(name, name)
+        # The lowest value of each box stands for "the detector's own default".
         self.scale_factor = QDoubleSpinBox()
-        self.scale_factor.setRange(1.01, 2.0)
+        self.scale_factor.setRange(1.0, 2.0)
         self.scale_factor.setSingleStep(0.05)
-        self.scale_factor.setValue(defaults.scale_factor)
+        self.scale_factor.setSpecialValueText("default")
         self.min_neighbors = QSpinBox()
-        self.min_neighbors.setRange(0, 30)
-        self.min_neighbors.setValue(defaults.min_neighbors)
-        form.addRow("Haar cascade", self.cascade)
+        self.min_neighbors.setRange(-1, 30)
+        self.min_neighbors.setSpecialValueText("default")
+        for box in (self.scale_factor, self.min_neighbors):
+            box.setValue(box.minimum())
+        form.addRow("detector", self.detector)
         form.addRow("scaleFactor", self.scale_factor)
         form.addRow("minNeighbors", self.min_neighbors)
-        self.cascade.currentIndexChanged.connect(self.analysis_changed)
+        self.detector.currentIndexChanged.connect(self.analysis_changed)
         self.scale_factor.valueChanged.connect(self.analysis_changed)
         self.min_neighbors.valueChanged.connect(self.analysis_changed)
         return group
@@ -181,8 +185,11 @@ class SidePanel(QWidget):
     def settings(self):
         """Everything the worker needs, as :class:`AnalysisSettings`."""
         return AnalysisSettings(
-            model=self.model.currentData(), cascade=self.cascade.currentText(),
-            scale_factor=round(self.scale_factor.value(), 2), min_neighbors=self.min_neighbors.value(),
+            model=self.model.currentData(), detector=self.detector.currentData(),
+            scale_factor=None if self.scale_factor.value() == self.scale_factor.minimum()
+            else round(self.scale_factor.value(), 2),
+            min_neighbors=None if self.min_neighbors.value() == self.min_neighbors.minimum()
+            else self.min_neighbors.value(),
             smoothing=self.strength.value() / 100 if self.smooth.isChecked() else 0.0,
             stream_phases=self.overlays().needs_phases)
 

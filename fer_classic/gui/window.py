@@ -20,7 +20,7 @@ from qtpy.QtWidgets import (QFileDialog, QLabel, QListView, QListWidget, QListWi
                             QScrollArea, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
-from ..store import ModelError, read_manifest
+from ..store import ModelError, list_models
 from ..video import TimelineWriter, VideoError
 from .controls import SidePanel
 from .recorder import VideoRecorder
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
 
     def _read_models(self):
         try:
-            models = read_manifest()["models"]
+            models = {name: model.entry for name, model in list_models().items()}  # shipped, then yours
         except ModelError as error:
             self.statusBar().showMessage(f"Error: {error}")
             return {}

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from qtpy.QtCore import QThread, Signal
 
-from ..data import FACE_SIZE
-from ..detect import DownscaledDetector, HaarCascadeDetector, RegionTrackingDetector, WholeImageDetector
+from ..detect import WholeImageDetector
 from ..imageio import read_image
+from ..loading import build_detector, warm_up
 from ..phases import run_phases
 from ..pipeline import EmotionRecognizer
 from ..store import ModelError
@@ -33,8 +33,12 @@ class AnalysisSettings:
     ----------
     model : str or None
         A name listed in ``models/manifest.json``.
-    cascade, scale_factor, min_neighbors
-        See :class:`~fer_classic.detect.HaarCascadeDetector`.
+    detector : str or None
+        A name of :data:`fer_classic.loading.DETECTORS`; None: the default
+        for photos, or for video on a stream.
+    scale_factor, min_neighbors : float or int, or None
+        The cascades' settings; None: the detector's defaults. See
+        :func:`fer_classic.loading.build_detector`.
     smoothing : float
         Weight of the past in the moving average of video probabilities, in
         [0, 1); 0 switches smoothing off.
@@ -44,9 +48,9 @@ class AnalysisSettings:
     """
 
     model: str | None = "classic"
-    cascade: str = "frontal-default"
-    scale_factor: float = 1.1
-    min_neighbors: int = 5
+    detector: str | None = None
+    scale_factor: float | None = None
+    min_neighbors: int | None = None
     smoothing: float = 0.5
     stream_phases: bool = False
 
@@ -217,20 +221,18 @@ class AnalysisWorker(QThread):
             raise ModelError("no model to use: none is listed in the models manifest")
         if name not in self._recognizers:
             self.message.emit(f"loading model {name}...")
-            recognizer = EmotionRecognizer.load(name, detector=WholeImageDetector())
-            # Warm up on a blank "face": dlib's landmark model and lazy imports load now, not on the first
-            # image. They hold the GIL, so done later they would freeze the window for most of a second.
-            run_phases(recognizer, np.full((FACE_SIZE, FACE_SIZE), 128, np.uint8))
+            # Warmed up now: the lazy loads hold the GIL, so on the first image they would freeze the window.
+            recognizer = warm_up(EmotionRecognizer.load(name, detector=WholeImageDetector()))
             self._recognizers[name] = recognizer
             self.message.emit(f"model {name} ready")
         return self._recognizers[name]
 
     def _detector_for(self, settings, job):
-        # Video gets the CLI's fast set-up: detection on a half-size frame, full scans only every 10 frames.
-        key = (settings.cascade, settings.scale_factor, settings.min_neighbors, job.source_id if job.stream else None)
+        # Video gets the CLI's fast set-up: its default detector on a half-size frame, tracking in between.
+        key = (settings.detector, settings.scale_factor, settings.min_neighbors, job.source_id if job.stream else None)
         if key != self._detector_key:
-            haar = HaarCascadeDetector(settings.cascade, settings.scale_factor, settings.min_neighbors)
-            self._detector = RegionTrackingDetector(DownscaledDetector(haar, 0.5)) if job.stream else haar
+            self._detector = build_detector(settings.detector, settings.scale_factor, settings.min_neighbors,
+                                            video=job.stream)
             self._detector_key = key
         return self._detector
 
