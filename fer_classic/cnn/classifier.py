@@ -72,7 +72,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         from .training import fit_network
 
         check_architecture(self.architecture)
-        recipe = self.recipe if isinstance(self.recipe, Recipe) else recipe_for(self.architecture)
+        recipe = recipe_for(self.architecture) if self.recipe is None else self.recipe
+        if not isinstance(recipe, Recipe):
+            raise TypeError(f"recipe must be a fer_classic.cnn.recipes.Recipe, got {type(recipe).__name__}")
         self.network_, self.history_ = fit_network(
             self.architecture, check_faces(faces), np.asarray(labels), validation, recipe=recipe, seed=self.seed,
             checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, log=log)
