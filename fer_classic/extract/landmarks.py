@@ -24,13 +24,14 @@ References
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 import cv2
 import dlib
 import numpy as np
+
+from ..dlib_models import packaged_dlib_model
 
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 RIGHT_EYE = slice(36, 42)
@@ -42,8 +43,8 @@ def find_landmark_model():
     """Locate dlib's 68-point model file.
 
     Looks in ``$FER_CLASSIC_LANDMARKS``, the ``face_recognition_models``
-    package (found without importing it: its import needs ``pkg_resources``,
-    which setuptools 82 removed) and Debian's ``/usr/share/dlib``.
+    package (:func:`fer_classic.dlib_models.packaged_dlib_model`) and
+    Debian's ``/usr/share/dlib``.
 
     Returns
     -------
@@ -52,9 +53,9 @@ def find_landmark_model():
     candidates = []
     if os.environ.get("FER_CLASSIC_LANDMARKS"):
         candidates.append(Path(os.environ["FER_CLASSIC_LANDMARKS"]))
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is not None and spec.submodule_search_locations:
-        candidates.append(Path(spec.submodule_search_locations[0]) / "models" / MODEL_FILE)
+    packaged = packaged_dlib_model(MODEL_FILE)
+    if packaged is not None:
+        candidates.append(packaged)
     candidates.append(Path("/usr/share/dlib") / MODEL_FILE)
     for candidate in candidates:
         if candidate.is_file():
