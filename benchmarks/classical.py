@@ -31,9 +31,10 @@ from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_meth
 from fer_classic.classify.methods import ALL_FEATURES  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store import read_manifest  # noqa: E402
 
 ALL = "+".join(ALL_FEATURES)
-CLASSIC = f"{ALL}/svm-kernel"
+CLASSIC = read_manifest()["models"]["classic"]["method"]  # whatever ships as `classic`
 METHODS = [*(f"{feature}/svm-kernel" for feature in FEATURES), "hog+lbp+landmarks/svm-kernel",
            *(f"{ALL}/{classifier}" for classifier in CLASSIFIERS if classifier != "svm-local")]
 
