@@ -103,7 +103,10 @@ class Recipe:
 
 
 RECIPES = {
-    "fer-cnn": Recipe(),
+    # Pilots of 3 epochs (benchmarks/results/cnn-pilots/): width 32 beat 24 by 2.2 points; label smoothing 0.1
+    # matched the base; mixup 0.2, SGD 0.01 and batch 128 with Adam 2e-3 trailed it.
+    "fer-cnn": Recipe(width=32, label_smoothing=0.1),
+    # Not piloted yet: the base recipe until their pilots run.
     "mobilenetv2": Recipe(),
     "resnet50": Recipe(),
     "vgg19": Recipe(),
