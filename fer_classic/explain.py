@@ -36,15 +36,11 @@ def _landmark_scaling(model):
     pipeline = getattr(model, "estimator_", model)
     if not isinstance(pipeline, Pipeline) or "features" not in pipeline.named_steps:
         return None
-    offset = 0
-    for name, transformer in pipeline.named_steps["features"].transformer_list:
-        if name == "landmarks":
-            scaler = pipeline.named_steps["scale"]
-            count = len(geometric_feature_names())
-            return scaler.mean_[offset:offset + count], scaler.scale_[offset:offset + count]
-        # The columns before the landmarks' are as wide as one blank face's features.
-        offset += transformer.transform(np.zeros((1, 48, 48), np.uint8)).shape[1]
-    return None
+    landmarks = pipeline.named_steps["features"].named_transformers.get("landmarks")
+    scaler = landmarks.named_steps.get("map") if isinstance(landmarks, Pipeline) else None
+    if not hasattr(scaler, "scale_"):
+        return None
+    return scaler.mean_, scaler.scale_
 
 
 def _top_geometric(geometric, scaling):

@@ -5,6 +5,8 @@ import pytest
 
 from fer_classic import EMOTIONS, EmotionRecognizer
 from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
+from fer_classic.classify.kernel_maps import hellinger_map
+from fer_classic.classify.methods import limit_components
 from fer_classic.data import FER2013, Split
 from fer_classic.loading import load_model
 from fer_classic.store import ModelError, read_manifest, save_model
@@ -24,10 +26,30 @@ def test_method_names_cover_each_feature_and_the_combination():
 
 
 def test_pipeline_layout():
-    pipeline = build_method("hog+lbp/svm-kernel")
-    assert [name for name, _ in pipeline.steps] == ["features", "scale", "reduce", "classify"]
-    assert [name for name, _ in pipeline.named_steps["features"].transformer_list] == ["hog", "lbp"]
-    assert build_method("landmarks/logreg").named_steps["reduce"] == "passthrough"
+    pipeline = build_method("hog+lbp+landmarks/svm-kernel")
+    assert [name for name, _ in pipeline.steps] == ["features", "classify"]
+    blocks = pipeline.named_steps["features"].named_transformers
+    assert list(blocks) == ["hog", "lbp", "landmarks"]
+    assert [name for name, _ in blocks["lbp"].steps] == ["extract", "map", "reduce"]
+    assert blocks["lbp"].named_steps["map"].func is hellinger_map
+    assert blocks["hog"].named_steps["map"] == "passthrough"
+    assert blocks["landmarks"].named_steps["reduce"] == "passthrough"
+    limit_components(pipeline, 400)
+    assert blocks["hog"].named_steps["reduce"].n_components == 100
+
+
+def test_hellinger_map_makes_dot_products_the_hellinger_kernel():
+    rng = np.random.default_rng(0)
+    histograms = rng.integers(0, 20, size=(5, 59)).astype(np.float32)
+    histograms[4] = 0
+    mapped = hellinger_map(histograms)
+    assert mapped.dtype == np.float32 and mapped.shape == (5, 59)
+    frequencies = histograms[:4] / histograms[:4].sum(axis=1, keepdims=True)
+    kernel = np.sqrt(frequencies[:, None, :] * frequencies[None, :, :]).sum(axis=-1)
+    np.testing.assert_allclose(mapped[:4] @ mapped[:4].T, kernel, rtol=1e-5)
+    assert not mapped[4].any()
+    with pytest.raises(ValueError, match="non-negative"):
+        hellinger_map(-histograms)
 
 
 def test_metrics():

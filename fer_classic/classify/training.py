@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data import mirror_faces
 from ..extract import with_horizontal_flips
-from .methods import CLASSIFIERS, build_method, parse_method
+from .methods import CLASSIFIERS, build_method, limit_components, parse_method
 from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
 
@@ -62,9 +62,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
     faces, labels = with_horizontal_flips(train.faces, train.labels) if flip else (train.faces, train.labels)
     validation = data["PublicTest"]
     model = build_method(method, n_jobs=n_jobs)
-    if model.named_steps["reduce"] != "passthrough":
-        # On small sets, whitening near-empty directions only amplifies noise: keep at most n/4.
-        model.set_params(reduce__n_components=min(model.named_steps["reduce"].n_components, len(faces) // 4))
+    limit_components(model, len(faces))
     spec = CLASSIFIERS[classifier]
 
     started = time.perf_counter()
