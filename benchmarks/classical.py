@@ -56,7 +56,7 @@ def fresh_cache():
 
 def extraction_throughput(features, faces, n_jobs, repeats):
     """Median faces/s of the classic method's fitted feature union, uncached (one shared landmark fit)."""
-    features.set_params(**{f"{name}__n_jobs": n_jobs for name, _ in features.transformer_list})
+    features.set_params(**{f"{name}__extract__n_jobs": n_jobs for name, _ in features.transformer_list})
     times = []
     for _ in range(repeats):
         with fresh_cache():
