@@ -108,7 +108,7 @@ def models_folder(tmp_path, monkeypatch):
 def tiny_model(models_folder, astronaut_gray):
     """``models_folder`` with a tiny HOG model too."""
     faces = jittered_faces(astronaut_gray, 28, seed=5)
-    tiny = build_method("hog/logreg").set_params(reduce="passthrough").fit(faces, np.arange(28) % 7)
+    tiny = build_method("hog/logreg").set_params(features__hog__reduce="passthrough").fit(faces, np.arange(28) % 7)
     save_model(tiny, models_folder / "tiny.joblib",
                {"kind": "classical", "method": "hog/logreg", "metrics": {"PrivateTest": {"accuracy": 0.25}}})
 
