@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-METHOD ?= hog+lbp+landmarks/mlp
+METHOD ?= hog+lbp+landmarks+sift-fisher/mlp
 FER_PEER ?= fer==25.10.3
 
 .PHONY: install run test test-installed test-pyside2 train benchmark clean

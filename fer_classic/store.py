@@ -34,6 +34,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .half_precision import pack_float16, unpack_float16
 from .provenance import library_versions
 
 MANIFEST = "manifest.json"
@@ -145,7 +146,9 @@ def save_model(model, path, entry):
     model : object
         A fitted estimator. One with a ``save(path, dtype=...)`` method (a
         :class:`~fer_classic.cnn.CNNClassifier`) writes ``.npz`` weights in
-        ``entry["storage_dtype"]``; anything else is pickled with joblib.
+        ``entry["storage_dtype"]``; anything else is pickled with joblib, its
+        large arrays in float16 when ``entry["storage_dtype"]`` says so
+        (:mod:`fer_classic.half_precision`).
     path : str or Path
         Target file; its stem is the model's name.
     entry : dict
@@ -166,6 +169,8 @@ def save_model(model, path, entry):
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npz":
         model.save(path, dtype=entry.get("storage_dtype", "float32"))
+    elif entry.get("storage_dtype") == "float16":
+        joblib.dump(pack_float16(model), path, compress=3)
     else:
         joblib.dump(model, path, compress=3)
     manifest = read_manifest(path.parent)
@@ -270,4 +275,4 @@ def unpickle(path, trust=False):
             f"refusing to unpickle {path}: it is neither a shipped model nor one you trained here, and loading a "
             "pickle runs its author's code. If you trust whoever made it, pass --trust-model "
             "(EmotionRecognizer.load(..., trust=True)).")
-    return joblib.load(path)
+    return unpack_float16(joblib.load(path))

@@ -76,7 +76,7 @@ def separable_data(astronaut_gray):
 
 
 @pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear", "sift-fisher/svm-kernel",
-                                    "sift-bow/svm-local"])
+                                    "sift-bow/svm-local", "hog/mlp"])
 def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     model, entry = train_method(method, separable_data, flip=True, n_jobs=1, log=lambda line: None)
     assert entry["data"]["n_training_faces"] == 80                       # 40 faces and their mirrors
@@ -89,6 +89,9 @@ def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     recognizer = EmotionRecognizer.load(tmp_path / "tiny.joblib")
     probabilities = recognizer.predict_proba(separable_data["PrivateTest"].faces)
     assert probabilities.shape == (20, 7)
+    # Stored in float16, read back as exactly the weights that were scored.
+    np.testing.assert_array_equal(recognizer.model.predict_proba(separable_data["PrivateTest"].faces),
+                                  model.predict_proba(separable_data["PrivateTest"].faces))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     assert set(np.flatnonzero(probabilities.sum(axis=0))) <= {EMOTIONS.index("happy"), EMOTIONS.index("sad")}
 

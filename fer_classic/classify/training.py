@@ -1,8 +1,10 @@
 """Training protocol: fit on Training, choose hyper-parameters on PublicTest, report PrivateTest.
 
 Feature extraction and scaling/PCA are fitted once; only the classifier is
-refitted per grid point, in parallel. PrivateTest is scored once, at the end,
-with the chosen model.
+refitted per grid point, in parallel. The chosen model's large weights are
+rounded to float16, the precision they are stored in, before it is scored,
+so the metrics are those of the stored model. PrivateTest is scored once, at
+the end.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import time
 
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.neural_network import MLPClassifier
 
 import numpy as np
 
 from ..data import mirror_faces
 from ..extract import with_horizontal_flips
+from ..half_precision import round_to_float16
 from .methods import CLASSIFIERS, build_method, limit_components, parse_method
 from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
@@ -29,6 +33,13 @@ def _fit_and_score(classifier, params, train_features, train_labels, val_views, 
     probabilities = np.mean([fitted.predict_proba(view) for view in val_views], axis=0)
     accuracy = float((fitted.classes_[probabilities.argmax(axis=1)] == val_labels).mean())
     return fitted, accuracy, fit_seconds
+
+
+def _drop_training_state(classifier):
+    """Free what only continued training needs: an MLP's Adam moments and early-stopping copy, 3x its weights."""
+    if isinstance(classifier, MLPClassifier):
+        for attribute in ("_optimizer", "_best_coefs", "_best_intercepts"):
+            vars(classifier).pop(attribute, None)
 
 
 def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print):
@@ -81,6 +92,8 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
     scores = [score for _, score, _ in results]
     best = max(range(len(grid)), key=scores.__getitem__)
     model.steps[-1] = ("classify", results[best][0])
+    _drop_training_state(model[-1])
+    round_to_float16(model)
     if mirror_test:
         model = MirrorAveragedClassifier.from_fitted(model)
     finished = time.perf_counter()
@@ -98,6 +111,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
         "kind": "classical",
         "method": method,
         "classifier": spec.description,
+        "storage_dtype": "float16",
         "parameters": {"chosen": grid[best], "grid": spec.grid, "flip_augmentation": flip,
                        "test_time_mirroring": mirror_test, "model": repr(model)},
         "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest",

@@ -1,0 +1,82 @@
+"""Store a fitted model's large weight arrays in float16, and compute with them in float32.
+
+A classical pipeline's size is a few large arrays: the PCA bases (input
+dimensions x components) and the MLP's weight matrices. float16 keeps about
+three significant digits, plenty for a projection followed by a classifier,
+and halves the file again after float32. The model is evaluated after
+:func:`round_to_float16`, so the accuracy recorded for it is the accuracy of the
+weights that are stored: :func:`pack_float16` then loses nothing more, and
+:func:`unpack_float16` restores the very same float32 values on load.
+
+Only arrays of at least :data:`MIN_SIZE` elements are touched; small ones
+(means, scales, biases, calibration constants) keep their precision.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+MIN_SIZE = 65_536
+_OWN_MODULES = ("sklearn.", "fer_classic.")
+
+
+def _large_float_arrays(obj, seen=None):
+    """Yield ``(container, key, array)`` for every large float array reachable through model attributes.
+
+    Arrays held directly in tuples are left out (a tuple cannot be updated); tuples are still searched for
+    estimators, as in ``Pipeline.steps``.
+    """
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    elif type(obj).__module__.startswith(_OWN_MODULES) and hasattr(obj, "__dict__"):
+        items = vars(obj).items()
+    else:
+        return
+    for key, value in list(items):
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind == "f" and value.size >= MIN_SIZE and not isinstance(obj, tuple):
+                yield obj, key, value
+        else:
+            yield from _large_float_arrays(value, seen)
+
+
+def _convert(model, convert):
+    for container, key, array in list(_large_float_arrays(model)):
+        if isinstance(container, (dict, list)):
+            container[key] = convert(array)
+        else:
+            setattr(container, key, convert(array))
+    return model
+
+
+def round_to_float16(model):
+    """Round ``model``'s large float arrays to float16 precision, in place, keeping them float32.
+
+    Returns
+    -------
+    model
+    """
+    return _convert(model, lambda a: a.astype(np.float16).astype(np.float32))
+
+
+def pack_float16(model):
+    """A copy of ``model`` whose large float arrays are float16, for writing to disk."""
+    return _convert(copy.deepcopy(model), lambda a: a.astype(np.float16))
+
+
+def unpack_float16(model):
+    """Turn the float16 arrays of a model read from disk back into float32, in place.
+
+    Returns
+    -------
+    model
+    """
+    return _convert(model, lambda a: a.astype(np.float32) if a.dtype == np.float16 else a)

@@ -1,0 +1,51 @@
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from fer_classic.half_precision import MIN_SIZE, pack_float16, round_to_float16, unpack_float16
+
+
+def _fitted_pipeline():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 400)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = Pipeline([("scale", StandardScaler()), ("reduce", PCA(200, random_state=0)),
+                      ("classify", MLPClassifier((400,), max_iter=20, random_state=0))]).fit(X, y)
+    return model, X
+
+
+def test_packed_model_restores_exactly_what_was_rounded():
+    model, X = _fitted_pipeline()
+    round_to_float16(model)
+    expected = model.predict_proba(X)
+
+    packed = pack_float16(model)
+    assert packed["reduce"].components_.dtype == np.float16  # 80,000 elements: large
+    assert packed["classify"].coefs_[0].dtype == np.float16
+    assert model["reduce"].components_.dtype != np.float16  # the original is left as it was
+
+    restored = unpack_float16(packed)
+    assert restored["reduce"].components_.dtype == np.float32
+    np.testing.assert_array_equal(restored["reduce"].components_, model["reduce"].components_)
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+
+
+def test_small_arrays_keep_their_precision():
+    model, _ = _fitted_pipeline()
+    scale_before = model["scale"].scale_.copy()
+    packed = pack_float16(round_to_float16(model))
+    assert packed["scale"].scale_.size < MIN_SIZE
+    assert packed["scale"].scale_.dtype == scale_before.dtype
+    np.testing.assert_array_equal(packed["scale"].scale_, scale_before)
+    assert packed["classify"].intercepts_[0].dtype == np.float32
+
+
+def test_rounding_changes_large_weights_by_float16_precision_only():
+    model, _ = _fitted_pipeline()
+    before = model["reduce"].components_.copy()
+    round_to_float16(model)
+    after = model["reduce"].components_
+    assert not np.array_equal(before, after)
+    np.testing.assert_allclose(after, before, rtol=2 ** -10, atol=1e-7)
