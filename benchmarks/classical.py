@@ -93,6 +93,8 @@ def to_markdown(record):
              f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
              f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores), data `{prov['data']['file']}` "
              f"MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`.", ""]
+    if record.get("note"):
+        lines += [f"**Note:** {record['note']}", ""]
     if "methods" in record:
         rows = sorted(record["methods"], key=lambda r: -r.get("PrivateTest accuracy", 0))
         columns = list(rows[0])
@@ -126,12 +128,13 @@ def main(argv=None):
                         help="PrivateTest faces timed for local learning (0: skip local learning)")
     parser.add_argument("--extraction-faces", type=int, default=10000,
                         help="Training faces timed for extraction throughput (default 10000)")
+    parser.add_argument("--note", help="a line for the report, e.g. what else ran on the machine")
     parser.add_argument("--parts", nargs="+", choices=["extraction", "training", "methods"],
                         default=["extraction", "training", "methods"], help="what to measure (default: all)")
     args = parser.parse_args(argv)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     data = load_fer2013(args.data)
-    record = {"provenance": provenance(data)}
+    record = {"provenance": provenance(data), "note": args.note}
 
     if "extraction" in args.parts:
         faces = data["Training"].faces[:args.extraction_faces]
@@ -161,7 +164,10 @@ def main(argv=None):
             row, record["local_learning_ms_per_face"] = local_learning(data, args.jobs, args.local_learning_faces)
             record["methods"].append(row)
 
-    save_results(results_folder(record, args.results_dir, "classical"), record, to_markdown(record))
+    # A partial run gets its own folder, so that timing on a quiet machine and accuracy runs do not overwrite each other.
+    parts = sorted(set(args.parts))
+    kind = "classical" if len(parts) == 3 else "-".join(["classical", *parts])
+    save_results(results_folder(record, args.results_dir, kind), record, to_markdown(record))
 
 
 if __name__ == "__main__":

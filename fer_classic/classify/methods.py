@@ -145,7 +145,10 @@ def _logreg():
 
 
 def _mlp():
-    return MLPClassifier(hidden_layer_sizes=(1024,), alpha=0.1, early_stopping=True, max_iter=60, random_state=0)
+    # Early stopping keeps the best epoch's weights; 5 epochs of patience instead of 10 found the same best epoch
+    # (PublicTest 0.6434 either way) in fewer epochs.
+    return MLPClassifier(hidden_layer_sizes=(1024,), alpha=0.1, early_stopping=True, n_iter_no_change=5,
+                         max_iter=60, random_state=0)
 
 
 CLASSIFIERS = {
