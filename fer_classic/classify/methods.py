@@ -198,9 +198,12 @@ def parse_method(name):
 
 def _feature_pipeline(spec, n_jobs):
     maps = {"hellinger": FunctionTransformer(hellinger_map), "standardize": StandardScaler(), None: "passthrough"}
-    # Two power iterations instead of sklearn's seven: 3x faster, 99% of the explained variance.
-    reduce = PCA(spec.components, whiten=True, svd_solver="randomized", iterated_power=2, random_state=0) \
-        if spec.components else "passthrough"
+    # Two power iterations instead of sklearn's seven: 3x faster, 99% of the explained variance. They must be
+    # normalised (LU): sklearn skips that below three, and in float32 the tail of a steep spectrum then collapses.
+    # On visual-word histograms the whitened components came out at up to 16 standard deviations instead of 1
+    # (linear SVM 0.28 instead of 0.48 on PublicTest); with LU their variances match a float64 PCA's.
+    reduce = PCA(spec.components, whiten=True, svd_solver="randomized", iterated_power=2,
+                 power_iteration_normalizer="LU", random_state=0) if spec.components else "passthrough"
     return Pipeline([("extract", spec.extractor(n_jobs=n_jobs)), ("map", maps[spec.kernel_map]),
                      ("reduce", reduce)])
 
