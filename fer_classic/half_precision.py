@@ -3,7 +3,8 @@
 A classical pipeline's size is a few large arrays: the PCA bases (input
 dimensions x components) and the MLP's weight matrices. float16 keeps about
 three significant digits, plenty for a projection followed by a classifier,
-and halves the file again after float32. The model is evaluated after
+in half the bytes of float32 (the shipped ``classic``: 19.7 MB on disk instead
+of 25.6, compressed). The model is evaluated after
 :func:`round_to_float16`, so the accuracy recorded for it is the accuracy of the
 weights that are stored: :func:`pack_float16` then loses nothing more, and
 :func:`unpack_float16` restores the very same float32 values on load.
