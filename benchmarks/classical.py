@@ -164,7 +164,7 @@ def main(argv=None):
             row, record["local_learning_ms_per_face"] = local_learning(data, args.jobs, args.local_learning_faces)
             record["methods"].append(row)
 
-    # A partial run gets its own folder, so that timing on a quiet machine and accuracy runs do not overwrite each other.
+    # A partial run gets its own folder: a quiet timing run and an accuracy run do not overwrite each other.
     parts = sorted(set(args.parts))
     kind = "classical" if len(parts) == 3 else "-".join(["classical", *parts])
     save_results(results_folder(record, args.results_dir, kind), record, to_markdown(record))
