@@ -136,6 +136,11 @@ def main(argv=None):
     data = load_fer2013(args.data)
     record = {"provenance": provenance(data), "note": args.note}
 
+    # A partial run gets its own folder: a quiet timing run and an accuracy run do not overwrite each other.
+    parts = sorted(set(args.parts))
+    folder = results_folder(record, args.results_dir,
+                            "classical" if len(parts) == 3 else "-".join(["classical", *parts]))
+
     if "extraction" in args.parts:
         faces = data["Training"].faces[:args.extraction_faces]
         log(f"extraction throughput on {len(faces)} Training faces")
@@ -160,14 +165,12 @@ def main(argv=None):
             _, entry = train_method(method, data, n_jobs=args.jobs, log=log)
             record["entries"][method] = entry
             record["methods"].append(summary_row(method, entry))
+            save_results(folder, record, to_markdown(record), echo=False)  # a later failure keeps what was measured
         if args.local_learning_faces:
             row, record["local_learning_ms_per_face"] = local_learning(data, args.jobs, args.local_learning_faces)
             record["methods"].append(row)
 
-    # A partial run gets its own folder: a quiet timing run and an accuracy run do not overwrite each other.
-    parts = sorted(set(args.parts))
-    kind = "classical" if len(parts) == 3 else "-".join(["classical", *parts])
-    save_results(results_folder(record, args.results_dir, kind), record, to_markdown(record))
+    save_results(folder, record, to_markdown(record))
 
 
 if __name__ == "__main__":

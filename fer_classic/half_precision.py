@@ -9,8 +9,10 @@ of 25.6, compressed). The model is evaluated after
 weights that are stored: :func:`pack_float16` then loses nothing more, and
 :func:`unpack_float16` restores the very same float32 values on load.
 
-Only arrays of at least :data:`MIN_SIZE` elements are touched; small ones
-(means, scales, biases, calibration constants) keep their precision.
+Only float32 arrays of at least :data:`MIN_SIZE` elements are touched: small
+ones (means, scales, biases, calibration constants) keep their precision, and
+float64 ones are left alone, since the code that made them may need them in
+float64 (libsvm's support vectors).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ MIN_SIZE = 65_536
 _OWN_MODULES = ("sklearn.", "fer_classic.")
 
 
-def _large_float_arrays(obj, seen=None):
-    """Yield ``(container, key, array)`` for every large float array reachable through model attributes.
+def _large_arrays(obj, dtype, seen=None):
+    """Yield ``(container, key, array)`` for every large ``dtype`` array reachable through model attributes.
 
     Arrays held directly in tuples are left out (a tuple cannot be updated); tuples are still searched for
     estimators, as in ``Pipeline.steps``.
@@ -43,14 +45,14 @@ def _large_float_arrays(obj, seen=None):
         return
     for key, value in list(items):
         if isinstance(value, np.ndarray):
-            if value.dtype.kind == "f" and value.size >= MIN_SIZE and not isinstance(obj, tuple):
+            if value.dtype == dtype and value.size >= MIN_SIZE and not isinstance(obj, tuple):
                 yield obj, key, value
         else:
-            yield from _large_float_arrays(value, seen)
+            yield from _large_arrays(value, dtype, seen)
 
 
-def _convert(model, convert):
-    for container, key, array in list(_large_float_arrays(model)):
+def _convert(model, convert, dtype=np.float32):
+    for container, key, array in list(_large_arrays(model, dtype)):
         if isinstance(container, (dict, list)):
             container[key] = convert(array)
         else:
@@ -59,7 +61,7 @@ def _convert(model, convert):
 
 
 def round_to_float16(model):
-    """Round ``model``'s large float arrays to float16 precision, in place, keeping them float32.
+    """Round ``model``'s large float32 arrays to float16 precision, in place, keeping them float32.
 
     Returns
     -------
@@ -69,7 +71,7 @@ def round_to_float16(model):
 
 
 def pack_float16(model):
-    """A copy of ``model`` whose large float arrays are float16, for writing to disk."""
+    """A copy of ``model`` whose large float32 arrays are float16, for writing to disk."""
     return _convert(copy.deepcopy(model), lambda a: a.astype(np.float16))
 
 
@@ -80,4 +82,4 @@ def unpack_float16(model):
     -------
     model
     """
-    return _convert(model, lambda a: a.astype(np.float32) if a.dtype == np.float16 else a)
+    return _convert(model, lambda a: a.astype(np.float32), dtype=np.float16)

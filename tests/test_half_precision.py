@@ -49,3 +49,18 @@ def test_rounding_changes_large_weights_by_float16_precision_only():
     after = model["reduce"].components_
     assert not np.array_equal(before, after)
     np.testing.assert_allclose(after, before, rtol=2 ** -10, atol=1e-7)
+
+
+def test_float64_arrays_are_left_alone():
+    # libsvm needs its support vectors in float64: rounding them to float32 broke prediction.
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 200)).astype(np.float32)
+    y = rng.integers(0, 2, 600)
+    svm = SVC(kernel="rbf").fit(X, y)
+    assert svm.support_vectors_.dtype == np.float64 and svm.support_vectors_.size >= MIN_SIZE
+    expected = svm.decision_function(X)
+    restored = unpack_float16(pack_float16(round_to_float16(svm)))
+    assert restored.support_vectors_.dtype == np.float64
+    np.testing.assert_array_equal(restored.decision_function(X), expected)
