@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 from pathlib import Path
 
-from fer_classic.compare.measure import SINGLE_THREAD
+from fer_classic.compare.measure import SINGLE_THREAD, latency_ms
 
 os.environ.update(SINGLE_THREAD)
 
@@ -34,15 +33,7 @@ TTA = ("none", "flip")
 def measure(path, tta, faces, public, repeats):
     """Median ms per face at batch 1 in each of ``repeats`` runs, and PublicTest accuracy."""
     model = CNNClassifier.load(path, tta=tta)
-    model.predict_proba(faces[:2])  # build and warm the graph
-    runs = []
-    for _ in range(repeats):
-        seconds = []
-        for face in faces:
-            started = time.perf_counter()
-            model.predict_proba(face[None])
-            seconds.append(time.perf_counter() - started)
-        runs.append(round(1000 * statistics.median(seconds), 2))
+    runs = [round(latency_ms(model, faces), 2) for _ in range(repeats)]
     accuracy = float((model.predict(public.faces) == public.labels).mean())
     return {"tta": tta, "median_ms_per_run": runs, "median_ms": statistics.median(runs),
             "public_accuracy": round(accuracy, 4)}

@@ -52,11 +52,14 @@ def _large_arrays(obj, dtype, seen=None):
 
 
 def _convert(model, convert, dtype=np.float32):
+    converted = {}  # by id: an array two estimators share (a fitted index and its owner) stays shared
     for container, key, array in list(_large_arrays(model, dtype)):
+        if id(array) not in converted:
+            converted[id(array)] = convert(array)
         if isinstance(container, (dict, list)):
-            container[key] = convert(array)
+            container[key] = converted[id(array)]
         else:
-            setattr(container, key, convert(array))
+            setattr(container, key, converted[id(array)])
     return model
 
 

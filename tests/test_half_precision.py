@@ -64,3 +64,14 @@ def test_float64_arrays_are_left_alone():
     restored = unpack_float16(pack_float16(round_to_float16(svm)))
     assert restored.support_vectors_.dtype == np.float64
     np.testing.assert_array_equal(restored.decision_function(X), expected)
+
+
+def test_an_array_shared_by_two_estimators_stays_shared():
+    from sklearn.neighbors import NearestNeighbors
+
+    X = np.random.default_rng(2).normal(size=(400, 200)).astype(np.float32)
+    index = NearestNeighbors(algorithm="brute").fit(X)
+    owner = {"X": X, "index": index}
+    assert index._fit_X is X
+    for restored in (round_to_float16(owner), unpack_float16(pack_float16(owner))):
+        assert restored["index"]._fit_X is restored["X"]

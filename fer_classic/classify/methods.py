@@ -59,7 +59,6 @@ from .kernel_maps import hellinger_map
 from .local import LocalSVM
 
 
-
 @dataclass(frozen=True)
 class FeatureSpec:
     """One feature of phase 2 and how it is prepared for a classifier.
