@@ -10,6 +10,7 @@ keras = pytest.importorskip("keras")
 
 from fer_classic.cli import main  # noqa: E402
 from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
+from fer_classic.cnn.architectures import APPLICATION_BN_MOMENTUM  # noqa: E402
 from fer_classic.cnn.augment import mix_pairs, random_affine, random_erasing  # noqa: E402
 from fer_classic.cnn.method import shipping_verdict  # noqa: E402
 from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
@@ -46,6 +47,18 @@ def test_each_architecture_builds_and_takes_a_training_step(name):
     assert any(not np.array_equal(a, b) for a, b in zip(before, network.get_weights()))
     probabilities = np.asarray(network.predict_on_batch(faces))
     assert probabilities.shape == (4, 7) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mobilenetv2", "resnet50"])
+def test_imagenet_networks_batchnorm_statistics_follow_training(name, tmp_path):
+    # keras.applications' momentum 0.999 left MobileNetV2 predicting one class in inference mode.
+    network = build_cnn(name)
+    path = tmp_path / "checkpoint.keras"
+    network.save(path)
+    for model in (network, keras.models.load_model(path, compile=False)):
+        momenta = {layer.momentum for layer in model._flatten_layers()
+                   if isinstance(layer, keras.layers.BatchNormalization)}
+        assert momenta == {APPLICATION_BN_MOMENTUM}
 
 
 def test_unknown_architecture_is_named():

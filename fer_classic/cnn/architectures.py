@@ -30,7 +30,13 @@ recipe's choice (:mod:`fer_classic.cnn.recipes`), made by pilots.
 The three ``keras.applications`` networks are built with ``weights=None``:
 ImageNet weights cannot be downloaded offline, so they are trained from
 scratch on FER2013. Each gets the same small head: global average pooling,
-dropout, and a dense softmax layer.
+dropout, and a dense softmax layer. Their batch normalisation layers get
+momentum 0.99 (:data:`APPLICATION_BN_MOMENTUM`) instead of
+``keras.applications``' 0.999: with 0.999 the moving statistics average over
+about 1,000 steps, two epochs here, and lag behind a network trained from
+scratch. MobileNetV2 then scored 0.36 on PublicTest with each batch's own
+statistics but predicted one class with the moving ones; re-estimating them
+gave the 0.36 back (``benchmarks/results/cnn-pilots/mobilenetv2-batchnorm-check/``).
 
 References
 ----------
@@ -100,10 +106,16 @@ def _fer_cnn_body(x, layers, width):
     return layers.Activation("relu")(x)
 
 
+APPLICATION_BN_MOMENTUM = 0.99
+
+
 def _application_body(name, x, keras, size):
     builders = {"mobilenetv2": keras.applications.MobileNetV2, "resnet50": keras.applications.ResNet50,
                 "vgg19": keras.applications.VGG19}
     base = builders[name](include_top=False, weights=None, input_shape=(size, size, 3))
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = APPLICATION_BN_MOMENTUM  # read at every call, and saved in the layer's config
     return keras.layers.GlobalAveragePooling2D()(base(x))
 
 
