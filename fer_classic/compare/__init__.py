@@ -14,11 +14,11 @@ import tempfile
 import traceback
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from ..data import load_fer2013
 from ..provenance import provenance, results_folder, save_results
+from .ensemble import select_members, weighted_average
 from .measure import latency_ms, quick_subsample, run_probe, split_metrics, split_probabilities, throughput
 from .methods import (CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, compared_methods, load_method,
                       method_kind)
@@ -46,43 +46,39 @@ def _measure(candidate, data, splits, timing_faces, latency):
 
 
 def _ensemble(rows, probabilities, data, rank_split):
-    """The best classical model averaged with the CNNs that help, both chosen on PublicTest.
+    """The best classical model fused with the CNNs that help, chosen and weighted on PublicTest.
 
-    CNNs are tried best first and kept only when they raise the average's
-    PublicTest accuracy, so a barely trained network cannot drag it down.
+    CNNs are tried best first and kept only when they raise the weighted
+    average's PublicTest accuracy (:func:`~fer_classic.compare.ensemble.select_members`),
+    so a barely trained network cannot drag it down.
     """
     classical = [r for r in rows if r["kind"] == "classical" and r["status"] == "ok"]
     cnns = [r for r in rows if r["kind"] == "cnn" and r["status"] == "ok"]
     if not classical or not cnns:
         raise MissingModel("needs a measured classical model and at least one measured CNN")
     choose_on = "PublicTest" if "PublicTest" in classical[0]["metrics"] else rank_split
-    labels = data[choose_on].labels
-
-    def accuracy(members):
-        average = np.mean([probabilities[m["name"]][choose_on] for m in members], axis=0)
-        return float((average.argmax(axis=1) == labels).mean())
-
     best = max(classical, key=lambda r: r["metrics"][choose_on]["accuracy"])
-    members = [best]
-    for cnn in sorted(cnns, key=lambda r: -r["metrics"][choose_on]["accuracy"]):
-        if accuracy([*members, cnn]) > accuracy(members):
-            members.append(cnn)
-    if len(members) == 1:
-        raise MissingModel(f"no CNN raises {best['name']}'s {choose_on} accuracy when averaged with it")
-    averaged = {name: np.mean([probabilities[m["name"]][name] for m in members], axis=0)
-                for name in probabilities[best["name"]]}
+    candidates = {r["name"]: probabilities[r["name"]][choose_on] for r in [best, *cnns]}
+    names, weights = select_members(candidates, data[choose_on].labels, first=best["name"])
+    if len(names) == 1:
+        raise MissingModel(f"no CNN raises {best['name']}'s {choose_on} accuracy when fused with it")
+    members = [next(r for r in rows if r["name"] == name) for name in names]
+    averaged = {split: weighted_average([probabilities[name][split] for name in names], weights)
+                for split in probabilities[best["name"]]}
 
     def total(key):
         values = [m.get(key) for m in members]
         return None if any(v is None for v in values) else float(sum(values))
 
-    return {"name": ENSEMBLE, "kind": "ensemble", "status": "ok", "members": [m["name"] for m in members],
-            "source": "average of " + ", ".join(m["name"] for m in members),
-            "metrics": split_metrics(averaged, data), "train_seconds": total("train_seconds"),
+    weight_of = {name: round(float(w), 4) for name, w in zip(names, weights)}
+    source = "weighted average of " + ", ".join(f"`{n}` ({w:.2f})" for n, w in weight_of.items())
+    return {"name": ENSEMBLE, "kind": "ensemble", "status": "ok", "members": names, "weights": weight_of,
+            "source": source, "metrics": split_metrics(averaged, data), "train_seconds": total("train_seconds"),
             "size_bytes": total("size_bytes"), "latency_ms": total("latency_ms"),
             "faces_per_second": round(1 / sum(1 / m["faces_per_second"] for m in members), 2),
-            "notes": [f"members chosen on {choose_on}: the best classical model, then each CNN that raised "
-                      "the average's accuracy; latency, size and training time are the members' sums"]}, averaged
+            "notes": [source, f"members and weights chosen on {choose_on}: the best classical model, then each CNN "
+                      "that raised the weighted average's accuracy, with weights minimising its log loss; latency, "
+                      "size and training time are the members' sums"]}, averaged
 
 
 def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=False, train_missing=False,

