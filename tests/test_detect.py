@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from fer_classic.detect import HaarCascadeDetector, WholeImageDetector, sort_boxes_by_size
+from fer_classic.detect import DownscaledDetector, HaarCascadeDetector, WholeImageDetector, sort_boxes_by_size
+from fer_classic.imageio import ImageError
 
 from .conftest import ASTRONAUT_BOX
 
@@ -51,6 +52,16 @@ def test_boxes_sorted_largest_first():
 
 def test_whole_image_mode_is_one_box():
     np.testing.assert_array_equal(WholeImageDetector().detect(np.zeros((48, 48), np.uint8)), [[0, 0, 48, 48]])
+    np.testing.assert_array_equal(WholeImageDetector().detect(np.zeros((30, 40, 3), np.float32)), [[0, 0, 40, 30]])
+
+
+@pytest.mark.parametrize("detector", [WholeImageDetector(), HaarCascadeDetector(),
+                                      DownscaledDetector(HaarCascadeDetector())], ids=type)
+def test_every_detector_names_an_image_it_cannot_read(detector):
+    with pytest.raises(ImageError, match="empty image"):
+        detector.detect(np.zeros((0, 48), np.uint8))
+    with pytest.raises(ImageError, match=r"got \(48, 48, 2\)"):
+        detector.detect(np.zeros((48, 48, 2), np.uint8))
 
 
 def test_nested_boxes_are_one_face():

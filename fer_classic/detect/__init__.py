@@ -1,5 +1,6 @@
 """Phase 1, detection: where are the faces? Boxes (x, y, w, h), largest first.
 
+Every detector is a :class:`~.base.FaceDetector`: any image in, boxes out.
 One detector per module: :mod:`.haar` (OpenCV's cascades), :mod:`.profile`
 (the profile cascade both ways), :mod:`.dlib_hog`, :mod:`.dlib_cnn`,
 :mod:`.verified` (candidates confirmed by a second detector),

@@ -15,7 +15,7 @@ References
 from __future__ import annotations
 
 from ..dlib_models import packaged_dlib_model
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import sort_boxes_by_size
 from .dlib_hog import dlib_boxes
 from .lazy import LazyModel
@@ -41,8 +41,8 @@ def mmod_model_path():
     raise FileNotFoundError(f"dlib's CNN face detector needs {MODEL_FILE}: pip install face-recognition-models")
 
 
-class DlibCnnDetector(LazyModel):
-    """Detect faces with dlib's CNN (MMOD) detector.
+class DlibCnnDetector(LazyModel, FaceDetector):
+    """Detect faces with dlib's CNN (MMOD) detector; its boxes may reach past the image's edges.
 
     Parameters
     ----------
@@ -70,20 +70,7 @@ class DlibCnnDetector(LazyModel):
 
         return dlib.cnn_face_detection_model_v1(str(mmod_model_path()))
 
-    def detect(self, image):
-        """Find faces.
-
-        Parameters
-        ----------
-        image : ndarray
-            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
-
-        Returns
-        -------
-        ndarray of int64, shape (n, 4)
-            Boxes (x, y, w, h), largest first; they may reach past the image's edges.
-        """
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         detections = [d for d in self._model()(gray, self.upsample) if d.confidence >= self.threshold]
         boxes = dlib_boxes([d.rect for d in detections])
         keep = (boxes[:, 2] >= self.min_size[0]) & (boxes[:, 3] >= self.min_size[1])

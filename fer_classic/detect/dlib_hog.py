@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import sort_boxes_by_size
 from .lazy import LazyModel
 
@@ -29,8 +29,8 @@ def dlib_boxes(rectangles):
     return np.array([[r.left(), r.top(), r.width(), r.height()] for r in rectangles], dtype=np.int64).reshape(-1, 4)
 
 
-class DlibHogDetector(LazyModel):
-    """Detect faces with dlib's HOG + linear SVM detector.
+class DlibHogDetector(LazyModel, FaceDetector):
+    """Detect faces with dlib's HOG + linear SVM detector; its boxes may reach past the image's edges.
 
     Parameters
     ----------
@@ -58,20 +58,7 @@ class DlibHogDetector(LazyModel):
 
         return dlib.get_frontal_face_detector()
 
-    def detect(self, image):
-        """Find faces.
-
-        Parameters
-        ----------
-        image : ndarray
-            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
-
-        Returns
-        -------
-        ndarray of int64, shape (n, 4)
-            Boxes (x, y, w, h), largest first; they may reach past the image's edges.
-        """
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         rectangles, _, _ = self._model().run(gray, self.upsample, self.threshold)
         boxes = dlib_boxes(rectangles)
         return sort_boxes_by_size(boxes[(boxes[:, 2] >= self.min_size[0]) & (boxes[:, 3] >= self.min_size[1])])

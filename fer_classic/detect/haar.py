@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import sort_boxes_by_size
 from .lazy import LazyModel
 
@@ -28,7 +28,7 @@ CASCADES = {
 }
 
 
-class HaarCascadeDetector(LazyModel):
+class HaarCascadeDetector(LazyModel, FaceDetector):
     """Detect faces with one of OpenCV's Haar cascades.
 
     Parameters
@@ -66,29 +66,14 @@ class HaarCascadeDetector(LazyModel):
                 f"known names: {', '.join(CASCADES)} (OpenCV 5 ships no cascades: use opencv<5)")
         return classifier
 
-    def detect(self, image):
-        """Find faces.
-
-        Parameters
-        ----------
-        image : ndarray
-            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
-
-        Returns
-        -------
-        ndarray of int64, shape (n, 4)
-            Boxes (x, y, w, h), largest first.
-        """
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         boxes = self._model().detectMultiScale(
             gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=tuple(self.min_size))
         return sort_boxes_by_size(boxes)
 
 
-class WholeImageDetector:
-    """Treat the whole image as one face: how FER2013's 48x48 crops are processed."""
+class WholeImageDetector(FaceDetector):
+    """Treat the whole image as one face, box (0, 0, w, h): how FER2013's 48x48 crops are processed."""
 
-    def detect(self, image):
-        """Return the single box (0, 0, w, h) covering ``image``."""
-        image = np.asarray(image)
-        return np.array([[0, 0, image.shape[1], image.shape[0]]], dtype=np.int64)
+    def _find(self, gray):
+        return np.array([[0, 0, gray.shape[1], gray.shape[0]]], dtype=np.int64)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import drop_duplicates
 
 
-class MergedDetector:
+class MergedDetector(FaceDetector):
     """The union of several detectors' boxes, duplicates merged.
 
     Parameters
@@ -33,7 +33,5 @@ class MergedDetector:
         self.max_iou = max_iou
         self.color_order = color_order
 
-    def detect(self, image):
-        """Boxes (x, y, w, h) found by any of the detectors, largest first, shape (n, 4) int64."""
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         return drop_duplicates(np.concatenate([detector.detect(gray) for detector in self.detectors]), self.max_iou)

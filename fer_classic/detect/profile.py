@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import drop_duplicates
 from .haar import HaarCascadeDetector
 
@@ -32,7 +32,7 @@ def mirror_boxes(boxes, width):
     return boxes
 
 
-class ProfileDetector:
+class ProfileDetector(FaceDetector):
     """OpenCV's profile-face cascade on an image and its mirror image.
 
     Parameters
@@ -50,9 +50,7 @@ class ProfileDetector:
         self.max_iou = max_iou
         self.color_order = color_order
 
-    def detect(self, image):
-        """Boxes (x, y, w, h) of faces in profile, largest first, shape (n, 4) int64."""
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         turned_one_way = self.cascade.detect(gray)
         turned_other_way = mirror_boxes(self.cascade.detect(np.ascontiguousarray(gray[:, ::-1])), gray.shape[1])
         return drop_duplicates(np.concatenate([turned_one_way, turned_other_way]), self.max_iou)

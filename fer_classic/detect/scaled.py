@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import sort_boxes_by_size
 
 
-class DownscaledDetector:
+class DownscaledDetector(FaceDetector):
     """Run ``detector`` on the image shrunk by ``scale``; return boxes in full-size coordinates.
 
     Haar detection time grows with the number of pixels, so halving the side
@@ -29,11 +29,9 @@ class DownscaledDetector:
         self.scale = scale
         self.color_order = color_order
 
-    def detect(self, image):
-        """Boxes (x, y, w, h) in ``image`` coordinates, largest first, shape (n, 4) int64."""
+    def _find(self, gray):
         if not 0 < self.scale <= 1:
             raise ValueError(f"scale must be in (0, 1], got {self.scale}")
-        gray = to_gray_uint8(image, self.color_order)
         if self.scale == 1:
             return self.detector.detect(gray)
         small = cv2.resize(gray, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)

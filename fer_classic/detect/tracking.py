@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import drop_duplicates
 
 
-class RegionTrackingDetector:
+class RegionTrackingDetector(FaceDetector):
     """Wrap a detector for consecutive video frames.
 
     Parameters
@@ -42,13 +42,11 @@ class RegionTrackingDetector:
         """Forget the previous frame, e.g. when a new video starts."""
         self._previous, self._since_full_scan = np.zeros((0, 4), np.int64), 0
 
-    def detect(self, image):
-        """Boxes (x, y, w, h) in ``image`` coordinates, largest first, shape (n, 4) int64."""
+    def _find(self, gray):
         if self.refresh < 1:
             raise ValueError(f"refresh must be >= 1, got {self.refresh}")
         if not hasattr(self, "_previous"):
             self.reset()
-        gray = to_gray_uint8(image, self.color_order)
         self._since_full_scan += 1
         if not len(self._previous) or self._since_full_scan >= self.refresh:
             boxes = self.detector.detect(gray)

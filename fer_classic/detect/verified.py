@@ -19,12 +19,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..imageio import to_gray_uint8
+from .base import FaceDetector
 from .boxes import box_iou, drop_duplicates
 from .dlib_hog import DlibHogDetector
 
 
-class VerifiedDetector:
+class VerifiedDetector(FaceDetector):
     """Candidates from one detector, each confirmed by another on a zoomed crop.
 
     Parameters
@@ -70,20 +70,7 @@ class VerifiedDetector:
         found = self.verifier.detect(crop)
         return bool(len(found)) and box_iou(found, [[pad * zoom, pad * zoom, w * zoom, h * zoom]]).max() >= self.min_iou
 
-    def detect(self, image):
-        """Find faces.
-
-        Parameters
-        ----------
-        image : ndarray
-            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
-
-        Returns
-        -------
-        ndarray of int64, shape (n, 4)
-            Confirmed candidates' boxes (x, y, w, h), largest first, one per face.
-        """
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         boxes = np.asarray(self.candidates.detect(gray), dtype=np.int64).reshape(-1, 4)
         confirmed = np.array([self.confirms(gray, box) for box in boxes], dtype=bool)
         return drop_duplicates(boxes[confirmed])

@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ...imageio import to_gray_uint8
+from ..base import FaceDetector
 from ..boxes import box_iou, sort_boxes_by_size
 from .cascade import Cascade, cascade_windows, load_cascade
 from .integral import integral_images
 from .pyramid import image_pyramid, window_origins
-
 
 
 def box_inside(inner, outer, tolerance=0.2):
@@ -120,7 +119,7 @@ def scan_image(cascade, gray, scale_factor=1.25, step=2, min_scale=1.0, max_scal
     return np.concatenate(boxes), np.concatenate(margins)
 
 
-class ViolaJonesDetector:
+class ViolaJonesDetector(FaceDetector):
     """Detect faces with a cascade trained by this package (same interface as ``HaarCascadeDetector``).
 
     Parameters
@@ -169,20 +168,7 @@ class ViolaJonesDetector:
         height, width = self._cascade().window_shape
         return None if size is None else max(size[0] / width, size[1] / height)
 
-    def detect(self, image):
-        """Find faces.
-
-        Parameters
-        ----------
-        image : ndarray
-            Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
-
-        Returns
-        -------
-        ndarray of int64, shape (n, 4)
-            Boxes (x, y, w, h), largest first.
-        """
-        gray = to_gray_uint8(image, self.color_order)
+    def _find(self, gray):
         boxes, margins = scan_image(self._cascade(), gray, self.scale_factor, self.step,
                                     self._scale(self.min_size) or 1.0, self._scale(self.max_size))
         merged, _ = non_max_suppression(boxes, margins, self.iou_threshold, self.min_neighbors)
