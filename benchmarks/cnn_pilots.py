@@ -80,6 +80,8 @@ def markdown(results):
         lines += [f"| {r['pilot']} | {r['recipe']['epochs']} | {r['public_accuracy']:.4f} | "
                   f"{r['largest_class_share']:.0%} | {r['epochs'][-1].get('accuracy', float('nan')):.3f} | "
                   f"{r['minutes']} |" for r in rows]
+        notes = [f"- {r['pilot']}: {r['note']}" for r in rows if r.get("note")]
+        lines += ["", *notes] if notes else []
         lines.append("")
     return "\n".join(lines)
 
