@@ -27,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
+from threadpoolctl import threadpool_limits
+
 from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_method  # noqa: E402
 from fer_classic.classify.methods import ALL_FEATURES  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
@@ -54,12 +57,28 @@ def fresh_cache():
                 os.environ["FER_CLASSIC_CACHE"] = previous
 
 
+@contextlib.contextmanager
+def one_thread():
+    """BLAS and OpenCV on one thread in this process, so that "1 core" means one core."""
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        cv2.setNumThreads(previous)
+
+
 def extraction_throughput(features, faces, n_jobs, repeats):
-    """Median faces/s of the classic method's fitted feature union, uncached (one shared landmark fit)."""
+    """Median faces/s of the classic method's fitted feature union, uncached (one shared landmark fit).
+
+    With one job everything runs in this process on one thread; with more,
+    joblib's workers each get one BLAS thread (its default).
+    """
     features.set_params(**{f"{name}__extract__n_jobs": n_jobs for name, _ in features.transformer_list})
     times = []
     for _ in range(repeats):
-        with fresh_cache():
+        with fresh_cache(), (one_thread() if n_jobs == 1 else contextlib.nullcontext()):
             started = time.perf_counter()
             features.transform(faces)
             times.append(time.perf_counter() - started)
