@@ -11,6 +11,7 @@ from fer_classic.cli import main
 from fer_classic.compare import QUICK, compared_methods, run_comparison
 from fer_classic.compare.measure import quick_subsample
 from fer_classic.compare.methods import Candidate
+from fer_classic.compare.report import readme_summary
 from fer_classic.data import load_fer2013
 from fer_classic.pipeline import EmotionRecognizer
 from fer_classic.store import read_manifest
@@ -67,6 +68,17 @@ def test_a_cnn_that_is_not_shipped_shows_as_not_trained_with_its_command(quick_r
     assert row["status"] == "not trained" and row["train_command"] == "fer-classic train --method cnn/vgg19"
     table_row = "| `cnn/vgg19` | not trained: `fer-classic train --method cnn/vgg19` |"
     assert table_row in (folder / "results.md").read_text()
+
+
+def test_readme_summary_is_the_runs_table(quick_run):
+    record, folder = quick_run
+    summary = readme_summary(record, "benchmarks/results/quick")
+    table = [line for line in summary.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| rank | method | PublicTest acc | PrivateTest acc")
+    assert table == [line for line in (folder / "results.md").read_text().splitlines()
+                     if line.startswith("| ") and line in table]
+    assert "[`benchmarks/results/quick/`](benchmarks/results/quick/results.md)" in summary
+    assert "| `cnn/vgg19` | not trained" in summary or "vgg19" in read_manifest()["models"]
 
 
 def test_quick_metrics_match_a_direct_evaluate(quick_run):

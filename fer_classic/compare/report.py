@@ -24,27 +24,22 @@ def ranked(rows, split):
     return measured + [row for row in rows if row["status"] != "ok"]
 
 
-def markdown(record):
-    """``results.md``: provenance, the ranked table, per-class recall, video, and what did not run."""
-    origin, options = record["provenance"], record["options"]
-    split = options["rank_by"]
-    splits = options["splits"]
+def _provenance_line(record):
+    origin = record["provenance"]
+    return (f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin.get('dirty') else ''}, {origin['date']}, "
+            f"{origin['machine']['cpu']} ({origin['machine']['cores']} cores, load average "
+            f"{origin['machine']['load_average_1min_at_start']} at start), data `{origin['data']['file']}` MD5 "
+            f"`{origin['data']['md5']}`. Command: `{origin['command']}`.")
+
+
+def _ranked_table(record):
+    """The ranked table's lines, the "not trained" rows last, and the sentence that explains its timings."""
+    options = record["options"]
+    split, splits = options["rank_by"], options["splits"]
     ferplus = "FERPlus-PrivateTest" if options.get("ferplus") else None
-    lines = [
-        "# FER2013: every method side by side",
-        "",
-        f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin.get('dirty') else ''}, {origin['date']}, "
-        f"{origin['machine']['cpu']} ({origin['machine']['cores']} cores, load average "
-        f"{origin['machine']['load_average_1min_at_start']} at start), data `{origin['data']['file']}` MD5 "
-        f"`{origin['data']['md5']}`. Command: `{origin['command']}`.",
-        "",
-    ]
-    if options["quick"]:
-        lines += [f"**Quick run:** stratified subsample of {options['subsample']}; numbers are not comparable "
-                  "with a full run.", ""]
     header = ["rank", "method"] + [f"{s} acc" for s in splits] + [f"{split} macro-F1"]
     header += (["FER+ acc"] if ferplus else []) + ["train s", "faces/s (batched)", "ms/face (batch 1)", "size MB"]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for rank, row in enumerate(ranked(record["methods"], split), start=1):
         if row["status"] != "ok":
             continue
@@ -62,8 +57,43 @@ def markdown(record):
             blanks = [""] * (len(header) - 3)
             lines.append("| – | " + f"`{row['name']}` | not trained: `{row['train_command']}` | "
                          + " | ".join(blanks) + " |")
-    lines += ["", f"Latency is {record['options']['latency']}. Training time: measured when the comparison "
-              "trained a classical model (kept in its cache), taken from the manifest for shipped models.", ""]
+    return lines + ["", f"Latency is {options['latency']}. Training time: measured when the comparison "
+                    "trained a classical model (kept in its cache), taken from the manifest for shipped models.", ""]
+
+
+def _video_table(record):
+    videos = [row for row in record["methods"] if row.get("video")]
+    if not videos:
+        return []
+    lines = [f"## End-to-end video ({record['video']['description']})", "",
+             "One core, one thread; Haar detection on a half-size frame, full scan every 10 frames.", "",
+             "| method | fps | faces found / frames | ms/frame: decode | detect | extract | classify |",
+             "|---|---|---|---|---|---|---|"]
+    for row in videos:
+        video = row["video"]
+        if "error" in video:
+            lines.append(f"| `{row['name']}` | failed: {video['error']} | | | | | |")
+            continue
+        phases = video["ms_per_frame"]
+        lines.append(f"| `{row['name']}` | {video['fps']} | {video['face_detections']} / {video['frames']} | "
+                     + " | ".join(str(phases[p]) for p in ("decode", "detect", "extract", "classify")) + " |")
+    return lines + [""]
+
+
+def _notes(record):
+    notes = [row for row in record["methods"] if row.get("notes") and row["status"] == "ok"]
+    return ["## Notes", "", *(f"- `{row['name']}`: {'; '.join(row['notes'])}" for row in notes), ""] if notes else []
+
+
+def markdown(record):
+    """``results.md``: provenance, the ranked table, per-class recall, video, and what did not run."""
+    options = record["options"]
+    split = options["rank_by"]
+    lines = ["# FER2013: every method side by side", "", _provenance_line(record), ""]
+    if options["quick"]:
+        lines += [f"**Quick run:** stratified subsample of {options['subsample']}; numbers are not comparable "
+                  "with a full run.", ""]
+    lines += _ranked_table(record)
 
     lines += [f"## Recall per class ({split})", "", "| method | " + " | ".join(EMOTIONS) + " |",
               "|" + "---|" * (len(EMOTIONS) + 1)]
@@ -73,31 +103,35 @@ def markdown(record):
             lines.append(f"| `{row['name']}` | " + " | ".join(_number(recall[e], 3) for e in EMOTIONS) + " |")
     lines.append("")
 
-    videos = [row for row in record["methods"] if row.get("video")]
-    if videos:
-        clip = record["video"]
-        lines += [f"## End-to-end video ({clip['description']})", "",
-                  "One core, one thread; Haar detection on a half-size frame, full scan every 10 frames.", "",
-                  "| method | fps | faces found / frames | ms/frame: decode | detect | extract | classify |",
-                  "|---|---|---|---|---|---|---|"]
-        for row in videos:
-            video = row["video"]
-            if "error" in video:
-                lines.append(f"| `{row['name']}` | failed: {video['error']} | | | | | |")
-                continue
-            phases = video["ms_per_frame"]
-            lines.append(f"| `{row['name']}` | {video['fps']} | {video['face_detections']} / {video['frames']} | "
-                         + " | ".join(
-                str(phases[p]) for p in ("decode", "detect", "extract", "classify")) + " |")
-        lines.append("")
-
-    notes = [row for row in record["methods"] if row.get("notes") and row["status"] == "ok"]
-    if notes:
-        lines += ["## Notes", ""] + [f"- `{row['name']}`: {'; '.join(row['notes'])}" for row in notes] + [""]
+    lines += _video_table(record) + _notes(record)
     others = [row for row in record["methods"] if row["status"] not in ("ok", "not trained")]
     if others:
         lines += ["## Not measured", ""] + [f"- `{row['name']}` ({row['status']}): {row['error']}" for row in others]
         lines.append("")
+    return "\n".join(lines)
+
+
+def readme_summary(record, folder):
+    """The README's results block: the ranked table, its notes, the plot and the video table.
+
+    Parameters
+    ----------
+    record : dict
+        A comparison's ``results.json``.
+    folder : str
+        The results folder, relative to the README, for the links.
+    """
+    options = record["options"]
+    lines = [_provenance_line(record) + f" Full record, confusion matrices and per-class recall in "
+             f"[`{folder}/`]({folder}/results.md). Ranked by {options['rank_by']} accuracy; hyper-parameters, "
+             "epochs and ensemble weights were chosen on PublicTest.", ""]
+    lines += _ranked_table(record)
+    lines += [line.replace("## Notes", "Notes:") for line in _notes(record)]
+    if "accuracy_vs_latency.png" in (record.get("plots") or []):
+        lines += [f"![Accuracy versus latency]({folder}/accuracy_vs_latency.png)", ""]
+    if "cnn_training.png" in (record.get("plots") or []):
+        lines += [f"![CNN training curves]({folder}/cnn_training.png)", ""]
+    lines += [line.replace("## End-to-end video", "End-to-end video") for line in _video_table(record)]
     return "\n".join(lines)
 
 
