@@ -10,9 +10,11 @@ weights that are stored: :func:`pack_float16` then loses nothing more, and
 :func:`unpack_float16` restores the very same float32 values on load.
 
 Only float32 arrays of at least :data:`MIN_SIZE` elements are touched: small
-ones (means, scales, biases, calibration constants) keep their precision, and
+ones (means, scales, biases, calibration constants) keep their precision,
 float64 ones are left alone, since the code that made them may need them in
-float64 (libsvm's support vectors).
+float64 (libsvm's support vectors), and so are arrays with a value beyond
+float16's range (65,504), which would become infinite (a Nystroem map's
+normalisation of a near-singular kernel).
 """
 
 from __future__ import annotations
@@ -51,9 +53,15 @@ def _large_arrays(obj, dtype, seen=None):
             yield from _large_arrays(value, dtype, seen)
 
 
+def _fits_float16(array):
+    return bool(np.all(np.abs(array) <= np.finfo(np.float16).max))
+
+
 def _convert(model, convert, dtype=np.float32):
     converted = {}  # by id: an array two estimators share (a fitted index and its owner) stays shared
     for container, key, array in list(_large_arrays(model, dtype)):
+        if dtype == np.float32 and not _fits_float16(array):
+            continue
         if id(array) not in converted:
             converted[id(array)] = convert(array)
         if isinstance(container, (dict, list)):

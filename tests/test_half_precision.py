@@ -66,6 +66,19 @@ def test_float64_arrays_are_left_alone():
     np.testing.assert_array_equal(restored.decision_function(X), expected)
 
 
+def test_arrays_beyond_float16_range_are_left_alone():
+    # A Nystroem map of a near-singular kernel held values past 65,504: in float16 they became inf, then NaN.
+    from sklearn.decomposition import PCA
+
+    pca = PCA(2).fit(np.random.default_rng(2).normal(size=(50, 3)))
+    pca.components_ = np.full((300, 300), 1e5, dtype=np.float32)
+    pca.mean_ = np.full(300, 0.1, dtype=np.float32)
+    pca.n_features_in_ = 300
+    restored = unpack_float16(pack_float16(round_to_float16(pca)))
+    assert restored.components_.dtype == np.float32
+    np.testing.assert_array_equal(restored.components_, 1e5)
+
+
 def test_an_array_shared_by_two_estimators_stays_shared():
     from sklearn.neighbors import NearestNeighbors
 
