@@ -36,7 +36,7 @@ from fer_classic.detect.viola_jones import (FEATURE_KINDS, HaarFeatures, ViolaJo
                                             haar_feature_values_at, integral_image, rectangle_sum)
 from fer_classic.extract import align_faces, fit_landmarks, lbp_image  # noqa: E402
 from fer_classic.extract.align import alignment_matrices, transform_points  # noqa: E402
-from fer_classic.loading import shipped_cascade  # noqa: E402
+from fer_classic.loading import load_model, shipped_cascade  # noqa: E402
 from fer_classic.phases import hog_visualisation  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
 
@@ -185,7 +185,50 @@ def confusion_figure(numbers):
                           "macro_f1": metrics["macro_f1"], "per_class_recall": metrics["per_class_recall"]}
 
 
-FIGURE_NAMES = ("integral", "haar_response", "adaboost", "detections", "faces", "confusion")
+def deep_figure(numbers):
+    """Training curves of every shipped network, and the first convolution's filters of fer-cnn."""
+    networks = {name: entry for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"}
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    for index, (name, entry) in enumerate(networks.items()):
+        history = entry["training"]["history"]
+        epochs = [h["epoch"] for h in history]
+        colour = f"C{index}"
+        axis.plot(epochs, [h["val_accuracy"] for h in history], color=colour, label=f"{name}: PublicTest")
+        axis.plot(epochs, [h["accuracy"] for h in history], color=colour, linestyle="--",
+                  label=f"{name}: Training (augmented)")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("accuracy")
+    axis.set_title("Shipped networks' training curves, from the manifest")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    save(figure, "cnn_training_curves.png")
+    numbers["deep"] = {name: {"epochs_run": entry["training"]["epochs_run"],
+                              "best_epoch": entry["training"]["best_epoch"],
+                              "training_minutes": round(entry["timings_seconds"]["total"] / 60),
+                              "private_test_accuracy": entry["metrics"]["PrivateTest"]["accuracy"],
+                              "ferplus_private_test_accuracy": entry["metrics"]["FERPlus-PrivateTest"]["accuracy"],
+                              "size_bytes": entry["size_bytes"], "recipe": entry["parameters"]["recipe"]}
+                       for name, entry in networks.items()}
+
+    # The first layer sees grey levels directly, so its 3x3 kernels can be read as tiny image filters.
+    network = load_model("fer-cnn")[0].network_
+    first = next(layer for layer in network.layers if layer.__class__.__name__ == "Conv2D")
+    kernels = np.asarray(first.get_weights()[0])[:, :, 0, :]  # (3, 3, filters)
+    columns = 8
+    rows = -(-kernels.shape[-1] // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9))
+    for index, axis in enumerate(axes.ravel()):
+        axis.axis("off")
+        if index < kernels.shape[-1]:
+            kernel = kernels[:, :, index]
+            limit = np.abs(kernel).max()
+            axis.imshow(kernel, cmap="coolwarm", vmin=-limit, vmax=limit)
+    figure.suptitle("fer-cnn: the first convolution's 3x3 filters (red positive, blue negative)", fontsize=9)
+    save(figure, "cnn_first_filters.png")
+    numbers["deep"]["fer-cnn"]["first_layer_filters"] = int(kernels.shape[-1])
+
+
+FIGURE_NAMES = ("integral", "haar_response", "adaboost", "detections", "faces", "confusion", "deep")
 
 
 def main(argv=None):
@@ -205,7 +248,8 @@ def main(argv=None):
                "adaboost": lambda: adaboost_figure(shipped_cascade(), numbers),
                "detections": lambda: detections_figure(test.faces, numbers),
                "faces": lambda: faces_figure(data, numbers),
-               "confusion": lambda: confusion_figure(numbers)}
+               "confusion": lambda: confusion_figure(numbers),
+               "deep": lambda: deep_figure(numbers)}
     for name in args.only:
         figures[name]()
     numbers_file.write_text(json.dumps(numbers, indent=2) + "\n")
