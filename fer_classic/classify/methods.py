@@ -24,8 +24,10 @@ SVM, trained on every face with liblinear's primal solver, behaves like the
 kernel SVM. ``svm-rbf-12k`` is the exact RBF ``SVC`` on a stratified
 subsample of 12,000 faces, as its name says. ``svm-local`` is local learning
 (Ionescu et al., 2013): for each test face, a linear SVM trained on its
-nearest training faces. SVMs get probabilities by Platt scaling, fitted by
-cross-validation on Training.
+nearest training faces. ``mlp+svm-local`` averages the probabilities of the
+MLP, one boundary for every face, and of local learning, one boundary per
+face: they make different mistakes. SVMs get probabilities by Platt scaling,
+fitted by cross-validation on Training.
 
 References
 ----------
@@ -46,6 +48,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import PCA
+from sklearn.ensemble import VotingClassifier
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -150,6 +153,10 @@ def _mlp():
                          max_iter=60, random_state=0)
 
 
+def _mlp_and_local():
+    return VotingClassifier([("mlp", _mlp()), ("local", LocalSVM())], voting="soft")
+
+
 CLASSIFIERS = {
     "svm-linear": ClassifierSpec(_svm_linear, {"estimator__C": [0.003, 0.01]},
                                  description="linear SVM, Platt-calibrated"),
@@ -167,6 +174,8 @@ CLASSIFIERS = {
     # benchmarks/results/2026-11-23-0b77721-classical (0.03 for the old concatenated pipeline), and is what the
     # per-feature pipeline was piloted with (2026-11-24-38826e1-classical-blocks-pilot).
     "mlp": ClassifierSpec(_mlp, {"alpha": [0.1]}, description="one hidden layer of 1024 ReLU units"),
+    "mlp+svm-local": ClassifierSpec(_mlp_and_local, {"weights": [(0.5, 0.5), (0.6, 0.4)]},
+                                    description="soft vote of the MLP and local learning"),
 }
 
 

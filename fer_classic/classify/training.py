@@ -37,9 +37,10 @@ def _fit_and_score(classifier, params, train_features, train_labels, val_views, 
 
 def _drop_training_state(classifier):
     """Free what only continued training needs: an MLP's Adam moments and early-stopping copy, 3x its weights."""
-    if isinstance(classifier, MLPClassifier):
-        for attribute in ("_optimizer", "_best_coefs", "_best_intercepts"):
-            vars(classifier).pop(attribute, None)
+    for member in getattr(classifier, "estimators_", [classifier]):  # a vote's fitted members, or itself
+        if isinstance(member, MLPClassifier):
+            for attribute in ("_optimizer", "_best_coefs", "_best_intercepts"):
+                vars(member).pop(attribute, None)
 
 
 def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print):
