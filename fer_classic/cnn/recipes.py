@@ -111,7 +111,7 @@ RECIPES = {
     # momentum fixed, this recipe trained 40 epochs to PublicTest 0.5963 (manifest), still rising slowly.
     "mobilenetv2": Recipe(),
     # Pilots of 2 epochs: 48 px scored PublicTest 0.297, 64 px 0.272 (both still far from converged), so the
-    # upscaled input bought nothing early on, for 1.8x the time per epoch. 30 epochs of about 6 minutes on this
+    # upscaled input bought nothing early on, for 1.8 times the pixels. 30 epochs of about 6 minutes on this
     # CPU: MobileNetV2 was still rising slowly at 40, but 40 would cost four hours.
     "resnet50": Recipe(epochs=30),
     # Not piloted yet: the base recipe until its pilots run.
