@@ -51,6 +51,8 @@ PILOTS = [
     ("resnet50", "input 64 px", RESNET, {"input_size": 64}),
     ("vgg19", "base: 48 px, Adam 1e-3, batch 64", VGG, {}),
     ("vgg19", "Adam 1e-4", VGG, {"learning_rate": 1e-4}),
+    # Keras's VGG19 has no normalisation; 16 plain convolutions are hard to train from scratch.
+    ("vgg19", "batch normalisation (VGG19-BN)", VGG, {"batch_norm": True}),
 ]
 
 

@@ -12,7 +12,7 @@ from fer_classic.cli import main  # noqa: E402
 from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
 from fer_classic.cnn.architectures import APPLICATION_BN_MOMENTUM  # noqa: E402
 from fer_classic.cnn.augment import mix_pairs, random_affine, random_erasing  # noqa: E402
-from fer_classic.cnn.method import shipping_verdict  # noqa: E402
+from fer_classic.cnn.method import retrain_command, shipping_verdict  # noqa: E402
 from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
 from fer_classic.cnn.training import WarmupCosine, class_weights, fit_network  # noqa: E402
 from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
@@ -66,6 +66,35 @@ def test_unknown_architecture_is_named():
         build_cnn("alexnet")
     with pytest.raises(ValueError, match="width applies to fer-cnn only"):
         build_cnn("vgg19", width=32)
+    with pytest.raises(ValueError, match="batch_norm applies to vgg19 only"):
+        build_cnn("resnet50", batch_norm=True)
+
+
+def test_recipe_options_of_another_network_are_refused_before_training():
+    with pytest.raises(ValueError, match="batch_norm applies to vgg19 only, not resnet50"):
+        recipe_for("resnet50", batch_norm=True)
+    with pytest.raises(ValueError, match="width applies to fer-cnn only, not vgg19"):
+        recipe_for("vgg19", width=16)
+
+
+def test_retrain_command_names_the_changed_recipe_fields():
+    command = retrain_command("vgg19", recipe_for("vgg19", batch_norm=True, learning_rate=1e-4), 0, "flip")
+    assert command == "fer-classic train --method cnn/vgg19 --learning-rate 0.0001 --batch-norm --seed 0 --tta flip"
+
+
+def test_vgg19_bn_has_vgg19s_convolutions_each_normalised(tmp_path):
+    plain, normalised = build_cnn("vgg19"), build_cnn("vgg19", batch_norm=True)
+
+    def layers_of(network, kind):
+        return [layer for layer in network._flatten_layers() if isinstance(layer, kind)]
+
+    convolutions = layers_of(normalised, keras.layers.Conv2D)
+    assert sorted(c.filters for c in convolutions) == sorted(c.filters for c in layers_of(plain, keras.layers.Conv2D))
+    assert len(convolutions) == 16 and not layers_of(plain, keras.layers.BatchNormalization)
+    assert len(layers_of(normalised, keras.layers.BatchNormalization)) == 16
+    save_weights(normalised, "vgg19", tmp_path / "vgg19-bn.npz", options={"batch_norm": True})
+    _, loaded, options = load_weights(tmp_path / "vgg19-bn.npz")
+    assert options == {"batch_norm": True} and loaded.count_params() == normalised.count_params()
 
 
 def test_upscaled_network_takes_48_px_faces_and_reloads_with_its_options(face_batch, tmp_path):
@@ -141,6 +170,19 @@ def test_resume_continues_from_the_checkpoint(face_batch, tmp_path):
         fit_network("fer-cnn", face_batch, labels, recipe=TINY, checkpoint_dir=tmp_path, resume=True)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         fit_network("fer-cnn", face_batch, labels, recipe=TINY, checkpoint_dir=tmp_path / "empty", resume=True)
+
+
+def test_a_checkpoint_older_than_a_recipe_field_still_resumes(face_batch, tmp_path):
+    labels = np.arange(len(face_batch)) % 7
+    recipe = TINY.replace(batch_size=20)
+    fit_network("fer-cnn", face_batch, labels, recipe=recipe, checkpoint_dir=tmp_path, progress=False,
+                log=lambda line: None, callbacks=[StopAfterFirstEpoch()])
+    state = json.loads((tmp_path / "state.json").read_text())
+    del state["recipe"]["batch_norm"]  # as written before the field existed
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    _, history = fit_network("fer-cnn", face_batch, labels, recipe=recipe, checkpoint_dir=tmp_path, resume=True,
+                             progress=False, log=lambda line: None)
+    assert history["epochs_run"] == 2
 
 
 def test_learning_rate_warms_up_then_decays_to_zero():

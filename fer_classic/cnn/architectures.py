@@ -25,7 +25,11 @@ recipe's choice (:mod:`fer_classic.cnn.recipes`), made by pilots.
     It follows the VGG variant of Khaireddin & Chen [1]_, whose width is 64;
     the default 24 (0.7 M parameters) trains quickly on a CPU.
 ``mobilenetv2``, ``resnet50``, ``vgg19``
-    ``keras.applications`` bases (``include_top=False``) [2]_.
+    ``keras.applications`` bases (``include_top=False``) [2]_. ``vgg19``
+    with ``batch_norm=True`` is VGG19-BN instead: the same 16 convolutions
+    (configuration E of [3]_), each followed by batch normalisation, built
+    from ``fer-cnn``'s blocks; plain VGG19 has no normalisation, which makes
+    it hard to train from scratch.
 
 The three ``keras.applications`` networks are built with ``weights=None``:
 ImageNet weights cannot be downloaded offline, so they are trained from
@@ -44,6 +48,8 @@ References
    Art Performance on FER2013", arXiv:2105.03588, 2021.
 .. [2] M. Sandler et al., "MobileNetV2: Inverted Residuals and Linear
    Bottlenecks", CVPR 2018.
+.. [3] K. Simonyan and A. Zisserman, "Very Deep Convolutional Networks for
+   Large-Scale Image Recognition", ICLR 2015.
 """
 
 from __future__ import annotations
@@ -89,8 +95,8 @@ def check_architecture(name):
 FER_CNN_WIDTH = 24
 
 
-def _vgg_block(x, filters, layers):
-    for _ in range(2):
+def _vgg_block(x, filters, layers, convolutions=2):
+    for _ in range(convolutions):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
@@ -106,6 +112,15 @@ def _fer_cnn_body(x, layers, width):
     return layers.Activation("relu")(x)
 
 
+VGG19_BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))  # (channels, convolutions): configuration E
+
+
+def _vgg19_bn_body(x, layers):
+    for filters, convolutions in VGG19_BLOCKS:
+        x = _vgg_block(x, filters, layers, convolutions)
+    return layers.GlobalAveragePooling2D()(x)
+
+
 APPLICATION_BN_MOMENTUM = 0.99
 
 
@@ -119,7 +134,7 @@ def _application_body(name, x, keras, size):
     return keras.layers.GlobalAveragePooling2D()(base(x))
 
 
-def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None):
+def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False):
     """Build an untrained network.
 
     Parameters
@@ -133,6 +148,9 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None):
     width : int, optional
         ``fer-cnn``'s first-block channels (default 24); other networks
         refuse it.
+    batch_norm : bool
+        ``vgg19`` only: build VGG19-BN instead of ``keras.applications``'
+        VGG19.
 
     Returns
     -------
@@ -142,6 +160,8 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None):
     spec = check_architecture(name)
     if width is not None and name != "fer-cnn":
         raise ValueError(f"width applies to fer-cnn only, not {name}")
+    if batch_norm and name != "vgg19":
+        raise ValueError(f"batch_norm applies to vgg19 only, not {name}")
     if input_size < 32:
         raise ValueError(f"input_size must be at least 32, got {input_size}")
     import keras
@@ -156,6 +176,8 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None):
         x = layers.Concatenate()([x, x, x])
     if name == "fer-cnn":
         x = _fer_cnn_body(x, layers, width or FER_CNN_WIDTH)
+    elif batch_norm:
+        x = _vgg19_bn_body(x, layers)
     else:
         x = _application_body(name, x, keras, input_size)
     x = layers.Dropout(0.4)(x)

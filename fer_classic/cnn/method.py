@@ -71,7 +71,8 @@ def _predicted_labels(classifier, data, splits):
 def retrain_command(architecture, recipe, seed, tta):
     """The command line that trains this network again with the same recipe."""
     default = recipe_for(architecture)
-    changed = [f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float) else
+    changed = [f"--{name.replace('_', '-')}" if value is True else
+               f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float) else
                f"--{name.replace('_', '-')} {value}"
                for name, value in recipe.as_dict().items() if value != getattr(default, name)]
     return " ".join([f"fer-classic train --method cnn/{architecture}", *changed, f"--seed {seed}", f"--tta {tta}"])

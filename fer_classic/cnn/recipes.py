@@ -50,6 +50,8 @@ class Recipe:
         Side the 48x48 face is resized to inside the network.
     width : int or None
         ``fer-cnn`` only: channels of its first block (doubling per block).
+    batch_norm : bool
+        ``vgg19`` only: batch normalisation after every convolution (VGG19-BN).
 
     References
     ----------
@@ -72,6 +74,7 @@ class Recipe:
     patience: int = 10
     input_size: int = 48
     width: int | None = None
+    batch_norm: bool = False
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -99,6 +102,8 @@ class Recipe:
         options = {"input_size": self.input_size}
         if self.width is not None:
             options["width"] = self.width
+        if self.batch_norm:
+            options["batch_norm"] = True
         return options
 
 
@@ -120,6 +125,16 @@ RECIPES = {
 
 
 def recipe_for(architecture, **changes):
-    """The recipe of ``architecture`` with ``changes`` applied (``None`` values ignored)."""
+    """The recipe of ``architecture`` with ``changes`` applied (``None`` values ignored).
+
+    Raises
+    ------
+    ValueError
+        For an unknown architecture, or an option that belongs to another network (before any training starts).
+    """
     check_architecture(architecture)
-    return RECIPES[architecture].replace(**changes)
+    recipe = RECIPES[architecture].replace(**changes)
+    for option, owner in (("width", "fer-cnn"), ("batch_norm", "vgg19")):
+        if getattr(recipe, option) not in (None, False) and architecture != owner:
+            raise ValueError(f"{option} applies to {owner} only, not {architecture}")
+    return recipe

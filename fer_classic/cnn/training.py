@@ -182,8 +182,9 @@ def _resume_state(checkpoint_dir, architecture, recipe, log):
     if not checkpoint_dir or not (checkpoint_dir / "state.json").is_file():
         raise FileNotFoundError(f"nothing to resume: no checkpoint in {checkpoint_dir}")
     state = json.loads((checkpoint_dir / "state.json").read_text())
-    if state.get("recipe") != recipe.as_dict():
-        changed = sorted(k for k, v in recipe.as_dict().items() if state.get("recipe", {}).get(k) != v)
+    saved = Recipe(**state.get("recipe", {})).as_dict()  # fields added since the checkpoint take their defaults
+    if saved != recipe.as_dict():
+        changed = sorted(k for k, v in recipe.as_dict().items() if saved[k] != v)
         raise ValueError(f"{checkpoint_dir}: the checkpoint was trained with another recipe "
                          f"(differs in {', '.join(changed)}); resume with the same options or start afresh")
     log(f"resuming {architecture} after epoch {state['epoch']} ({state['seconds']:.0f} s trained)")
