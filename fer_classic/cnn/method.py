@@ -132,7 +132,8 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
         "kind": "cnn",
         "method": f"cnn/{architecture}",
         "architecture": architecture,
-        "classifier": f"{architecture} CNN (Keras {keras.__version__}), trained from scratch",
+        "classifier": f"{architecture}{'-BN' if recipe.batch_norm else ''} CNN (Keras {keras.__version__}), "
+                      "trained from scratch",
         "parameters": {"recipe": recipe.as_dict(), "seed": seed, "tta": tta,
                        "augmentation": f"mirror, shift 10%, rotation 10 deg, zoom 10%, "
                                        f"random erasing p={recipe.erasing:g}",
