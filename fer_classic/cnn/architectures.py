@@ -93,6 +93,15 @@ def check_architecture(name):
 
 
 FER_CNN_WIDTH = 24
+NETWORK_OPTION_OWNERS = {"width": "fer-cnn", "batch_norm": "vgg19"}  # options that shape one network only
+
+
+def check_network_options(name, **options):
+    """Refuse an option of :data:`NETWORK_OPTION_OWNERS` set (not None or False) for another network."""
+    for option, value in options.items():
+        owner = NETWORK_OPTION_OWNERS[option]
+        if value not in (None, False) and name != owner:
+            raise ValueError(f"{option} applies to {owner} only, not {name}")
 
 
 def _vgg_block(x, filters, layers, convolutions=2):
@@ -158,10 +167,7 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False):
         Input (None, 48, 48, 1) grey levels 0-255; output (None, 7) softmax.
     """
     spec = check_architecture(name)
-    if width is not None and name != "fer-cnn":
-        raise ValueError(f"width applies to fer-cnn only, not {name}")
-    if batch_norm and name != "vgg19":
-        raise ValueError(f"batch_norm applies to vgg19 only, not {name}")
+    check_network_options(name, width=width, batch_norm=batch_norm)
     if input_size < 32:
         raise ValueError(f"input_size must be at least 32, got {input_size}")
     import keras
