@@ -131,7 +131,7 @@ def readme_summary(record, folder):
         lines += [f"![Accuracy versus latency]({folder}/accuracy_vs_latency.png)", ""]
     if "cnn_training.png" in (record.get("plots") or []):
         lines += [f"![CNN training curves]({folder}/cnn_training.png)", ""]
-    lines += [line.replace("## End-to-end video", "End-to-end video") for line in _video_table(record)]
+    lines += [line.replace("## End-to-end video", "**End-to-end video**") for line in _video_table(record)]
     return "\n".join(lines)
 
 
