@@ -9,7 +9,7 @@ again. ``results.md`` is rewritten each time with one table per network.
 
 Usage::
 
-    python benchmarks/cnn_pilots.py [--only fer-cnn] [--list]
+    python benchmarks/cnn_pilots.py [--only fer-cnn] [--pilot "batch normalisation"] [--list]
 """
 
 from __future__ import annotations
@@ -75,8 +75,11 @@ def markdown(results):
              "accuracy of the last epoch on PublicTest (3,589 faces), without test-time augmentation. "
              "PrivateTest was not used. Minutes are wall-clock on the machine named in each record, "
              "often with other work running, so compare them only roughly.", ""]
+    order = {(architecture, name): i for i, (architecture, name, _, _) in enumerate(PILOTS)}
     for architecture in dict.fromkeys(r["architecture"] for r in results):
-        rows = [r for r in results if r["architecture"] == architecture]
+        # In the order of PILOTS, base first, whatever order they ran in.
+        rows = sorted((r for r in results if r["architecture"] == architecture),
+                      key=lambda r: order.get((r["architecture"], r["pilot"]), len(order)))
         lines += [f"## {architecture}", "", "| pilot | epochs | PublicTest accuracy | largest class share | "
                   "train accuracy (last epoch) | minutes |", "|---|---|---|---|---|---|"]
         lines += [f"| {r['pilot']} | {r['recipe']['epochs']} | {r['public_accuracy']:.4f} | "
@@ -91,13 +94,15 @@ def markdown(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="comma-separated architectures")
+    parser.add_argument("--pilot", help="run only the pilots whose name contains this text")
     parser.add_argument("--list", action="store_true", help="list the pilots and whether they have run")
     args = parser.parse_args()
     FOLDER.mkdir(parents=True, exist_ok=True)
     path = FOLDER / "results.json"
     results = json.loads(path.read_text())["pilots"] if path.is_file() else []
     done = {(r["architecture"], r["pilot"]) for r in results}
-    chosen = [p for p in PILOTS if not args.only or p[0] in args.only.split(",")]
+    chosen = [p for p in PILOTS if (not args.only or p[0] in args.only.split(","))
+              and (not args.pilot or args.pilot in p[1])]
     if args.list:
         for architecture, name, _, _ in chosen:
             print(f"{'done' if (architecture, name) in done else 'todo'}  {architecture}: {name}")
