@@ -51,14 +51,21 @@ def _train_cnn(args, data, log):
     from .cnn.method import train_cnn_method
     from .cnn.recipes import recipe_for
     from .extract.cache import cache_dir
-    from .store import save_model, shipped_models_dir, user_models_dir
+    from .store import check_integrity, resolve_model, save_model, shipped_models_dir, user_models_dir
 
     architecture = args.method.partition("/")[2]
     recipe = recipe_for(architecture, **{name: getattr(args, name) for name in RECIPE_OPTIONS})
     checkpoints = Path(args.checkpoint_dir) if args.checkpoint_dir else cache_dir() / "checkpoints" / architecture
+    warm_start = warm_start_entry = None
+    if args.warm_start:
+        start = resolve_model(args.warm_start)
+        check_integrity(start)
+        # A manifest beside a loose file proves nothing, so only a registered model's history is counted.
+        warm_start, warm_start_entry = start.path, start.entry if start.source != "file" else None
     log(f"training {architecture}, checkpoints in {checkpoints}; recipe: {recipe}")
     model, entry = train_cnn_method(architecture, data, recipe=recipe, seed=args.seed, tta=args.tta,
-                                    checkpoint_dir=checkpoints, resume=args.resume, log=log)
+                                    checkpoint_dir=checkpoints, resume=args.resume, warm_start=warm_start,
+                                    warm_start_entry=warm_start_entry, log=log)
     out = Path(args.out) if args.out else user_models_dir() / f"{architecture}.npz"
     if not entry["shipping"]["ok"] and out.resolve().parent == shipped_models_dir().resolve():
         log(f"not saved among the shipped models: {entry['shipping']['reason']}")
@@ -298,6 +305,9 @@ def build_parser():
     cnn.add_argument("--checkpoint-dir",
                      help="checkpoints after every epoch (default $FER_CLASSIC_CACHE/checkpoints/<arch>)")
     cnn.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
+    cnn.add_argument("--warm-start", metavar="MODEL",
+                     help="start from this trained network (a name from `fer-classic models` or a .npz file) of the "
+                          "same architecture, with a fresh schedule: a warm restart")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a FER2013 split")

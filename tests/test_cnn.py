@@ -265,6 +265,12 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     assert np.allclose(recognizer.predict_proba(face_batch[:5]).sum(axis=1), 1)
     ten_crop = EmotionRecognizer.load(out, tta="ten-crop")
     assert ten_crop.model.tta == "ten-crop" and np.allclose(ten_crop.predict_proba(face_batch[:5]).sum(axis=1), 1)
+    warm = tmp_path / "models" / "warm-cnn.npz"
+    assert main(["train", "--method", "cnn/fer-cnn", "--epochs", "1", "--batch-size", "16", "--data", str(data),
+                 "--out", str(warm), "--checkpoint-dir", str(tmp_path / "warm"), "--warm-start", str(out)]) == 0
+    warm_entry = read_manifest(out.parent)["models"]["warm-cnn"]
+    assert warm_entry["training"]["warm_start"]["file"] == "tiny-cnn.npz"
+    assert "epochs_run" not in warm_entry["training"]["warm_start"]  # a loose file's manifest proves nothing
     assert main(["evaluate", "--model", "landmarks", "--tta", "flip", "--data", str(data)]) == 2
     assert "applies to CNNs only" in capsys.readouterr().err
     assert main(["train", "--method", "cnn/alexnet", "--data", str(data), "--out", str(out)]) == 2
@@ -281,3 +287,40 @@ def test_shipped_cnn_loads_like_classic(name, astronaut_bgr, face_batch):
     assert probabilities.shape == (8, 7) and np.allclose(probabilities.sum(axis=1), 1)
     faces = recognizer.analyze(astronaut_bgr)
     assert len(faces) == 1 and abs(sum(faces[0]["probabilities"].values()) - 1) < 1e-6
+
+
+def test_warm_start_begins_from_the_saved_weights_with_a_fresh_schedule(trained, face_batch, tmp_path):
+    labels = (face_batch.reshape(len(face_batch), -1).mean(axis=1) > np.median(face_batch)).astype(int) * 3
+    trained.save(tmp_path / "start.npz", dtype="float32")
+    validation = (face_batch[:40], labels[:40])
+    start_accuracy = float((trained.network_.predict_on_batch(
+        face_batch[:40, :, :, None].astype(np.float32)).argmax(axis=1) == labels[:40]).mean())
+    lines = []
+    network, history = fit_network("fer-cnn", face_batch, labels, validation, recipe=TINY.replace(epochs=1),
+                                   warm_start=tmp_path / "start.npz", progress=False, log=lines.append)
+    assert history["warm_start"] == {"file": str(tmp_path / "start.npz"), "validation_accuracy": start_accuracy}
+    assert any(line.startswith("fer-cnn starts from") for line in lines)
+    assert [record["epoch"] for record in history["epochs"]] == [1]
+    assert int(network.optimizer.iterations) == -(-len(face_batch) // TINY.batch_size)  # a new optimiser
+    with pytest.raises(ValueError, match="start.npz: its fer-cnn weights do not fit a mobilenetv2"):
+        fit_network("mobilenetv2", face_batch, labels, recipe=TINY, warm_start=tmp_path / "start.npz",
+                    progress=False, log=lambda line: None)
+
+
+def test_a_warm_started_entry_counts_the_earlier_training(trained, face_batch, tmp_path):
+    from fer_classic.cnn.method import train_cnn_method
+    from fer_classic.data import FER2013, Split
+
+    trained.save(tmp_path / "start.npz", dtype="float32")
+    labels, rows = np.arange(len(face_batch)) % 7, np.arange(len(face_batch))
+    splits = {"Training": Split(face_batch, labels, rows), "PublicTest": Split(face_batch[:20], labels[:20], rows[:20]),
+              "PrivateTest": Split(face_batch[20:40], labels[20:40], rows[20:40])}
+    data = FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
+    earlier = {"sha256": "ab" * 32, "training": {"epochs_run": 40}, "timings_seconds": {"total": 1000.0},
+               "retrain": "fer-classic train --method cnn/fer-cnn"}
+    _, entry = train_cnn_method("fer-cnn", data, recipe=TINY.replace(epochs=1), warm_start=tmp_path / "start.npz",
+                                warm_start_entry=earlier, progress=False, log=lambda line: None)
+    warm = entry["training"]["warm_start"]
+    assert warm["file"] == "start.npz" and warm["epochs_run"] == 40 and warm["sha256"] == "ab" * 32
+    assert entry["timings_seconds"]["total"] == pytest.approx(1000 + entry["timings_seconds"]["this_run"], abs=0.1)
+    assert "--warm-start start.npz --seed 0" in entry["retrain"]

@@ -55,8 +55,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.batch_size_predict = batch_size_predict
 
-    def fit(self, faces, labels, validation=None, checkpoint_dir=None, resume=False, progress=True, log=print):
-        """Train from scratch (or resume) on labelled faces.
+    def fit(self, faces, labels, validation=None, checkpoint_dir=None, resume=False, warm_start=None, progress=True,
+            log=print):
+        """Train from scratch (or resume, or warm-start) on labelled faces.
 
         Parameters
         ----------
@@ -68,6 +69,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             Where to save checkpoints after every epoch.
         resume : bool
             Continue from the checkpoint in ``checkpoint_dir``.
+        warm_start : str or Path, optional
+            A weight file of the same architecture to start from
+            (:func:`~fer_classic.cnn.training.fit_network`).
         """
         from .training import fit_network
 
@@ -77,7 +81,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise TypeError(f"recipe must be a fer_classic.cnn.recipes.Recipe, got {type(recipe).__name__}")
         self.network_, self.history_ = fit_network(
             self.architecture, check_faces(faces), np.asarray(labels), validation, recipe=recipe, seed=self.seed,
-            checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, log=log)
+            checkpoint_dir=checkpoint_dir, resume=resume, warm_start=warm_start, progress=progress, log=log)
         self.options_ = recipe.network_options()
         self.classes_ = np.arange(len(EMOTIONS))
         return self

@@ -8,6 +8,8 @@ no class taking more than :data:`SHIP_MAX_CLASS_SHARE` of its predictions
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 
@@ -68,18 +70,20 @@ def _predicted_labels(classifier, data, splits):
                                                                         splits).items()}
 
 
-def retrain_command(architecture, recipe, seed, tta):
-    """The command line that trains this network again with the same recipe."""
+def retrain_command(architecture, recipe, seed, tta, warm_start=None):
+    """The command line that trains this network again with the same recipe (and starting weights)."""
     default = recipe_for(architecture)
     changed = [f"--{name.replace('_', '-')}" if value is True else
                f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float) else
                f"--{name.replace('_', '-')} {value}"
                for name, value in recipe.as_dict().items() if value != getattr(default, name)]
+    if warm_start is not None:
+        changed.append(f"--warm-start {warm_start}")
     return " ".join([f"fer-classic train --method cnn/{architecture}", *changed, f"--seed {seed}", f"--tta {tta}"])
 
 
 def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkpoint_dir=None, resume=False,
-                     progress=True, log=print):
+                     warm_start=None, warm_start_entry=None, progress=True, log=print):
     """Train one network by its recipe and describe it for the manifest.
 
     The weights are then rounded to float16; the float16 network is kept
@@ -95,8 +99,11 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
     seed : int
     tta : {"none", "flip", "ten-crop"}
         Test-time augmentation used for the reported metrics (and kept).
-    checkpoint_dir, resume, progress, log
+    checkpoint_dir, resume, warm_start, progress, log
         As :func:`~fer_classic.cnn.training.fit_network`.
+    warm_start_entry : dict, optional
+        The manifest entry of the ``warm_start`` file, when it is known: its
+        training then counts in this network's epochs and time.
 
     Returns
     -------
@@ -109,7 +116,7 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
     train, validation = data["Training"], data["PublicTest"]
     classifier = CNNClassifier(architecture, recipe=recipe, tta=tta, seed=seed)
     classifier.fit(train.faces, train.labels, validation=(validation.faces, validation.labels),
-                   checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, log=log)
+                   checkpoint_dir=checkpoint_dir, resume=resume, warm_start=warm_start, progress=progress, log=log)
 
     splits = [name for name in EVALUATION_SPLITS if name in data.splits]
     accuracy32 = float((classifier.predict(validation.faces) == validation.labels).mean())
@@ -128,6 +135,17 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
 
     history = classifier.history_
     device = training_device()
+    training = {"epochs_run": history["epochs_run"], "best_epoch": history["best_epoch"],
+                "stopped_by": history["stopped"], "history": history["epochs"]}
+    timings = {"total": history["seconds"]}
+    if warm_start is not None:
+        training["warm_start"] = {**history.get("warm_start", {}), "file": Path(warm_start).name}
+        if warm_start_entry:
+            before = warm_start_entry.get("training", {})
+            training["warm_start"].update(sha256=warm_start_entry.get("sha256"), epochs_run=before.get("epochs_run"),
+                                          retrain=warm_start_entry.get("retrain"))
+            timings = {"total": round(history["seconds"] + warm_start_entry["timings_seconds"]["total"], 1),
+                       "this_run": history["seconds"]}
     entry = {
         "kind": "cnn",
         "method": f"cnn/{architecture}",
@@ -138,15 +156,15 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
                        "augmentation": f"mirror, shift 10%, rotation 10 deg, zoom 10%, "
                                        f"random erasing p={recipe.erasing:g}",
                        "class_weights": "sqrt(balanced)"},
-        "training": {"epochs_run": history["epochs_run"], "best_epoch": history["best_epoch"],
-                     "stopped_by": history["stopped"], "history": history["epochs"]},
-        "timings_seconds": {"total": history["seconds"]},
+        "training": training,
+        "timings_seconds": timings,
         "device": device,
         "storage_dtype": storage,
         "float16_accuracy_change": {"PublicTest": change},
         "metrics": metrics,
         "shipping": {"ok": ship, "reason": reason},
-        "retrain": retrain_command(architecture, recipe, seed, tta),
+        "retrain": retrain_command(architecture, recipe, seed, tta,
+                                   None if warm_start is None else Path(warm_start).name),
         "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest",
                  "n_training_faces": int(len(train)), "notes": data.notes},
     }

@@ -16,7 +16,11 @@ One call, :func:`fit_network`, trains a network by a
 * early stopping on the validation split (PublicTest), keeping the best
   epoch's weights;
 * a checkpoint after every epoch (the whole model with its optimiser state,
-  plus the best weights) that ``resume`` continues from.
+  plus the best weights) that ``resume`` continues from;
+* optionally a warm start from a trained network's weights, with a fresh
+  optimiser and schedule: a warm restart (Loshchilov & Hutter, "SGDR",
+  ICLR 2017), or a change of input size (the weights of a network that ends
+  in global pooling do not depend on it).
 
 The loop is as fast as a bare ``fit`` on in-memory arrays:
 ``benchmarks/cnn_training_speed.py`` measures both.
@@ -191,8 +195,21 @@ def _resume_state(checkpoint_dir, architecture, recipe, log):
     return state
 
 
+def _warm_start(path, architecture, recipe, seed):
+    """A new network of the recipe's shape that starts from the weights in ``path`` (a saved weight file)."""
+    from .classifier import load_weights
+
+    saved, source, _ = load_weights(path)
+    network = build_cnn(architecture, seed=seed, **recipe.network_options())
+    if saved != architecture or [w.shape for w in source.weights] != [w.shape for w in network.weights]:
+        raise ValueError(f"{path}: its {saved} weights do not fit a {architecture} network with "
+                         f"{recipe.network_options()}; warm-start from the same architecture and width")
+    network.set_weights(source.get_weights())
+    return network
+
+
 def fit_network(architecture, faces, labels, validation=None, recipe=None, seed=0, checkpoint_dir=None,
-                resume=False, progress=True, log=print, callbacks=()):
+                resume=False, warm_start=None, progress=True, log=print, callbacks=()):
     """Train one network; return it with the weights of its best epoch.
 
     Parameters
@@ -209,6 +226,11 @@ def fit_network(architecture, faces, labels, validation=None, recipe=None, seed=
     resume : bool
         Continue from ``checkpoint_dir``'s last checkpoint, which must have
         been made with the same recipe.
+    warm_start : str or Path, optional
+        A weight file (:func:`~fer_classic.cnn.classifier.save_weights`) of
+        the same architecture to start from instead of random weights; the
+        recipe's warm-up and schedule run from their beginning. Not needed
+        to resume: the checkpoint holds the weights it reached.
     progress : bool
         Show a progress bar per epoch.
     log : callable
@@ -221,7 +243,9 @@ def fit_network(architecture, faces, labels, validation=None, recipe=None, seed=
     network : keras.Model
     history : dict
         ``epochs`` (list of per-epoch records), ``epochs_run``,
-        ``best_epoch``, ``seconds`` and ``stopped`` (why training ended).
+        ``best_epoch``, ``seconds`` and ``stopped`` (why training ended);
+        after a warm start, ``warm_start``: the file and its validation
+        accuracy before training.
     """
     recipe = recipe or Recipe()
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -230,10 +254,13 @@ def fit_network(architecture, faces, labels, validation=None, recipe=None, seed=
         network = keras.saving.load_model(checkpoint_dir / "last.keras")
     else:
         state = _new_state(recipe)
-        network = None
+        if warm_start is None:
+            network = build_cnn(architecture, seed=seed, **recipe.network_options())
+        else:
+            network = _warm_start(warm_start, architecture, recipe, seed)
+            state["warm_start"] = {"file": str(warm_start)}
     batches = AugmentedBatches(faces, labels, recipe, seed, epoch=state["epoch"])
-    if network is None:
-        network = build_cnn(architecture, seed=seed, **recipe.network_options())
+    if not resume:
         network.compile(optimizer=make_optimizer(recipe, len(batches)),
                         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
                         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
@@ -244,6 +271,11 @@ def fit_network(architecture, faces, labels, validation=None, recipe=None, seed=
     validation_data = None
     if validation is not None:
         validation_data = (np.asarray(validation[0])[..., None].astype(np.float32), one_hot(validation[1]))
+    if "warm_start" in state and state["epoch"] == 0 and validation_data is not None:
+        # What the restart has to beat; its best epoch is kept even if that is worse (the log says so).
+        start = network.evaluate(*validation_data, batch_size=256, verbose=0, return_dict=True)["accuracy"]
+        state["warm_start"]["validation_accuracy"] = round(float(start), 4)
+        log(f"{architecture} starts from {warm_start}: validation accuracy {start:.4f}")
     stopped_early = state["epoch"] - state["best_epoch"] >= recipe.patience and state["epoch"] > 0
     if state["epoch"] < recipe.epochs and not stopped_early:
         network.fit(batches, epochs=recipe.epochs, initial_epoch=state["epoch"], validation_data=validation_data,
@@ -256,4 +288,6 @@ def fit_network(architecture, faces, labels, validation=None, recipe=None, seed=
     history = {"epochs": state["history"], "epochs_run": state["epoch"], "best_epoch": state["best_epoch"],
                "seconds": round(state["seconds"], 1),
                "stopped": "epochs" if state["epoch"] >= recipe.epochs else "early stopping"}
+    if "warm_start" in state:
+        history["warm_start"] = state["warm_start"]
     return network, history

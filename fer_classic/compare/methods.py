@@ -164,8 +164,10 @@ def load_cnn(name):
         raise NotTrained(name)
     model, entry = load_model(shipped)
     training = entry.get("training", {})
-    notes = [f"trained {training.get('epochs_run')} epochs on {entry.get('device')}, "
-             f"stopped by {training.get('stopped_by')}"]
+    epochs = training.get("epochs_run")
+    if training.get("warm_start", {}).get("epochs_run"):
+        epochs = f"{training['warm_start']['epochs_run']} + {epochs} (a warm restart)"
+    notes = [f"trained {epochs} epochs on {entry.get('device')}, stopped by {training.get('stopped_by')}"]
     return Candidate(name, "cnn", model, entry.get("timings_seconds", {}).get("total"),
                      _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}", notes,
                      identity=f"{entry['sha256']}|tta={model.tta}", history=training.get("history", []))
