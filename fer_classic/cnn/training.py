@@ -203,7 +203,7 @@ def _warm_start(path, architecture, recipe, seed):
     network = build_cnn(architecture, seed=seed, **recipe.network_options())
     if saved != architecture or [w.shape for w in source.weights] != [w.shape for w in network.weights]:
         raise ValueError(f"{path}: its {saved} weights do not fit a {architecture} network with "
-                         f"{recipe.network_options()}; warm-start from the same architecture and width")
+                         f"{recipe.network_options()}; warm-start from the same architecture, width and normalisation")
     network.set_weights(source.get_weights())
     return network
 
