@@ -14,6 +14,7 @@ from fer_classic.cnn.architectures import APPLICATION_BN_MOMENTUM  # noqa: E402
 from fer_classic.cnn.augment import mix_pairs, random_affine, random_erasing  # noqa: E402
 from fer_classic.cnn.method import retrain_command, shipping_verdict  # noqa: E402
 from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
+from fer_classic.cnn.storage import round_trip  # noqa: E402
 from fer_classic.cnn.training import WarmupCosine, class_weights, fit_network  # noqa: E402
 from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
 from fer_classic.classify.metrics import emotion_metrics  # noqa: E402
@@ -133,6 +134,29 @@ def test_float16_weights_agree_with_float32(trained, face_batch, tmp_path):
     assert (full.argmax(axis=1) == rounded.argmax(axis=1)).mean() >= 0.95
     trained.save(tmp_path / "full.npz", dtype="float32")
     assert (tmp_path / "half.npz").stat().st_size < 0.6 * (tmp_path / "full.npz").stat().st_size
+
+
+def test_int8_weight_files_hold_the_weights_that_were_scored_in_half_the_space(trained, face_batch, tmp_path):
+    trained.save(tmp_path / "int8.npz", dtype="int8")
+    trained.save(tmp_path / "half.npz", dtype="float16")
+    _, network, _ = load_weights(tmp_path / "int8.npz")
+    for loaded, scored in zip(network.get_weights(), round_trip(trained.network_.get_weights(), "int8"), strict=True):
+        np.testing.assert_array_equal(loaded, scored)
+    assert (tmp_path / "int8.npz").stat().st_size < 0.7 * (tmp_path / "half.npz").stat().st_size
+    with np.load(tmp_path / "int8.npz") as archive:
+        arrays = dict(archive)
+    del arrays["s005"]
+    np.savez(tmp_path / "damaged.npz", **arrays)
+    with pytest.raises(ValueError, match="damaged.npz: its weight arrays are incomplete or damaged"):
+        load_weights(tmp_path / "damaged.npz")
+
+
+def test_weight_files_of_the_first_format_still_load(trained, tmp_path):
+    arrays = {f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(trained.network_.get_weights())}
+    np.savez(tmp_path / "v1.npz", format=np.array("fer-classic-cnn-weights/1"), architecture=np.array("fer-cnn"),
+             options=np.array("{}"), **arrays)
+    _, network, _ = load_weights(tmp_path / "v1.npz")
+    np.testing.assert_array_equal(network.get_weights()[-1], arrays[f"w{len(arrays) - 1:03d}"].astype(np.float32))
 
 
 def test_weight_file_of_another_kind_is_refused_by_name(tmp_path):
@@ -259,7 +283,9 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     entry = read_manifest(out.parent)["models"]["tiny-cnn"]
     assert entry["kind"] == "cnn" and entry["retrain"].startswith("fer-classic train --method cnn/fer-cnn --epochs 1")
     assert entry["shipping"]["ok"] is False and entry["parameters"]["recipe"]["batch_size"] == 16
-    assert set(entry["metrics"]) >= {"PublicTest", "PrivateTest"} and entry["storage_dtype"] in ("float16", "float32")
+    assert set(entry["metrics"]) >= {"PublicTest", "PrivateTest"}
+    assert entry["storage_dtype"] in ("int8", "float16", "float32")
+    assert set(entry["storage_accuracy_change"]["PublicTest"]) <= {"int8", "float16"}
     assert (tmp_path / "checkpoints" / "last.keras").is_file()
     recognizer = EmotionRecognizer.load(out)
     assert np.allclose(recognizer.predict_proba(face_batch[:5]).sum(axis=1), 1)

@@ -1,9 +1,10 @@
 """A trained CNN as a scikit-learn style classifier of 48x48 faces, and its weight files.
 
-Weights are stored as a NumPy ``.npz`` of plain arrays (float16 where that
-costs no accuracy), read with ``allow_pickle=False``: loading a weight file
-never runs code. The architecture is rebuilt from its name and the shape
-options stored beside the weights (input size, width).
+Weights are stored as a NumPy ``.npz`` of plain arrays (int8 kernels or
+float16 where that costs no accuracy; :mod:`fer_classic.cnn.storage`), read
+with ``allow_pickle=False``: loading a weight file never runs code. The
+architecture is rebuilt from its name and the shape options stored beside
+the weights (input size, width).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from ..data import EMOTIONS
 from ..extract import check_faces
 from .architectures import build_cnn, check_architecture
 from .recipes import Recipe, recipe_for
+from .storage import decode_weights, encode_weights
 from .tta import TTA_MODES, test_time_views
 
-WEIGHTS_FORMAT = "fer-classic-cnn-weights/1"
+# Version 2 added int8 kernels; version 1 files (float16 or float32 only) read the same way.
+WEIGHTS_FORMAT = "fer-classic-cnn-weights/2"
+READABLE_FORMATS = ("fer-classic-cnn-weights/1", WEIGHTS_FORMAT)
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -139,16 +143,14 @@ def save_weights(network, architecture, path, dtype="float16", options=None):
     architecture : str
     path : str or Path
         ``.npz`` file to write.
-    dtype : {"float16", "float32"}
-        Storage type of floating-point weights; loading converts back to
-        float32.
+    dtype : {"int8", "float16", "float32"}
+        How to store the weights (:func:`~fer_classic.cnn.storage.encode_weights`);
+        loading converts back to float32.
     options : dict, optional
         The :func:`~fer_classic.cnn.architectures.build_cnn` options the
         network was built with (``input_size``, ``width``).
     """
-    if dtype not in ("float16", "float32"):
-        raise ValueError(f"dtype must be float16 or float32, got {dtype!r}")
-    arrays = {f"w{i:03d}": np.asarray(w).astype(dtype) for i, w in enumerate(network.get_weights())}
+    arrays = encode_weights(network.get_weights(), dtype)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture),
                         options=np.array(json.dumps(options or {})), **arrays)
@@ -176,16 +178,18 @@ def load_weights(path):
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: not a readable .npz weight file ({error})") from None
-    if arrays.get("format", np.array("")).item() != WEIGHTS_FORMAT or "architecture" not in arrays:
-        raise ValueError(f"{path}: not a {WEIGHTS_FORMAT} file")
+    if arrays.get("format", np.array("")).item() not in READABLE_FORMATS or "architecture" not in arrays:
+        raise ValueError(f"{path}: not a {' or '.join(READABLE_FORMATS)} file")
     architecture = str(arrays["architecture"].item())
     options = json.loads(str(arrays["options"].item())) if "options" in arrays else {}
     try:
         network = build_cnn(architecture, **options)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: cannot rebuild its network ({error})") from None
-    weights = [arrays[f"w{i:03d}"].astype(np.float32) for i in range(sum(k[0] == "w" and k[1:].isdigit()
-                                                                           for k in arrays))]
+    try:
+        weights = decode_weights(arrays)
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"{path}: its weight arrays are incomplete or damaged ({error})") from None
     expected = [tuple(w.shape) for w in network.weights]
     if [w.shape for w in weights] != expected:
         raise ValueError(f"{path}: its {len(weights)} arrays do not match the {architecture} architecture's "
