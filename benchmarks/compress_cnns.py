@@ -47,14 +47,14 @@ def compress(name, data):
         return {**row, "after": before}
     metrics = score_splits(classifier, data)
     ship, reason = shipping_verdict(metrics)
-    # Entries written before int8 storage existed record float16's change on its own.
-    earlier = entry.get("storage_accuracy_change", {}).get("PublicTest") or \
-        {"float16": entry.get("float16_accuracy_change", {}).get("PublicTest")}
+    # Entries written before int8 storage existed record float16's accuracy change on its own.
+    earlier = entry.get("storage_change", {}).get("PublicTest") or \
+        {"float16": {"accuracy": entry.get("float16_accuracy_change", {}).get("PublicTest")}}
     new_entry = {key: value for key, value in entry.items() if key != "float16_accuracy_change"}
     new_entry.update({
         "storage_dtype": storage, "metrics": metrics, "shipping": {"ok": ship, "reason": reason},
         # float16 was measured against float32 at training; int8 against the float16 weights it replaces.
-        "storage_accuracy_change": {"PublicTest": {**earlier, **changes}},
+        "storage_change": {"PublicTest": {**earlier, **changes}},
         "storage_converted": {"command": COMMAND, "from": before},
     })
     saved = save_model(classifier, resolved.path, new_entry)

@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
-from fer_classic.cnn.storage import decode_weights, dequantize_int8, encode_weights, quantize_int8, round_trip
+from fer_classic.cnn.storage import (INT8_MIN_SIZE, decode_weights, dequantize_int8, encode_weights, quantize_int8,
+                                     round_trip)
 
 
 @pytest.fixture
 def weights():
-    """Weights shaped like a small CNN's: stem conv, bias, depthwise conv, conv, BN statistics, dense."""
+    """Weights shaped like a CNN's: stem conv, bias, depthwise conv, a large conv, BN statistics, dense."""
     generator = np.random.default_rng(0)
-    shapes = [(3, 3, 1, 8), (8,), (3, 3, 8, 1), (1, 1, 8, 16), (16,), (16,), (16, 7), (7,)]
+    shapes = [(3, 3, 1, 64), (64,), (3, 3, 64, 1), (3, 3, 64, 128), (128,), (128,), (128, 7), (7,)]
     return [generator.normal(0, 0.1, shape).astype(np.float32) for shape in shapes]
 
 
@@ -37,11 +38,11 @@ def test_depthwise_kernels_get_one_scale_per_input_channel():
         quantize_int8(np.ones(4))
 
 
-def test_int8_storage_keeps_first_and_last_kernels_and_small_arrays_in_float16(weights):
+def test_int8_storage_quantises_only_the_large_kernels(weights):
     arrays = encode_weights(weights, "int8")
     assert [str(arrays[f"w{i:03d}"].dtype) for i in range(len(weights))] == \
-        ["float16", "float16", "int8", "int8", "float16", "float16", "float16", "float16"]
-    assert sorted(key for key in arrays if key[0] == "s") == ["s002", "s003"]
+        ["float16", "float16", "float16", "int8", "float16", "float16", "float16", "float16"]
+    assert [key for key in arrays if key[0] == "s"] == ["s003"] and weights[3].size >= INT8_MIN_SIZE
     assert {str(a.dtype) for key, a in encode_weights(weights, "float32").items()} == {"float32"}
     with pytest.raises(ValueError, match="storage must be one of"):
         encode_weights(weights, "int4")

@@ -7,13 +7,14 @@ encode_weights(w, storage))`` are exactly the weights a saved network will
 compute with: a training can score them before it writes the file.
 
 ``"int8"`` is symmetric linear quantisation per output channel [1]_: each
-convolution or dense kernel ``W`` is stored as ``round(W / s)`` in int8 with
-one float32 scale ``s = max |W| / 127`` per output channel, and read back
-as ``q * s``. Every other array (biases, batch-normalisation statistics) is
-float16. Two kernels stay float16 as well: the first one, which sees the
-raw pixels, and the last one, which makes the logits; they are the layers
-most sensitive to rounding [1]_, and small. The network still computes in
-float32: int8 only halves the file.
+large convolution or dense kernel ``W`` (:data:`INT8_MIN_SIZE` values or
+more) is stored as ``round(W / s)`` in int8 with one float32 scale
+``s = max |W| / 127`` per output channel, and read back as ``q * s``. The
+large kernels hold almost all of a big network's weights. Every other array
+stays float16: biases and batch-normalisation statistics, and the small
+kernels, among them the first convolution and the classifier, which are the
+layers most sensitive to rounding [1]_ and cost little to keep. The network
+still computes in float32: int8 only halves the file.
 
 References
 ----------
@@ -26,6 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 STORAGE_DTYPES = ("int8", "float16", "float32")
+# Kernels smaller than this stay float16 in int8 storage. Quantising all of them flipped 1% of MobileNetV2's
+# PublicTest predictions; from 2**16 values up, 0.06% (70% of its weights int8) and ResNet50's 0.2% (98%).
+INT8_MIN_SIZE = 2 ** 16
 
 
 def _check_storage(storage):
@@ -85,15 +89,14 @@ def encode_weights(weights, storage="float16"):
     Returns
     -------
     dict of str to ndarray
-        ``w000``, ``w001``... in ``storage`` (int8 for the quantised kernels,
-        float16 for the rest), plus ``s<i>`` scales for every int8 ``w<i>``.
+        ``w000``, ``w001``... in ``storage`` (for int8, the large kernels in
+        int8 and the rest in float16), plus ``s<i>`` scales for every int8
+        ``w<i>``.
     """
     _check_storage(storage)
-    kernels = [i for i, w in enumerate(weights) if np.ndim(w) >= 2]
-    quantised = set(kernels[1:-1]) if storage == "int8" else set()
     arrays = {}
     for i, weight in enumerate(weights):
-        if i in quantised:
+        if storage == "int8" and np.ndim(weight) >= 2 and np.size(weight) >= INT8_MIN_SIZE:
             arrays[f"w{i:03d}"], arrays[f"s{i:03d}"] = quantize_int8(weight)
         else:
             arrays[f"w{i:03d}"] = np.asarray(weight).astype("float32" if storage == "float32" else "float16")
