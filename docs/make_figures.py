@@ -187,15 +187,19 @@ def confusion_figure(numbers):
 
 def deep_figure(numbers):
     """Training curves of every shipped network, and the first convolution's filters of fer-cnn."""
+    from fer_classic.cnn.method import full_history  # needs Keras, which the other figures do not
+
     networks = {name: entry for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"}
     figure, axis = plt.subplots(figsize=(8, 4.5))
     for index, (name, entry) in enumerate(networks.items()):
-        history = entry["training"]["history"]
+        history = full_history(entry["training"])
         epochs = [h["epoch"] for h in history]
         colour = f"C{index}"
         axis.plot(epochs, [h["val_accuracy"] for h in history], color=colour, label=f"{name}: PublicTest")
         axis.plot(epochs, [h["accuracy"] for h in history], color=colour, linestyle="--",
                   label=f"{name}: Training (augmented)")
+        for restart in (h["epoch"] for h in history if h.get("restart")):
+            axis.axvline(restart - 0.5, color=colour, linestyle=":", label=f"{name}: warm restart")
     axis.set_xlabel("epoch")
     axis.set_ylabel("accuracy")
     axis.set_title("Shipped networks' training curves, from the manifest")

@@ -13,7 +13,7 @@ from fer_classic.cli import main  # noqa: E402
 from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
 from fer_classic.cnn.architectures import APPLICATION_BN_MOMENTUM  # noqa: E402
 from fer_classic.cnn.augment import mix_pairs, random_affine, random_erasing  # noqa: E402
-from fer_classic.cnn.method import choose_storage, retrain_command, shipping_verdict  # noqa: E402
+from fer_classic.cnn.method import choose_storage, full_history, retrain_command, shipping_verdict  # noqa: E402
 from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
 from fer_classic.cnn.storage import round_trip  # noqa: E402
 from fer_classic.cnn.training import WarmupCosine, class_weights, fit_network  # noqa: E402
@@ -391,11 +391,16 @@ def test_a_warm_started_entry_counts_the_earlier_training(trained, face_batch, t
     splits = {"Training": Split(face_batch, labels, rows), "PublicTest": Split(face_batch[:20], labels[:20], rows[:20]),
               "PrivateTest": Split(face_batch[20:40], labels[20:40], rows[20:40])}
     data = FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
-    earlier = {"sha256": "ab" * 32, "training": {"epochs_run": 40}, "timings_seconds": {"total": 1000.0},
-               "retrain": "fer-classic train --method cnn/fer-cnn"}
+    earlier_history = [{"epoch": e, "seconds": 25.0 * e, "accuracy": 0.5, "val_accuracy": 0.5} for e in (1, 2)]
+    earlier = {"sha256": "ab" * 32, "training": {"epochs_run": 40, "history": earlier_history},
+               "timings_seconds": {"total": 1000.0}, "retrain": "fer-classic train --method cnn/fer-cnn"}
     _, entry = train_cnn_method("fer-cnn", data, recipe=TINY.replace(epochs=1), warm_start=tmp_path / "start.npz",
                                 warm_start_entry=earlier, progress=False, log=lambda line: None)
     warm = entry["training"]["warm_start"]
     assert warm["file"] == "start.npz" and warm["epochs_run"] == 40 and warm["sha256"] == "ab" * 32
     assert entry["timings_seconds"]["total"] == pytest.approx(1000 + entry["timings_seconds"]["this_run"], abs=0.1)
     assert "--warm-start start.npz --seed 0" in entry["retrain"]
+    history = full_history(entry["training"])
+    assert [h["epoch"] for h in history] == [1, 2, 3] and [h.get("restart") for h in history] == [None, None, True]
+    assert history[2]["seconds"] == pytest.approx(50 + entry["training"]["history"][0]["seconds"], abs=0.1)
+    assert full_history({"history": earlier_history}) == earlier_history

@@ -108,6 +108,32 @@ def choose_storage(classifier, validation, log=print):
     return "float32", changes
 
 
+def full_history(training):
+    """A network's per-epoch history across its warm restarts, earlier runs first.
+
+    Parameters
+    ----------
+    training : dict
+        A manifest entry's ``"training"``: its ``history`` counts epochs and
+        seconds from the start of the last run, and a warm restart keeps the
+        run it started from in ``warm_start.history``.
+
+    Returns
+    -------
+    list of dict
+        The epochs of every run, numbered and timed from the first run's
+        start; the first epoch of each restart has ``"restart": True``.
+    """
+    earlier = training.get("warm_start", {}).get("history", [])
+    latest = [dict(h) for h in training.get("history", [])]
+    if earlier and latest:
+        for record in latest:
+            record["epoch"] += earlier[-1]["epoch"]
+            record["seconds"] = round(record["seconds"] + earlier[-1]["seconds"], 1)
+        latest[0]["restart"] = True
+    return [dict(h) for h in earlier] + latest
+
+
 def score_splits(classifier, data):
     """:func:`~fer_classic.classify.metrics.emotion_metrics` of ``classifier`` on every evaluation split in ``data``."""
     splits = [name for name in EVALUATION_SPLITS if name in data.splits]
@@ -179,7 +205,7 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
         if warm_start_entry:
             before = warm_start_entry.get("training", {})
             training["warm_start"].update(sha256=warm_start_entry.get("sha256"), epochs_run=before.get("epochs_run"),
-                                          retrain=warm_start_entry.get("retrain"))
+                                          retrain=warm_start_entry.get("retrain"), history=full_history(before))
             timings = {"total": round(history["seconds"] + warm_start_entry["timings_seconds"]["total"], 1),
                        "this_run": history["seconds"]}
     entry = {

@@ -163,6 +163,8 @@ def load_cnn(name):
     if not shipped:
         raise NotTrained(name)
     model, entry = load_model(shipped)
+    from ..cnn.method import full_history  # Keras is loaded by now
+
     training = entry.get("training", {})
     epochs = training.get("epochs_run")
     if training.get("warm_start", {}).get("epochs_run"):
@@ -170,7 +172,7 @@ def load_cnn(name):
     notes = [f"trained {epochs} epochs on {entry.get('device')}, stopped by {training.get('stopped_by')}"]
     return Candidate(name, "cnn", model, entry.get("timings_seconds", {}).get("total"),
                      _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}", notes,
-                     identity=f"{entry['sha256']}|tta={model.tta}", history=training.get("history", []))
+                     identity=f"{entry['sha256']}|tta={model.tta}", history=full_history(training))
 
 
 class FerMiniXception:
