@@ -297,8 +297,8 @@ def build_parser():
     cnn.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     cnn.add_argument("--input-size", type=int, help="side the face is resized to inside the network")
     cnn.add_argument("--width", type=int, help="fer-cnn's first-block channels")
-    cnn.add_argument("--batch-norm", action="store_true", default=None,
-                     help="vgg19 only: batch normalisation after every convolution (VGG19-BN)")
+    cnn.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
+                     help="vgg19 only: batch normalisation after every convolution (VGG19-BN, its recipe's default)")
     cnn.add_argument("--seed", type=int, default=0)
     cnn.add_argument("--tta", choices=list(TTA_MODES), default="flip",
                      help="test-time augmentation for evaluation and prediction (default flip)")

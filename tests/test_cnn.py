@@ -80,8 +80,8 @@ def test_recipe_options_of_another_network_are_refused_before_training():
 
 
 def test_retrain_command_names_the_changed_recipe_fields():
-    command = retrain_command("vgg19", recipe_for("vgg19", batch_norm=True, learning_rate=1e-4), 0, "flip")
-    assert command == "fer-classic train --method cnn/vgg19 --learning-rate 0.0001 --batch-norm --seed 0 --tta flip"
+    command = retrain_command("vgg19", recipe_for("vgg19", batch_norm=False, learning_rate=1e-4), 0, "flip")
+    assert command == "fer-classic train --method cnn/vgg19 --learning-rate 0.0001 --no-batch-norm --seed 0 --tta flip"
 
 
 def test_vgg19_bn_has_vgg19s_convolutions_each_normalised(tmp_path):

@@ -145,6 +145,7 @@ def retrain_command(architecture, recipe, seed, tta, warm_start=None):
     """The command line that trains this network again with the same recipe (and starting weights)."""
     default = recipe_for(architecture)
     changed = [f"--{name.replace('_', '-')}" if value is True else
+               f"--no-{name.replace('_', '-')}" if value is False else
                f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float) else
                f"--{name.replace('_', '-')} {value}"
                for name, value in recipe.as_dict().items() if value != getattr(default, name)]
