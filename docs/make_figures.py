@@ -190,9 +190,9 @@ def deep_figure(numbers):
     from fer_classic.cnn.method import full_history  # needs Keras, which the other figures do not
 
     networks = {name: entry for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"}
+    histories = {name: full_history(entry["training"]) for name, entry in networks.items()}
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    for index, (name, entry) in enumerate(networks.items()):
-        history = full_history(entry["training"])
+    for index, (name, history) in enumerate(histories.items()):
         epochs = [h["epoch"] for h in history]
         colour = f"C{index}"
         axis.plot(epochs, [h["val_accuracy"] for h in history], color=colour, label=f"{name}: PublicTest")
@@ -206,8 +206,11 @@ def deep_figure(numbers):
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     save(figure, "cnn_training_curves.png")
-    numbers["deep"] = {name: {"epochs_run": entry["training"]["epochs_run"],
-                              "best_epoch": entry["training"]["best_epoch"],
+    # A warm restart's epochs count after those of the run it started from.
+    numbers["deep"] = {name: {"epochs_run": len(histories[name]),
+                              "best_epoch": entry["training"]["best_epoch"] + len(histories[name])
+                              - entry["training"]["epochs_run"],
+                              "warm_restarts": sum(bool(h.get("restart")) for h in histories[name]),
                               "training_minutes": round(entry["timings_seconds"]["total"] / 60),
                               "private_test_accuracy": entry["metrics"]["PrivateTest"]["accuracy"],
                               "ferplus_private_test_accuracy": entry["metrics"]["FERPlus-PrivateTest"]["accuracy"],
