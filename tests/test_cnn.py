@@ -392,7 +392,8 @@ def test_a_warm_started_entry_counts_the_earlier_training(trained, face_batch, t
               "PrivateTest": Split(face_batch[20:40], labels[20:40], rows[20:40])}
     data = FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
     earlier_history = [{"epoch": e, "seconds": 25.0 * e, "accuracy": 0.5, "val_accuracy": 0.5} for e in (1, 2)]
-    earlier = {"sha256": "ab" * 32, "training": {"epochs_run": 40, "history": earlier_history},
+    earlier = {"sha256": "ab" * 32, "training": {"epochs_run": 30, "history": earlier_history,
+                                                  "warm_start": {"epochs_run": 10}},
                "timings_seconds": {"total": 1000.0}, "retrain": "fer-classic train --method cnn/fer-cnn"}
     _, entry = train_cnn_method("fer-cnn", data, recipe=TINY.replace(epochs=1), warm_start=tmp_path / "start.npz",
                                 warm_start_entry=earlier, progress=False, log=lambda line: None)

@@ -160,8 +160,9 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
 
     The weights are then stored as compactly as accuracy allows: int8
     kernels, else float16, else float32 (:mod:`~fer_classic.cnn.storage`),
-    the first whose PublicTest accuracy is within :data:`STORAGE_TOLERANCE`
-    of float32's. The metrics reported are those of the stored weights.
+    the first that keeps PublicTest accuracy and predictions
+    (:func:`choose_storage`). The metrics reported are those of the stored
+    weights.
 
     Parameters
     ----------
@@ -205,7 +206,9 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
         training["warm_start"] = {**history.get("warm_start", {}), "file": Path(warm_start).name}
         if warm_start_entry:
             before = warm_start_entry.get("training", {})
-            training["warm_start"].update(sha256=warm_start_entry.get("sha256"), epochs_run=before.get("epochs_run"),
+            # A chain of restarts counts the epochs of every earlier run.
+            earlier_epochs = (before.get("warm_start", {}).get("epochs_run") or 0) + (before.get("epochs_run") or 0)
+            training["warm_start"].update(sha256=warm_start_entry.get("sha256"), epochs_run=earlier_epochs or None,
                                           retrain=warm_start_entry.get("retrain"), history=full_history(before))
             timings = {"total": round(history["seconds"] + warm_start_entry["timings_seconds"]["total"], 1),
                        "this_run": history["seconds"]}
