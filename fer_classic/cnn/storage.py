@@ -11,15 +11,16 @@ large convolution or dense kernel ``W`` (:data:`INT8_MIN_SIZE` values or
 more) is stored as ``round(W / s)`` in int8 with one float32 scale
 ``s = max |W| / 127`` per output channel, and read back as ``q * s``. The
 large kernels hold almost all of a big network's weights. Every other array
-stays float16: biases and batch-normalisation statistics, and the small
-kernels, among them the first convolution and the classifier, which are the
-layers most sensitive to rounding [1]_ and cost little to keep. The network
-still computes in float32: int8 only halves the file.
+stays float16: biases, batch-normalisation statistics, and the small
+kernels, among them the first convolution and the classifier. They cost
+little to keep, and quantising them is what flipped predictions (see
+:data:`INT8_MIN_SIZE`). The network still computes in float32: int8 only
+shrinks the file, to about half of float16's where large kernels dominate.
 
 References
 ----------
-.. [1] B. Jacob et al., "Quantization and Training of Neural Networks for
-   Efficient Integer-Arithmetic-Only Inference", CVPR 2018.
+.. [1] R. Krishnamoorthi, "Quantizing deep convolutional networks for
+   efficient inference: A whitepaper", arXiv:1806.08342, 2018.
 """
 
 from __future__ import annotations
