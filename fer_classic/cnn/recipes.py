@@ -121,7 +121,7 @@ RECIPES = {
     "resnet50": Recipe(epochs=30),
     # Pilots of 2 epochs: plain VGG19 predicted one class with Adam 1e-3 and with 1e-4 (PublicTest 0.2494);
     # VGG19-BN reached 0.390. 14 epochs: a bare step takes 1.08 s on a quiet machine (8.0 minutes an epoch), so
-    # the whole schedule fits one working session; a 20-epoch run was lost with its checkpoints between sessions.
+    # the whole schedule fits one working session; no checkpoint of the earlier 20-epoch run survived to this machine.
     "vgg19": Recipe(epochs=14, batch_norm=True),
 }
 
