@@ -191,12 +191,14 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
 
 def _video_benchmark(record, data, video, folder, tag, data_path, log):
     """Frames per second of the end-to-end pipeline for every measured method but the ensemble."""
+    from ..loading import VIDEO_DETECTOR, build_detector
     from .clip import detectable_faces, write_synthetic_clip
 
     if video == "synthetic":
         # Outside the results folder: the clip is made of FER2013 faces, which are never committed.
         clip = Path(tempfile.mkdtemp(prefix="fer_classic_clip_")) / "synthetic_clip.mp4"
-        description = write_synthetic_clip(clip, detectable_faces(data["PrivateTest"].faces, 3))
+        faces = detectable_faces(data["PrivateTest"].faces, 3, build_detector(VIDEO_DETECTOR))
+        description = write_synthetic_clip(clip, faces)
     else:
         clip, description = Path(video), f"{Path(video).name}"
     rows = [r for r in record["methods"] if r["status"] == "ok" and r["kind"] != "ensemble"]
@@ -207,7 +209,7 @@ def _video_benchmark(record, data, video, folder, tag, data_path, log):
         except Exception as error:  # noqa: BLE001 - reported in the table
             row["video"] = {"error": str(error)}
         log(f"video {row['name']}: {row['video'].get('fps', row['video'].get('error'))}")
-    return {"file": str(clip.name), "description": description}
+    return {"file": str(clip.name), "description": description, "detector": VIDEO_DETECTOR}
 
 
 __all__ = ["CLASSICAL_METHODS", "QUICK", "compared_methods", "run_comparison"]

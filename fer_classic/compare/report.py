@@ -61,12 +61,18 @@ def _ranked_table(record):
                     "trained a classical model (kept in its cache), taken from the manifest for shipped models.", ""]
 
 
+def _video_detector(record):
+    detector = record["video"].get("detector")
+    return f"`{detector}`" if detector else "not recorded by this run"
+
+
 def _video_table(record):
     videos = [row for row in record["methods"] if row.get("video")]
     if not videos:
         return []
     lines = [f"## End-to-end video ({record['video']['description']})", "",
-             "One core, one thread; Haar detection on a half-size frame, full scan every 10 frames.", "",
+             f"One core, one thread; the `video` default detector ({_video_detector(record)}) on a half-size frame, "
+             "full scan every 10 frames.", "",
              "| method | fps | faces found / frames | ms/frame: decode | detect | extract | classify |",
              "|---|---|---|---|---|---|---|"]
     for row in videos:
@@ -108,6 +114,8 @@ def markdown(record):
     if others:
         lines += ["## Not measured", ""] + [f"- `{row['name']}` ({row['status']}): {row['error']}" for row in others]
         lines.append("")
+    if record.get("corrections"):
+        lines += ["## Corrections made after the run", "", *(f"- {text}" for text in record["corrections"]), ""]
     return "\n".join(lines)
 
 
