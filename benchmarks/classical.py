@@ -6,6 +6,9 @@ Measures, and writes to ``benchmarks/results/<date>-<commit>-classical/``:
   on 1 and 2 cores, uncached, median of several runs;
 - training time of the ``classic`` method, first with an empty feature cache,
   then with the features cached;
+- where that cached retraining goes (``breakdown``): each feature's cache
+  load, map and PCA fit, then the fit time and PublicTest accuracy of the MLP
+  at its recipe and at cheaper variants;
 - accuracy and macro-F1 on PublicTest, PrivateTest and FER+ of each single
   feature set with the linear SVM, and of the combined set with each
   classifier, so the table shows what each feature and each classifier adds;
@@ -13,7 +16,8 @@ Measures, and writes to ``benchmarks/results/<date>-<commit>-classical/``:
 
 Usage::
 
-    python benchmarks/classical.py [--methods NAME ...] [--repeats 3] [--jobs 2]
+    python benchmarks/classical.py [--parts extraction training breakdown methods] [--methods NAME ...]
+                                   [--repeats 3] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -28,11 +32,14 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_method  # noqa: E402
-from fer_classic.classify.methods import ALL_FEATURES  # noqa: E402
-from fer_classic.data import load_fer2013  # noqa: E402
+from fer_classic.classify.methods import ALL_FEATURES, limit_components  # noqa: E402
+from fer_classic.data import load_fer2013, mirror_faces  # noqa: E402
+from fer_classic.extract import with_horizontal_flips  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
 
@@ -99,6 +106,57 @@ def local_learning_cost(model, faces):
         return round((time.perf_counter() - started) / len(faces) * 1000, 1)
 
 
+# Cheaper MLPs than the recipe (1024 units, batch 200), to see what retraining time costs in accuracy.
+MLP_VARIANTS = {
+    "recipe": {},
+    "512 units": {"hidden_layer_sizes": (512,)},
+    "batch 512, learning rate 2e-3": {"batch_size": 512, "learning_rate_init": 2e-3},
+    "512 units, batch 512, learning rate 2e-3": {"hidden_layer_sizes": (512,), "batch_size": 512,
+                                                 "learning_rate_init": 2e-3},
+}
+
+
+def retraining_breakdown(data, n_jobs, log):
+    """Seconds of each step of ``classic``'s retraining with its features cached, and MLP variants on them.
+
+    Each variant is scored on PublicTest, averaging each face with its mirror image, as training does.
+    """
+    train, validation = data["Training"], data["PublicTest"]
+    faces, labels = with_horizontal_flips(train.faces, train.labels)
+    model = build_method(CLASSIC, n_jobs=n_jobs)
+    limit_components(model, len(faces))
+    steps, features = [], []
+    for name, pipeline in model.named_steps["features"].transformer_list:
+        values = faces
+        for step, estimator in pipeline.steps:
+            if estimator == "passthrough":
+                continue
+            started = time.perf_counter()
+            values = estimator.fit_transform(values, labels)
+            steps.append({"feature": name, "step": step, "seconds": round(time.perf_counter() - started, 1),
+                          "output_columns": int(values.shape[1])})
+            log(f"{name} {step}: {steps[-1]['seconds']} s")
+        features.append(values)
+    features = np.hstack(features)
+    branches = [pipeline for _, pipeline in model.named_steps["features"].transformer_list]
+    views = [np.hstack([pipeline.transform(view) for pipeline in branches])
+             for view in (validation.faces, mirror_faces(validation.faces))]
+    variants = []
+    for name, params in MLP_VARIANTS.items():
+        mlp = clone(model[-1]).set_params(**params)
+        started = time.perf_counter()
+        mlp.fit(features, labels)
+        seconds = time.perf_counter() - started
+        probabilities = np.mean([mlp.predict_proba(view) for view in views], axis=0)
+        accuracy = float((mlp.classes_[probabilities.argmax(axis=1)] == validation.labels).mean())
+        variants.append({"variant": name, "params": {k: list(v) if isinstance(v, tuple) else v
+                                                     for k, v in params.items()},
+                         "fit_seconds": round(seconds, 1), "epochs": int(mlp.n_iter_),
+                         "PublicTest_accuracy": round(accuracy, 4)})
+        log(f"MLP {name}: {variants[-1]}")
+    return {"method": CLASSIC, "n_jobs": n_jobs, "steps": steps, "mlp_variants": variants}
+
+
 def summary_row(method, entry):
     metrics = entry["metrics"]
     return {"method": method, "classifier": entry["classifier"],
@@ -126,6 +184,17 @@ def to_markdown(record):
         lines += [f"## Training time of `classic` ({CLASSIC}), {timing['n_jobs']} cores", "",
                   f"- first run, empty feature cache: {timing['uncached_seconds']:.0f} s",
                   f"- second run, features cached: {timing['cached_seconds']:.0f} s", ""]
+    if "retraining_breakdown" in record:
+        breakdown = record["retraining_breakdown"]
+        lines += [f"## Where `classic`'s retraining goes, features cached ({breakdown['n_jobs']} cores)", "",
+                  "| feature | step | seconds | columns out |", "|---|---|---|---|",
+                  *[f"| {s['feature']} | {s['step']} | {s['seconds']} | {s['output_columns']} |"
+                    for s in breakdown["steps"]], "",
+                  "The `extract` step loads the cached features (and fits the SIFT encoder's PCA and mixture); "
+                  "`reduce` fits the whitened PCA.", "",
+                  "| MLP | fit seconds | epochs | PublicTest accuracy (face + mirror) |", "|---|---|---|---|",
+                  *[f"| {v['variant']} | {v['fit_seconds']} | {v['epochs']} | {v['PublicTest_accuracy']} |"
+                    for v in breakdown["mlp_variants"]], ""]
     if "local_learning_ms_per_face" in record:
         lines += [f"Local learning (`{ALL}/svm-local`) costs {record['local_learning_ms_per_face']} ms per test face "
                   "(one core; each face and its mirror image), on top of extraction.", ""]
@@ -149,8 +218,9 @@ def main(argv=None):
     parser.add_argument("--extraction-faces", type=int, default=10000,
                         help="Training faces timed for extraction throughput (default 10000)")
     parser.add_argument("--note", help="a line for the report, e.g. what else ran on the machine")
-    parser.add_argument("--parts", nargs="+", choices=["extraction", "training", "methods"],
-                        default=["extraction", "training", "methods"], help="what to measure (default: all)")
+    parser.add_argument("--parts", nargs="+", choices=["extraction", "training", "breakdown", "methods"],
+                        default=["extraction", "training", "methods"],
+                        help="what to measure (default: extraction, training and methods)")
     args = parser.parse_args(argv)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     data = load_fer2013(args.data)
@@ -159,7 +229,8 @@ def main(argv=None):
     # A partial run gets its own folder: a quiet timing run and an accuracy run do not overwrite each other.
     parts = sorted(set(args.parts))
     folder = results_folder(record, args.results_dir,
-                            "classical" if len(parts) == 3 else "-".join(["classical", *parts]))
+                            "classical" if parts == ["extraction", "methods", "training"]
+                            else "-".join(["classical", *parts]))
 
     if "extraction" in args.parts:
         faces = data["Training"].faces[:args.extraction_faces]
@@ -178,6 +249,9 @@ def main(argv=None):
             cached = time.perf_counter() - started
         record["classic_training"] = {"method": CLASSIC, "uncached_seconds": round(uncached, 1),
                                       "cached_seconds": round(cached, 1), "n_jobs": args.jobs}
+
+    if "breakdown" in args.parts:
+        record["retraining_breakdown"] = retraining_breakdown(data, args.jobs, log)
 
     if "methods" in args.parts:
         record["methods"], record["entries"] = [], {}
