@@ -33,11 +33,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_method  # noqa: E402
 from fer_classic.classify.methods import ALL_FEATURES, limit_components  # noqa: E402
+from fer_classic.classify.training import fit_and_score  # noqa: E402
 from fer_classic.data import load_fer2013, mirror_faces  # noqa: E402
 from fer_classic.extract import with_horizontal_flips  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
@@ -143,16 +143,9 @@ def retraining_breakdown(data, n_jobs, log):
              for view in (validation.faces, mirror_faces(validation.faces))]
     variants = []
     for name, params in MLP_VARIANTS.items():
-        mlp = clone(model[-1]).set_params(**params)
-        started = time.perf_counter()
-        mlp.fit(features, labels)
-        seconds = time.perf_counter() - started
-        probabilities = np.mean([mlp.predict_proba(view) for view in views], axis=0)
-        accuracy = float((mlp.classes_[probabilities.argmax(axis=1)] == validation.labels).mean())
-        variants.append({"variant": name, "params": {k: list(v) if isinstance(v, tuple) else v
-                                                     for k, v in params.items()},
-                         "fit_seconds": round(seconds, 1), "epochs": int(mlp.n_iter_),
-                         "PublicTest_accuracy": round(accuracy, 4)})
+        mlp, accuracy, seconds = fit_and_score(model[-1], params, features, labels, views, validation.labels)
+        variants.append({"variant": name, "params": params, "fit_seconds": round(seconds, 1),
+                         "epochs": int(mlp.n_iter_), "PublicTest_accuracy": round(accuracy, 4)})
         log(f"MLP {name}: {variants[-1]}")
     return {"method": CLASSIC, "n_jobs": n_jobs, "steps": steps, "mlp_variants": variants}
 

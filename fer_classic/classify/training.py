@@ -25,7 +25,7 @@ from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
 
 
-def _fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels):
+def fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels):
     """Fit one grid point; score it on the validation faces, averaging over their views."""
     started = time.perf_counter()
     fitted = clone(classifier).set_params(**params).fit(train_features, train_labels)
@@ -88,7 +88,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
     log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
         f"{len(grid)} grid point(s) scored on PublicTest")
     results = Parallel(n_jobs=min(n_jobs, len(grid)))(
-        delayed(_fit_and_score)(model[-1], params, features, labels, val_views, validation.labels)
+        delayed(fit_and_score)(model[-1], params, features, labels, val_views, validation.labels)
         for params in grid)
     scores = [score for _, score, _ in results]
     best = max(range(len(grid)), key=scores.__getitem__)
