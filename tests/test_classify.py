@@ -2,11 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 
 from fer_classic import EMOTIONS, EmotionRecognizer
 from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
 from fer_classic.classify.kernel_maps import hellinger_map
-from fer_classic.classify.methods import limit_components
+from fer_classic.classify.methods import SubsampledPCA, limit_components
 from fer_classic.data import FER2013, Split
 from fer_classic.loading import load_model
 from fer_classic.store import ModelError, read_manifest, save_model
@@ -34,9 +35,20 @@ def test_pipeline_layout():
     assert blocks["lbp"].named_steps["map"].func is hellinger_map
     assert blocks["hog"].named_steps["map"] == "passthrough"
     assert blocks["landmarks"].named_steps["reduce"] == "passthrough"
-    assert blocks["hog"].named_steps["reduce"].power_iteration_normalizer == "LU"  # see _feature_pipeline
+    assert blocks["hog"].named_steps["reduce"].pca.power_iteration_normalizer == "LU"  # see _feature_pipeline
     limit_components(pipeline, 400)
-    assert blocks["hog"].named_steps["reduce"].n_components == 100
+    assert blocks["hog"].named_steps["reduce"].pca.n_components == 100
+
+
+def test_subsampled_pca_fits_on_at_most_max_samples_rows_and_projects_all():
+    rng = np.random.default_rng(0)
+    features, labels = rng.normal(size=(300, 20)).astype(np.float32), np.arange(300) % 7
+    reduce = SubsampledPCA(PCA(5, whiten=True), max_samples=70).fit(features, labels)
+    assert reduce.pca_.n_samples_ == 70
+    projected = reduce.transform(features)
+    assert projected.shape == (300, 5) and projected.dtype == np.float32
+    full = SubsampledPCA(PCA(5), max_samples=1000).fit(features)  # fewer rows than max_samples: all of them
+    assert full.pca_.n_samples_ == 300
 
 
 def test_hellinger_map_makes_dot_products_the_hellinger_kernel():

@@ -12,7 +12,8 @@ classifier compares them with the Hellinger kernel; landmark geometry is
 standardised; HOG and Fisher vectors, already normalised, pass as they are.
 A whitened PCA per feature then keeps the classifiers fast on thousands of
 dimensions without letting the widest feature drown the others, as one PCA
-over the concatenation would. Each classifier comes with a small grid of
+over the concatenation would; it is fitted on 20,000 random training rows
+(:class:`SubsampledPCA`). Each classifier comes with a small grid of
 hyper-parameters that :func:`fer_classic.classify.training.train_method`
 searches on PublicTest.
 
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from itertools import product
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import PCA
 from sklearn.ensemble import VotingClassifier
@@ -84,6 +85,15 @@ FEATURES = {
 }
 
 
+def sample_rows(n_rows, max_samples, labels=None, random_state=0):
+    """Indices of at most ``max_samples`` of ``n_rows`` rows, drawn at random, stratified by ``labels`` if given."""
+    rows = np.arange(n_rows)
+    if n_rows <= max_samples:
+        return rows
+    chosen, _ = train_test_split(rows, train_size=max_samples, stratify=labels, random_state=random_state)
+    return chosen
+
+
 class SubsampledFit(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Fit ``estimator`` on a stratified random subset of at most ``max_samples`` rows.
 
@@ -96,11 +106,8 @@ class SubsampledFit(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        y = np.asarray(y)
-        rows = np.arange(len(y))
-        if len(y) > self.max_samples:
-            rows, _ = train_test_split(rows, train_size=self.max_samples, stratify=y, random_state=self.random_state)
-        self.estimator_ = clone(self.estimator).fit(X[rows], y[rows])
+        rows = sample_rows(len(y), self.max_samples, np.asarray(y), self.random_state)
+        self.estimator_ = clone(self.estimator).fit(X[rows], np.asarray(y)[rows])
         self.classes_ = self.estimator_.classes_
         return self
 
@@ -109,6 +116,27 @@ class SubsampledFit(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.estimator_.predict(X)
+
+
+class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
+    """Fit ``pca`` on a stratified random subset of at most ``max_samples`` rows; project every row.
+
+    A few hundred components are as well estimated from 20,000 rows as from all 57,418 mirrored
+    training faces, in a third of the time (Fisher vectors: 12 s instead of 30).
+    """
+
+    def __init__(self, pca, max_samples=20000, random_state=0):
+        self.pca = pca
+        self.max_samples = max_samples
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        rows = sample_rows(len(X), self.max_samples, None if y is None else np.asarray(y), self.random_state)
+        self.pca_ = clone(self.pca).fit(X[rows])
+        return self
+
+    def transform(self, X):
+        return self.pca_.transform(X)
 
 
 @dataclass(frozen=True)
@@ -148,9 +176,10 @@ def _logreg():
 
 def _mlp():
     # Early stopping keeps the best epoch's weights; 5 epochs of patience instead of 10 found the same best epoch
-    # (PublicTest 0.6434 either way) in fewer epochs.
-    return MLPClassifier(hidden_layer_sizes=(1024,), alpha=0.1, early_stopping=True, n_iter_no_change=5,
-                         max_iter=60, random_state=0)
+    # (PublicTest 0.6434 either way) in fewer epochs. Batches of 400 rather than sklearn's 200: half of the fit went
+    # to Adam's per-batch update of the 1.7 million first-layer weights, and the fit takes 59 s instead of 190.
+    return MLPClassifier(hidden_layer_sizes=(1024,), alpha=0.1, batch_size=400, early_stopping=True,
+                         n_iter_no_change=5, max_iter=60, random_state=0)
 
 
 def _mlp_and_local():
@@ -210,8 +239,9 @@ def _feature_pipeline(spec, n_jobs):
     # normalised (LU): sklearn skips that below three, and in float32 the tail of a steep spectrum then collapses.
     # On visual-word histograms the whitened components came out at up to 16 standard deviations instead of 1
     # (linear SVM 0.28 instead of 0.48 on PublicTest); with LU their variances match a float64 PCA's.
-    reduce = PCA(spec.components, whiten=True, svd_solver="randomized", iterated_power=2,
-                 power_iteration_normalizer="LU", random_state=0) if spec.components else "passthrough"
+    pca = PCA(spec.components, whiten=True, svd_solver="randomized", iterated_power=2,
+              power_iteration_normalizer="LU", random_state=0)
+    reduce = SubsampledPCA(pca) if spec.components else "passthrough"
     return Pipeline([("extract", spec.extractor(n_jobs=n_jobs)), ("map", maps[spec.kernel_map]),
                      ("reduce", reduce)])
 
@@ -245,5 +275,5 @@ def limit_components(model, n_samples):
     for name, pipeline in model.named_steps["features"].transformer_list:
         reduce = pipeline.named_steps["reduce"]
         if reduce != "passthrough":
-            reduce.set_params(n_components=min(FEATURES[name].components, n_samples // 4))
+            reduce.set_params(pca__n_components=min(FEATURES[name].components, n_samples // 4))
     return model
