@@ -127,8 +127,10 @@ def test_large_batches_are_cached_on_disk_and_reused(face_batch, tmp_path, monke
         return np.zeros((len(arrays[0]), 1), np.float32)
 
     monkeypatch.setattr(cache, "map_chunks", counting_map)
-    np.testing.assert_array_equal(extractor.transform(face_batch), first)
-    assert calls == []                                            # served from disk
+    again = extractor.transform(face_batch)
+    np.testing.assert_array_equal(again, first)
+    assert calls == []                                            # served from disk,
+    assert isinstance(again, np.memmap) and not again.flags.writeable  # mapped, read-only
     LBPFeatures(grid=(3, 3)).transform(face_batch)                # other parameters: a new key
     assert len(calls) == 1
 

@@ -92,7 +92,8 @@ def cached_map(name, params, function, arrays, n_jobs=1, desc=None):
     ones in a memo of the last few results.
 
     The first array must determine the others (e.g. faces, then landmarks fitted
-    to them), since only it and ``params`` form the key.
+    to them), since only it and ``params`` form the key. A result read back
+    from disk is a read-only memory map.
     """
     if not _ENABLED:
         return map_chunks(function, arrays, n_jobs=n_jobs)
@@ -105,7 +106,9 @@ def cached_map(name, params, function, arrays, n_jobs=1, desc=None):
         return _MEMO[key]
     path = cache_dir() / name / f"{key}.npy"
     if path.is_file():
-        return np.load(path)
+        # Mapped rather than read: filling gigabytes of fresh memory costs about 2 s per GB in page faults on these
+        # virtual machines (8.5 s for the Fisher vectors of the mirrored Training split, 0.4 s mapped).
+        return np.load(path, mmap_mode="r")
     result = map_chunks(function, arrays, n_jobs=n_jobs, desc=desc)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
