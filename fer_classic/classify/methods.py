@@ -121,8 +121,9 @@ class SubsampledFit(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
     """Fit ``pca`` on a stratified random subset of at most ``max_samples`` rows; project every row.
 
-    A few hundred components are as well estimated from 20,000 rows as from all 57,418 mirrored
-    training faces, in a third of the time (Fisher vectors: 12 s instead of 30).
+    A few hundred components are estimated nearly as well from 20,000 rows as from all 57,418
+    mirrored training faces, in a third of the time: Fisher vectors' PCA took 12 s instead of 30,
+    and the MLP on top scored 0.6425 on PublicTest instead of 0.6447.
     """
 
     def __init__(self, pca, max_samples=20000, random_state=0):
@@ -177,7 +178,8 @@ def _logreg():
 def _mlp():
     # Early stopping keeps the best epoch's weights; 5 epochs of patience instead of 10 found the same best epoch
     # (PublicTest 0.6434 either way) in fewer epochs. Batches of 400 rather than sklearn's 200: half of the fit went
-    # to Adam's per-batch update of the 1.7 million first-layer weights, and the fit takes 59 s instead of 190.
+    # to Adam's per-batch update of the 1.7 million first-layer weights. The fit takes 61 s instead of 179, for
+    # PublicTest 0.6358 instead of 0.6425.
     return MLPClassifier(hidden_layer_sizes=(1024,), alpha=0.1, batch_size=400, early_stopping=True,
                          n_iter_no_change=5, max_iter=60, random_state=0)
 
