@@ -182,7 +182,7 @@ def to_markdown(record):
                   *[f"| {s['feature']} | {s['step']} | {s['seconds']} | {s['output_columns']} |"
                     for s in breakdown["steps"]], "",
                   "The `extract` step loads the cached features (and fits the SIFT encoder's PCA and mixture); "
-                  "`reduce` fits the whitened PCA.", "",
+                  "`reduce` fits the whitened PCA on a sample of rows and projects every row.", "",
                   "| MLP | fit seconds | epochs | PublicTest accuracy (face + mirror) |", "|---|---|---|---|",
                   *[f"| {v['variant']} | {v['fit_seconds']} | {v['epochs']} | {v['PublicTest_accuracy']} |"
                     for v in breakdown["mlp_variants"]], ""]

@@ -106,8 +106,9 @@ class SubsampledFit(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        rows = sample_rows(len(y), self.max_samples, np.asarray(y), self.random_state)
-        self.estimator_ = clone(self.estimator).fit(X[rows], np.asarray(y)[rows])
+        y = np.asarray(y)
+        rows = sample_rows(len(y), self.max_samples, y, self.random_state)
+        self.estimator_ = clone(self.estimator).fit(X[rows], y[rows])
         self.classes_ = self.estimator_.classes_
         return self
 
@@ -122,8 +123,9 @@ class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
     """Fit ``pca`` on a stratified random subset of at most ``max_samples`` rows; project every row.
 
     A few hundred components are estimated nearly as well from 20,000 rows as from all 57,418
-    mirrored training faces, in a third of the time: Fisher vectors' PCA took 12 s instead of 30,
-    and the MLP on top scored 0.6425 on PublicTest instead of 0.6447.
+    mirrored training faces: the fit of the Fisher vectors' PCA took 12 s instead of 30 (26 s
+    instead of 31 with the projection of every row), and the MLP on top scored 0.6425 on
+    PublicTest instead of 0.6447.
     """
 
     def __init__(self, pca, max_samples=20000, random_state=0):
