@@ -135,6 +135,26 @@ def test_large_batches_are_cached_on_disk_and_reused(face_batch, tmp_path, monke
     assert len(calls) == 1
 
 
+def test_with_the_cache_off_extractors_share_one_landmark_fit_per_block(face_batch, tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path))
+    monkeypatch.setattr(cache, "MIN_DISK_BATCH", 40)
+    fits = []
+    real_map = cache.map_chunks
+
+    def counting_map(function, arrays, **kwargs):
+        fits.append(getattr(function, "func", function).__name__ == "fit_landmarks")
+        return real_map(function, arrays, **kwargs)
+
+    monkeypatch.setattr(cache, "map_chunks", counting_map)
+    features = [HOGFeatures(), LBPFeatures(), LandmarkFeatures()]
+    for _ in range(2):
+        with cache.caching(False):                    # as a timing does, one block per timed call
+            for extractor in features:
+                extractor.transform(face_batch)
+    assert fits == [True, False, False, False] * 2    # one landmark fit per block, nothing reused across blocks
+    assert list(tmp_path.rglob("*.npy")) == []        # and nothing written to disk
+
+
 def test_dense_sift_gives_one_uint8_descriptor_per_grid_point(face_batch):
     from fer_classic.extract.dense_sift import dense_grid, dense_sift
 

@@ -1,7 +1,8 @@
 """What the comparison measures per method: metrics, throughput, latency, with predictions cached.
 
-Timings switch the feature cache off, so a classical method is timed doing
-its real extraction. Latency at batch 1 on one thread runs in a separate
+Timings switch the feature cache off for each timed call, so a classical
+method is timed doing its real extraction, with one landmark fit per call as
+in live use. Latency at batch 1 on one thread runs in a separate
 process pinned to one core (:mod:`fer_classic.compare.probe`), because a
 deep-learning backend fixes its thread pool when it starts.
 """
@@ -100,26 +101,25 @@ def split_metrics(probabilities, data):
 
 def throughput(model, faces, repeats=3):
     """Faces per second of ``predict_proba`` on one batch, median of ``repeats`` runs, feature cache off."""
-    seconds = []
+    return len(faces) / statistics.median(_timed_calls(model, [faces] * repeats))
+
+
+def _timed_calls(model, batches):
+    """Seconds of ``predict_proba`` on each batch, each call with the feature cache off and an empty memo."""
     with caching(False):
         warm_up(model)
-        for _ in range(repeats):
+    seconds = []
+    for batch in batches:
+        with caching(False):
             started = time.perf_counter()
-            model.predict_proba(faces)
+            model.predict_proba(batch)
             seconds.append(time.perf_counter() - started)
-    return len(faces) / statistics.median(seconds)
+    return seconds
 
 
 def latency_ms(model, faces):
     """Median milliseconds of ``predict_proba`` on one face at a time, feature cache off."""
-    seconds = []
-    with caching(False):
-        warm_up(model)
-        for face in faces:
-            started = time.perf_counter()
-            model.predict_proba(face[None])
-            seconds.append(time.perf_counter() - started)
-    return 1000 * statistics.median(seconds)
+    return 1000 * statistics.median(_timed_calls(model, [face[None] for face in faces]))
 
 
 def run_probe(arguments, timeout=900):
