@@ -36,6 +36,10 @@ DEFAULT_MIN_NEIGHBORS = {VERIFIED: 2}
 DEFAULT_SCALE_FACTOR = {VERIFIED: 1.2, VIOLA_JONES: 1.25}
 # dlib's detectors see faces of about 80 px and more; a smaller min_size doubles the image first.
 DLIB_WINDOW = 80
+# In video, the region around a known face is zoomed so the face is this wide before detection. The video detector
+# halves it and dlib doubles it again, so the face meets dlib's 80-px window with room to shrink by a fifth. On the
+# comparison's clip that cut detection from about 10 to 6 ms a frame, and found a face in 79 of 90 frames, not 70.
+TRACKED_FACE_SIDE = 100
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
 
@@ -75,7 +79,9 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30
         image once when it is below :data:`DLIB_WINDOW`.
     video : bool
         Wrap it for video: detection on a frame scaled by ``detect_scale``,
-        full scans every ``refresh`` frames and tracking in between.
+        full scans every ``refresh`` frames, and in between a search of the
+        region around each known face, zoomed so the face is
+        :data:`TRACKED_FACE_SIDE` pixels wide.
     detect_scale : float
         In (0, 1].
     refresh : int
@@ -102,7 +108,8 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30
         raise ValueError(f"refresh must be 1 or more, got {refresh}")
     detector = _detector(name, scale_factor, min_neighbors, (min_size, min_size))
     if video:
-        detector = RegionTrackingDetector(DownscaledDetector(detector, detect_scale), refresh=refresh)
+        detector = RegionTrackingDetector(DownscaledDetector(detector, detect_scale), refresh=refresh,
+                                          face_side=TRACKED_FACE_SIDE)
     return detector
 
 

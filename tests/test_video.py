@@ -67,6 +67,23 @@ def test_region_tracking_scans_near_known_faces(astronaut_bgr):
     assert calls[-1] == (512, 512)                                          # ...so the next frame scans everything
 
 
+def test_region_tracking_can_zoom_regions_to_a_face_side(astronaut_bgr):
+    calls = []
+
+    class Recording:
+        def detect(self, image):
+            calls.append(image.shape)
+            return HaarCascadeDetector().detect(image)
+
+    tracker = RegionTrackingDetector(Recording(), refresh=3, face_side=60)
+    full, tracked = tracker.detect(astronaut_bgr), tracker.detect(astronaut_bgr)
+    side = max(full[0, 2:])
+    assert abs(calls[1][0] - 2 * 60) <= 2                  # the region: the face zoomed to 60 px, plus margins
+    assert len(tracked) == 1 and box_iou(tracked, full)[0, 0] > 0.7 and side > 80   # mapped back to the frame
+    with pytest.raises(ValueError, match="face side"):
+        RegionTrackingDetector(Recording(), face_side=0).detect(astronaut_bgr)
+
+
 def test_drop_duplicates():
     from fer_classic.detect import drop_duplicates
     kept = drop_duplicates([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 20, 20]])

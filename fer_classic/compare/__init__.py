@@ -209,7 +209,14 @@ def _video_benchmark(record, data, video, folder, tag, data_path, log):
         except Exception as error:  # noqa: BLE001 - reported in the table
             row["video"] = {"error": str(error)}
         log(f"video {row['name']}: {row['video'].get('fps', row['video'].get('error'))}")
-    return {"file": str(clip.name), "description": description, "detector": VIDEO_DETECTOR}
+    return {"file": str(clip.name), "description": description, "detector": VIDEO_DETECTOR,
+            "scheme": _tracking_scheme(build_detector(video=True))}
+
+
+def _tracking_scheme(tracker):
+    """How the video detector spends its time, in words, read off the detector itself."""
+    return (f"a frame scaled by {tracker.detector.scale:g}, full scan every {tracker.refresh} frames, and in between "
+            f"the region around each known face, zoomed so the face is {tracker.face_side:g} px wide")
 
 
 __all__ = ["CLASSICAL_METHODS", "QUICK", "compared_methods", "run_comparison"]

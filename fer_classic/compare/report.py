@@ -71,8 +71,8 @@ def _video_table(record):
     if not videos:
         return []
     lines = [f"## End-to-end video ({record['video']['description']})", "",
-             f"One core, one thread; the `video` default detector ({_video_detector(record)}) on a half-size frame, "
-             "full scan every 10 frames.", "",
+             f"One core, one thread; the `video` default detector ({_video_detector(record)}) on "
+             f"{record['video'].get('scheme', 'a half-size frame, full scan every 10 frames')}.", "",
              "| method | fps | faces found / frames | ms/frame: decode | detect | extract | classify |",
              "|---|---|---|---|---|---|---|"]
     for row in videos:

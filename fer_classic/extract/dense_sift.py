@@ -77,7 +77,7 @@ def dense_sift(faces, step=6, patch_sizes=(12, 18)):
         raise ValueError(f"faces must be uint8 (n, s, s), got {faces.dtype} {faces.shape}")
     grid = dense_grid(faces.shape[1], step, patch_sizes)
     keypoints = [cv2.KeyPoint(float(x), float(y), float(side) / PATCH_PER_KEYPOINT_SIZE, 0.0) for x, y, side in grid]
-    sift = cv2.SIFT_create()
+    sift = cv2.SIFT_create(nOctaveLayers=1)  # descriptors read only the first layer; fewer layers, same output
     out = np.empty((len(faces), len(grid), DESCRIPTOR_SIZE), dtype=np.uint8)
     for i, face in enumerate(faces):
         found, descriptors = sift.compute(np.ascontiguousarray(face), keypoints)
