@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from fer_classic.compare import ensemble
 from fer_classic.compare.ensemble import fit_weights, select_members, weighted_average
 
 
@@ -42,6 +43,18 @@ def test_selection_keeps_members_that_help_and_drops_noise(members):
     names, weights = select_members(candidates, labels, first="fair")
     assert names == ["fair", "good"]
     assert len(weights) == 2 and weights[1] > weights[0]
+
+
+def test_selection_refuses_a_member_that_would_get_a_negligible_weight(monkeypatch):
+    labels = np.arange(200) % 7
+    tied = np.zeros((200, 7))
+    tied[np.arange(200), labels] = tied[np.arange(200), (labels + 1) % 7] = 0.5   # ties: wrong where 6 ties with 0
+    candidates = {"tied": tied, "hint": np.eye(7)[labels]}
+    # Any weight on "hint" breaks every tie the right way, so accuracy rises even at a weight of 1%.
+    monkeypatch.setattr(ensemble, "fit_weights", lambda probabilities, labels: np.array([0.99, 0.01]))
+    assert select_members(candidates, labels, first="tied")[0] == ["tied"]
+    monkeypatch.setattr(ensemble, "fit_weights", lambda probabilities, labels: np.array([0.9, 0.1]))
+    assert select_members(candidates, labels, first="tied")[0] == ["tied", "hint"]
 
 
 def test_bad_shapes_are_named():
