@@ -1,0 +1,210 @@
+"""Pilot: would a smaller landmark predictor, distilled from dlib's, make `classic` extract faster?
+
+dlib's 68-point model is an ensemble of 7,500 regression trees (15 cascades of
+500) and takes most of `classic`'s extraction time. This pilot trains a smaller
+ensemble with dlib's own trainer on FER2013 Training crops, with the big
+model's points as labels (knowledge distillation: no hand-labelled points are
+needed), then measures:
+
+- the time per face of both predictors, interleaved, on one thread;
+- how far the student's points fall from the teacher's on PublicTest, in
+  48-px pixels and as a fraction of the distance between the eyes;
+- `classic` trained and scored with the student's landmarks (a fresh feature
+  cache, so nothing computed with the teacher is reused), and its extraction
+  throughput, as ``benchmarks/classical.py`` measures it.
+
+Nothing here changes what ships. Writes
+``benchmarks/results/<date>-<commit>-landmark-distillation/``.
+
+Usage::
+
+    python benchmarks/landmark_distillation.py [--train-faces 28709] [--cascades 10] [--trees 100]
+                                               [--depth 4] [--oversampling 5] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+
+from classical import CLASSIC, extraction_throughput, fresh_cache, one_thread  # noqa: E402 (a sibling script)
+from fer_classic.classify import build_method, train_method  # noqa: E402
+from fer_classic.data import load_fer2013  # noqa: E402
+from fer_classic.extract.cache import cache_dir  # noqa: E402
+from fer_classic.extract.landmarks import eye_centers, find_landmark_model, fit_landmarks  # noqa: E402
+from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
+
+UPSAMPLE = 2  # as fit_landmarks: the crops are fitted at twice their size
+
+
+def train_student(faces, teacher_points, options):
+    """dlib's shape-predictor trainer on upsampled crops, with the teacher's points as labels."""
+    side = faces.shape[1] * UPSAMPLE
+    box = dlib.rectangle(0, 0, side - 1, side - 1)
+    images = [cv2.resize(face, (side, side), interpolation=cv2.INTER_LINEAR) for face in faces]
+    # Back to the upsampled image's integer pixels, where the teacher placed them (inverse of fit_landmarks).
+    pixels = np.rint((teacher_points + 0.5) * UPSAMPLE - 0.5).astype(int)
+    labels = [[dlib.full_object_detection(box, [dlib.point(int(x), int(y)) for x, y in points])]
+              for points in pixels]
+    return dlib.train_shape_predictor(images, labels, options)
+
+
+def seconds_per_face(model_path, faces, repeats):
+    """Median seconds per face of fit_landmarks with the predictor at ``model_path``, on one thread."""
+    previous = os.environ.get("FER_CLASSIC_LANDMARKS")
+    os.environ["FER_CLASSIC_LANDMARKS"] = str(model_path)
+    try:
+        fit_landmarks(faces[:2])  # load outside the timing
+        times = []
+        with one_thread():
+            for _ in range(repeats):
+                started = time.perf_counter()
+                fit_landmarks(faces)
+                times.append((time.perf_counter() - started) / len(faces))
+        return times
+    finally:
+        if previous is None:
+            os.environ.pop("FER_CLASSIC_LANDMARKS")
+        else:
+            os.environ["FER_CLASSIC_LANDMARKS"] = previous
+
+
+def point_errors(student, teacher):
+    """Mean and median distance in pixels, and the mean normalised by the inter-ocular distance."""
+    distances = np.linalg.norm(student - teacher, axis=2)
+    right, left = eye_centers(teacher)
+    inter_ocular = np.linalg.norm(left - right, axis=1)
+    return {"mean_px": round(float(distances.mean()), 3), "median_px": round(float(np.median(distances)), 3),
+            "mean_over_inter_ocular": round(float((distances.mean(axis=1) / inter_ocular).mean()), 4),
+            "worst_region_mean_px": _worst_region(distances)}
+
+
+REGIONS = {"jaw": slice(0, 17), "brows": slice(17, 27), "nose": slice(27, 36), "eyes": slice(36, 48),
+           "mouth": slice(48, 68)}
+
+
+def _worst_region(distances):
+    means = {name: float(distances[:, part].mean()) for name, part in REGIONS.items()}
+    worst = max(means, key=means.get)
+    return {"region": worst, "px": round(means[worst], 3), "all": {k: round(v, 3) for k, v in means.items()}}
+
+
+def to_markdown(record):
+    prov, student, speed = record["provenance"], record["student"], record["speed_ms_per_face"]
+    lines = ["# Landmark distillation pilot", "",
+             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
+             f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores, load average "
+             f"{prov['machine']['load_average_1min_at_start']} at start), data `{prov['data']['file']}` MD5 "
+             f"`{prov['data']['md5']}`. Command: `{prov['command']}`.", "",
+             f"Student: {student['options']}, trained on {student['train_faces']} Training crops at "
+             f"{UPSAMPLE}x in {student['train_seconds']} s; file {student['size_mb']} MB (teacher "
+             f"{record['teacher']['size_mb']} MB).", "",
+             "| predictor | ms/face, one thread (median of interleaved runs) |", "|---|---|",
+             f"| teacher: dlib's 68-point model | {speed['teacher']} |",
+             f"| student | {speed['student']} |", "",
+             f"Student against teacher on {record['errors']['faces']} PublicTest faces (48-px crops): mean "
+             f"{record['errors']['mean_px']} px, median {record['errors']['median_px']} px, "
+             f"{record['errors']['mean_over_inter_ocular']:.1%} of the distance between the eyes. By region (mean "
+             f"px): {record['errors']['worst_region_mean_px']['all']}.", ""]
+    if "classic_with_student" in record:
+        result = record["classic_with_student"]
+        lines += [f"## `{CLASSIC}` trained with the student's landmarks (fresh feature cache)", "",
+                  "| split | accuracy | macro-F1 |", "|---|---|---|",
+                  *[f"| {split} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |" for split, m in result["metrics"].items()],
+                  "", f"Training took {result['seconds']} s, uncached. With the teacher, the shipped `classic` scores "
+                  f"{record['classic_shipped_metrics']}.", ""]
+    if "extraction_with_student" in record:
+        lines += ["## Extraction throughput with the student (uncached, median)", "",
+                  *[f"- {t['n_jobs']} core(s): {t['median_faces_per_second']:.0f} faces/s over {t['faces']} faces "
+                    f"(runs: {t['seconds']} s)" for t in record["extraction_with_student"]], ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"))
+    parser.add_argument("--train-faces", type=int, default=28709)
+    parser.add_argument("--cascades", type=int, default=10)
+    parser.add_argument("--trees", type=int, default=100, help="trees per cascade")
+    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--oversampling", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--extraction-faces", type=int, default=10000)
+    parser.add_argument("--skip-classic", action="store_true", help="only train the student and compare the points")
+    parser.add_argument("--data")
+    args = parser.parse_args(argv)
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    data = load_fer2013(args.data)
+    record = {"provenance": provenance(data)}
+    folder = results_folder(record, args.results_dir, "landmark-distillation")
+
+    from fer_classic.extract.transformers import face_landmarks
+
+    rng = np.random.default_rng(0)
+    train_faces = data["Training"].faces
+    chosen = np.sort(rng.choice(len(train_faces), min(args.train_faces, len(train_faces)), replace=False))
+    test_faces = data["PublicTest"].faces[:2000]
+    teacher_path = find_landmark_model()
+    log("teacher landmarks (cached)")
+    teacher_train = face_landmarks(train_faces, n_jobs=args.jobs)[chosen]
+    teacher_test = fit_landmarks(test_faces)
+
+    options = dlib.shape_predictor_training_options()
+    options.cascade_depth, options.num_trees_per_cascade_level = args.cascades, args.trees
+    options.tree_depth, options.oversampling_amount = args.depth, args.oversampling
+    options.num_threads, options.be_verbose = args.jobs, False
+    described = {"cascades": args.cascades, "trees_per_cascade": args.trees, "tree_depth": args.depth,
+                 "oversampling": args.oversampling, "nu": options.nu, "feature_pool_size": options.feature_pool_size}
+    student_path = (cache_dir() / "distilled" /
+                    f"fer2013-68-c{args.cascades}-t{args.trees}-d{args.depth}-o{args.oversampling}-n{len(chosen)}.dat")
+    student_path.parent.mkdir(parents=True, exist_ok=True)
+    log(f"training the student on {len(chosen)} faces: {described}")
+    started = time.perf_counter()
+    train_student(train_faces[chosen], teacher_train, options).save(str(student_path))
+    record["student"] = {"options": described, "train_faces": int(len(chosen)),
+                         "train_seconds": round(time.perf_counter() - started, 1), "file": student_path.name,
+                         "size_mb": round(student_path.stat().st_size / 1e6, 1)}
+    record["teacher"] = {"file": teacher_path.name, "size_mb": round(teacher_path.stat().st_size / 1e6, 1)}
+
+    teacher_times, student_times = [], []
+    for _ in range(args.repeats):  # interleaved, so a change in the machine's speed hits both
+        teacher_times += seconds_per_face(teacher_path, test_faces, 1)
+        student_times += seconds_per_face(student_path, test_faces, 1)
+    record["speed_ms_per_face"] = {"teacher": round(1000 * statistics.median(teacher_times), 3),
+                                   "student": round(1000 * statistics.median(student_times), 3),
+                                   "runs_teacher": [round(1000 * t, 3) for t in teacher_times],
+                                   "runs_student": [round(1000 * t, 3) for t in student_times]}
+    os.environ["FER_CLASSIC_LANDMARKS"] = str(student_path)
+    record["errors"] = {"faces": len(test_faces), **point_errors(fit_landmarks(test_faces), teacher_test)}
+    save_results(folder, record, to_markdown(record), echo=False)
+    log(to_markdown(record))
+
+    if not args.skip_classic:
+        from fer_classic.store import read_manifest
+
+        record["classic_shipped_metrics"] = {split: round(m["accuracy"], 4) for split, m in
+                                             read_manifest()["models"]["classic"]["metrics"].items()}
+        with fresh_cache():  # every feature from the student's landmarks
+            started = time.perf_counter()
+            _, entry = train_method(CLASSIC, data, n_jobs=args.jobs, log=log)
+            record["classic_with_student"] = {"metrics": entry["metrics"],
+                                              "seconds": round(time.perf_counter() - started, 1)}
+            save_results(folder, record, to_markdown(record), echo=False)
+            features = build_method(CLASSIC, n_jobs=args.jobs).named_steps["features"].fit(train_faces)
+            faces = train_faces[:args.extraction_faces]
+            record["extraction_with_student"] = [extraction_throughput(features, faces, jobs, args.repeats)
+                                                 for jobs in sorted({1, args.jobs})]
+    save_results(folder, record, to_markdown(record))
+
+
+if __name__ == "__main__":
+    main()
