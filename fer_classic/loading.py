@@ -38,7 +38,8 @@ DEFAULT_SCALE_FACTOR = {VERIFIED: 1.2, VIOLA_JONES: 1.25}
 DLIB_WINDOW = 80
 # In video, the region around a known face is zoomed so the face is this wide before detection. The video detector
 # halves it and dlib doubles it again, so the face meets dlib's 80-px window with room to shrink by a fifth. On the
-# comparison's clip that cut detection from about 10 to 6 ms a frame, and found a face in 79 of 90 frames, not 70.
+# comparison's clip, detection fell from 11.6 to 5.4 ms a frame, and a face was found in 79 of 90 frames, not 70
+# (benchmarks/results/2026-12-02-495f054-video-quiet and 2026-12-02-48bccd4-video).
 TRACKED_FACE_SIDE = 100
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
