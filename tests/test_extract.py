@@ -199,6 +199,25 @@ def test_a_new_vocabulary_changes_the_cache_key(face_batch, monkeypatch):
     assert len(written()) == 2
 
 
+def test_another_landmark_model_gets_its_own_cache_entries(face_batch, tmp_path, monkeypatch):
+    from fer_classic.extract import landmarks, transformers
+
+    real = landmarks.landmark_model_digest()
+    other = tmp_path / "other.dat"
+    other.write_bytes(b"another model")
+    monkeypatch.setenv("FER_CLASSIC_LANDMARKS", str(other))
+    assert landmarks.landmark_model_digest() not in ("", real)          # keyed by content, not by name
+    monkeypatch.delenv("FER_CLASSIC_LANDMARKS")
+
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "MIN_DISK_BATCH", 1)
+    HOGFeatures().transform(face_batch[:4])
+    monkeypatch.setattr(transformers, "landmark_model_digest", lambda: "another-model")
+    HOGFeatures().transform(face_batch[:4])
+    for folder in ("landmarks", "HOGFeatures"):
+        assert len(list((tmp_path / "cache" / folder).glob("*.npy"))) == 2
+
+
 def test_fisher_vectors_match_the_published_formulas_written_as_loops():
     from fer_classic.extract.fisher import fisher_vectors
     from fer_classic.extract.pooling import power_l2_normalise

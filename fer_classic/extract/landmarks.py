@@ -24,6 +24,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -37,6 +38,7 @@ MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 RIGHT_EYE = slice(36, 42)
 LEFT_EYE = slice(42, 48)
 _PREDICTORS = {}
+_DIGESTS = {}
 
 
 def find_landmark_model():
@@ -108,6 +110,21 @@ def fit_landmarks(faces, boxes=None, upsample=2):
         points[i] = [(p.x, p.y) for p in shape.parts()]
     # Pixel centres: point p in the upsampled image sits at (p + 0.5) / s - 0.5.
     return (points + 0.5) / upsample - 0.5
+
+
+def landmark_model_digest():
+    """A short digest of the landmark model's content, computed once per process.
+
+    Cached landmarks, and the features built on them, are keyed by it, so
+    pointing ``$FER_CLASSIC_LANDMARKS`` at another model never reuses what the
+    previous one placed.
+    """
+    path = find_landmark_model()
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+    return _DIGESTS[key]
 
 
 def eye_centers(landmarks):

@@ -21,7 +21,7 @@ from .dense_sift import dense_grid, dense_sift
 from .fisher import fisher_vectors
 from .geometry import geometric_features
 from .hog import hog_features
-from .landmarks import fit_landmarks
+from .landmarks import fit_landmarks, landmark_model_digest
 from .lbp import lbp_histograms
 from .pooling import pyramid_regions
 
@@ -43,8 +43,8 @@ def check_faces(X):
 
 def face_landmarks(faces, upsample=2, n_jobs=1):
     """Cached :func:`fit_landmarks` over a batch of face crops, shape (n, 68, 2)."""
-    return cached_map("landmarks", {"upsample": upsample}, partial(fit_landmarks, upsample=upsample),
-                      [faces], n_jobs=n_jobs, desc="landmarks")
+    return cached_map("landmarks", {"upsample": upsample, "model": landmark_model_digest()},
+                      partial(fit_landmarks, upsample=upsample), [faces], n_jobs=n_jobs, desc="landmarks")
 
 
 def _aligned(function, faces, landmarks, align):
@@ -58,11 +58,15 @@ class _FaceFeatures(TransformerMixin, BaseEstimator):
         self.face_size_ = check_faces(X).shape[1]
         return self
 
+    def _cache_params(self):
+        """What the cached features depend on besides the faces: the parameters and the landmark model."""
+        params = {k: v for k, v in self.get_params().items() if k != "n_jobs"}
+        return {**params, "landmark_model": landmark_model_digest()}
+
     def transform(self, X):
         faces = check_faces(X)
         landmarks = face_landmarks(faces, self.upsample, self.n_jobs)
-        params = {k: v for k, v in self.get_params().items() if k != "n_jobs"}
-        return cached_map(type(self).__name__, params, self._extract, [faces, landmarks],
+        return cached_map(type(self).__name__, self._cache_params(), self._extract, [faces, landmarks],
                           n_jobs=self.n_jobs, desc=type(self).__name__)
 
 
@@ -189,8 +193,7 @@ class _SIFTEncoding(_FaceFeatures):
     def transform(self, X):
         faces = check_faces(X)
         landmarks = face_landmarks(faces, self.upsample, self.n_jobs)
-        params = {k: v for k, v in self.get_params().items() if k != "n_jobs"}
-        params["learned"] = self.digest_
+        params = {**self._cache_params(), "learned": self.digest_}
         return cached_map(type(self).__name__, params, self._encoder(faces.shape[1]), [faces, landmarks],
                           n_jobs=self.n_jobs, desc=type(self).__name__)
 
