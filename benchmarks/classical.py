@@ -50,18 +50,25 @@ METHODS = [*(f"{feature}/svm-linear" for feature in FEATURES), "hog+lbp+landmark
 
 
 @contextlib.contextmanager
+def environment_variable(name, value):
+    """Set ``name`` to ``value`` for the duration of the block, then restore it (or unset it)."""
+    previous = os.environ.get(name)
+    os.environ[name] = str(value)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name)
+        else:
+            os.environ[name] = previous
+
+
+@contextlib.contextmanager
 def fresh_cache():
     """Point the feature cache at a new empty folder for the duration of the block."""
-    previous = os.environ.get("FER_CLASSIC_CACHE")
-    with tempfile.TemporaryDirectory(prefix="fer-classic-bench-") as folder:
-        os.environ["FER_CLASSIC_CACHE"] = folder
-        try:
-            yield folder
-        finally:
-            if previous is None:
-                os.environ.pop("FER_CLASSIC_CACHE")
-            else:
-                os.environ["FER_CLASSIC_CACHE"] = previous
+    with tempfile.TemporaryDirectory(prefix="fer-classic-bench-") as folder, \
+            environment_variable("FER_CLASSIC_CACHE", folder):
+        yield folder
 
 
 @contextlib.contextmanager

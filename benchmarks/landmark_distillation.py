@@ -35,7 +35,8 @@ import cv2
 import dlib
 import numpy as np
 
-from classical import CLASSIC, extraction_throughput, fresh_cache, one_thread  # noqa: E402 (a sibling script)
+from classical import (CLASSIC, environment_variable, extraction_throughput, fresh_cache,  # noqa: E402
+                       one_thread)  # a sibling script
 from fer_classic.classify import build_method, train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.extract.cache import cache_dir  # noqa: E402
@@ -59,9 +60,7 @@ def train_student(faces, teacher_points, options):
 
 def seconds_per_face(model_path, faces, repeats):
     """Median seconds per face of fit_landmarks with the predictor at ``model_path``, on one thread."""
-    previous = os.environ.get("FER_CLASSIC_LANDMARKS")
-    os.environ["FER_CLASSIC_LANDMARKS"] = str(model_path)
-    try:
+    with environment_variable("FER_CLASSIC_LANDMARKS", model_path):
         fit_landmarks(faces[:2])  # load outside the timing
         times = []
         with one_thread():
@@ -70,11 +69,6 @@ def seconds_per_face(model_path, faces, repeats):
                 fit_landmarks(faces)
                 times.append((time.perf_counter() - started) / len(faces))
         return times
-    finally:
-        if previous is None:
-            os.environ.pop("FER_CLASSIC_LANDMARKS")
-        else:
-            os.environ["FER_CLASSIC_LANDMARKS"] = previous
 
 
 def point_errors(student, teacher):

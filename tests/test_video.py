@@ -48,15 +48,21 @@ def test_downscaled_detection_maps_boxes_back(astronaut_bgr):
     assert len(half) == 1 and box_iou(half, full)[0, 0] > 0.7
 
 
+class RecordingDetector:
+    """The Haar cascade, noting the shape of every image it is given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def detect(self, image):
+        self.calls.append(image.shape)
+        return HaarCascadeDetector().detect(image)
+
+
 def test_region_tracking_scans_near_known_faces(astronaut_bgr):
-    calls = []
-
-    class Recording:
-        def detect(self, image):
-            calls.append(image.shape)
-            return HaarCascadeDetector().detect(image)
-
-    tracker = RegionTrackingDetector(Recording(), refresh=3)
+    recording = RecordingDetector()
+    calls = recording.calls
+    tracker = RegionTrackingDetector(recording, refresh=3)
     boxes = [tracker.detect(astronaut_bgr) for _ in range(4)]
     assert all(len(b) == 1 and box_iou(b, boxes[0])[0, 0] > 0.8 for b in boxes)
     assert calls[0] == (512, 512) and calls[3] == (512, 512)                # full scans on frames 1 and 4
@@ -68,20 +74,15 @@ def test_region_tracking_scans_near_known_faces(astronaut_bgr):
 
 
 def test_region_tracking_can_zoom_regions_to_a_face_side(astronaut_bgr):
-    calls = []
-
-    class Recording:
-        def detect(self, image):
-            calls.append(image.shape)
-            return HaarCascadeDetector().detect(image)
-
-    tracker = RegionTrackingDetector(Recording(), refresh=3, face_side=60)
+    recording = RecordingDetector()
+    calls = recording.calls
+    tracker = RegionTrackingDetector(recording, refresh=3, face_side=60)
     full, tracked = tracker.detect(astronaut_bgr), tracker.detect(astronaut_bgr)
     side = max(full[0, 2:])
     assert abs(calls[1][0] - 2 * 60) <= 2                  # the region: the face zoomed to 60 px, plus margins
     assert len(tracked) == 1 and box_iou(tracked, full)[0, 0] > 0.7 and side > 80   # mapped back to the frame
     with pytest.raises(ValueError, match="face side"):
-        RegionTrackingDetector(Recording(), face_side=0).detect(astronaut_bgr)
+        RegionTrackingDetector(RecordingDetector(), face_side=0).detect(astronaut_bgr)
 
 
 def test_drop_duplicates():
