@@ -34,8 +34,10 @@ DEFAULT_MIN_NEIGHBORS = {VERIFIED: 2}
 # Pyramid step (else 1.1): a coarser step keeps the verified detector near 80 ms per 640x480 frame instead of
 # 135, for one face fewer found on the detection set; the from-scratch cascade was tuned at 1.25.
 DEFAULT_SCALE_FACTOR = {VERIFIED: 1.2, VIOLA_JONES: 1.25}
-# dlib's detectors see faces of about 80 px and more; a smaller min_size doubles the image first.
+# dlib's detectors see faces of about 80 px and more; a smaller min_size doubles the image first. Their image
+# pyramid shrinks by 5/6 a level.
 DLIB_WINDOW = 80
+DLIB_PYRAMID_STEP = 6 / 5
 # In video, the region around a known face is zoomed so the face is this wide before detection. The video detector
 # halves it and dlib doubles it again, so the face meets dlib's 80-px window with room to shrink by a fifth. On the
 # comparison's clip, detection fell from 11.6 to 5.4 ms a frame, and a face was found in 79 of 90 frames, not 70
@@ -109,8 +111,9 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30
         raise ValueError(f"refresh must be 1 or more, got {refresh}")
     detector = _detector(name, scale_factor, min_neighbors, (min_size, min_size))
     if video:
+        pyramid_step = DLIB_PYRAMID_STEP if name in (DLIB_HOG, DLIB_CNN) else scale_factor
         detector = RegionTrackingDetector(DownscaledDetector(detector, detect_scale), refresh=refresh,
-                                          face_side=TRACKED_FACE_SIDE)
+                                          face_side=TRACKED_FACE_SIDE, pyramid_step=pyramid_step)
     return detector
 
 

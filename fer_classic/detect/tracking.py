@@ -6,10 +6,13 @@ every scale. In a video, faces move little between frames, so
 frames (to find new faces) and, in between, only a margin around each face it
 saw last. A face lost in its region triggers a full scan on the next frame.
 
-A region can also be zoomed so that the face it holds has a chosen side: a
-detector that upsamples the whole frame to find small faces (dlib's HOG
+A region can also be zoomed so that the face it holds has about a chosen side:
+a detector that upsamples the whole frame to find small faces (dlib's HOG
 detector doubles it) then scans a region a few times smaller, since the face's
-size is known.
+size is known. The zoom is a whole power of the detector's pyramid step, so the
+region is scanned at scales the full scan also uses: a zoom that followed the
+previous box exactly would move those scales every frame, and the box size
+would wander with them (134 to 162 px, frame to frame, for a 152 px face).
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ class RegionTrackingDetector(FaceDetector):
     margin : float
         Region searched around a previous box, as a fraction of its side on each side.
     face_side : int, optional
-        Zoom each region so that the previous face is this many pixels wide;
-        None searches regions at the frame's scale.
+        Zoom each region so that the previous face is about this many pixels
+        wide; None searches regions at the frame's scale.
+    pyramid_step : float
+        The wrapped detector's scale step (> 1): zooms are whole powers of it.
     color_order : {"bgr", "rgb"}
 
     Notes
@@ -41,11 +46,12 @@ class RegionTrackingDetector(FaceDetector):
     It keeps state between calls: use one instance per video stream.
     """
 
-    def __init__(self, detector, refresh=10, margin=0.5, face_side=None, color_order="bgr"):
+    def __init__(self, detector, refresh=10, margin=0.5, face_side=None, pyramid_step=1.2, color_order="bgr"):
         self.detector = detector
         self.refresh = refresh
         self.margin = margin
         self.face_side = face_side
+        self.pyramid_step = pyramid_step
         self.color_order = color_order
 
     def reset(self):
@@ -57,6 +63,8 @@ class RegionTrackingDetector(FaceDetector):
             raise ValueError(f"refresh must be >= 1, got {self.refresh}")
         if self.face_side is not None and self.face_side <= 0:
             raise ValueError(f"face side must be positive, got {self.face_side}")
+        if not self.pyramid_step > 1:
+            raise ValueError(f"pyramid step must be greater than 1, got {self.pyramid_step}")
         if not hasattr(self, "_previous"):
             self.reset()
         self._since_full_scan += 1
@@ -79,9 +87,11 @@ class RegionTrackingDetector(FaceDetector):
             right, bottom = min(x + w + pad_x, width), min(y + h + pad_y, height)
             region, zoom = gray[top:bottom, left:right], 1.0
             if self.face_side:
-                zoom = self.face_side / max(w, h)
-                region = cv2.resize(region, None, fx=zoom, fy=zoom,
-                                    interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR)
+                steps = np.round(np.log(self.face_side / max(w, h)) / np.log(self.pyramid_step))
+                zoom = float(self.pyramid_step ** steps)
+                if zoom != 1:
+                    region = cv2.resize(region, None, fx=zoom, fy=zoom,
+                                        interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR)
             boxes = self.detector.detect(region)
             if len(boxes):
                 found.append(np.round(boxes[0] / zoom).astype(np.int64) + [left, top, 0, 0])
