@@ -38,10 +38,10 @@ DEFAULT_SCALE_FACTOR = {VERIFIED: 1.2, VIOLA_JONES: 1.25}
 # pyramid shrinks by 5/6 a level.
 DLIB_WINDOW = 80
 DLIB_PYRAMID_STEP = 6 / 5
-# In video, the region around a known face is zoomed so the face is this wide before detection. The video detector
-# halves it and dlib doubles it again, so the face meets dlib's 80-px window with room to shrink by a fifth. On the
-# comparison's clip, detection fell from 11.6 to 5.4 ms a frame, and a face was found in 79 of 90 frames, not 70
-# (benchmarks/results/2026-12-02-495f054-video-quiet and 2026-12-02-48bccd4-video).
+# In video, the region around a known face is zoomed so the face is about this wide before detection. The video
+# detector halves it and dlib doubles it again, so the face meets dlib's 80-px window with room to shrink. On the
+# comparison's clip, detection took 6.5 ms a frame instead of 11.6, with a face found in 69 of 90 frames against 70
+# (benchmarks/results/2026-12-02-495f054-video-quiet and 2026-12-02-21174b9-video).
 TRACKED_FACE_SIDE = 100
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
@@ -83,7 +83,7 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30
     video : bool
         Wrap it for video: detection on a frame scaled by ``detect_scale``,
         full scans every ``refresh`` frames, and in between a search of the
-        region around each known face, zoomed so the face is
+        region around each known face, zoomed so the face is about
         :data:`TRACKED_FACE_SIDE` pixels wide.
     detect_scale : float
         In (0, 1].

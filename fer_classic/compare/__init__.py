@@ -216,7 +216,8 @@ def _video_benchmark(record, data, video, folder, tag, data_path, log):
 def _tracking_scheme(tracker):
     """How the video detector spends its time, in words, read off the detector itself."""
     return (f"a frame scaled by {tracker.detector.scale:g}, full scan every {tracker.refresh} frames, and in between "
-            f"the region around each known face, zoomed so the face is {tracker.face_side:g} px wide")
+            f"the region around each known face, zoomed by a power of the detector's pyramid step "
+            f"({tracker.pyramid_step:g}) so the face is about {tracker.face_side:g} px wide")
 
 
 __all__ = ["CLASSICAL_METHODS", "QUICK", "compared_methods", "run_comparison"]
