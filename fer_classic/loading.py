@@ -40,8 +40,8 @@ DLIB_WINDOW = 80
 DLIB_PYRAMID_STEP = 6 / 5
 # In video, the region around a known face is zoomed so the face is about this wide before detection. The video
 # detector halves it and dlib doubles it again, so the face meets dlib's 80-px window with room to shrink. On the
-# comparison's clip, detection took 6.5 ms a frame instead of 11.6, with a face found in 69 of 90 frames against 70
-# (benchmarks/results/2026-12-02-495f054-video-quiet and 2026-12-02-21174b9-video).
+# comparison's clip, in runs alternating with and without it, detection took 6.5-6.8 ms a frame against 7.6-8.3, and
+# found a face in 69 of 90 frames against 70 (the whole pipeline: benchmarks/results/2026-12-02-21174b9-video).
 TRACKED_FACE_SIDE = 100
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
