@@ -41,7 +41,9 @@ from fer_classic.classify import build_method, train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.extract.cache import cache_dir  # noqa: E402
 from fer_classic.extract.landmarks import eye_centers, find_landmark_model, fit_landmarks  # noqa: E402
+from fer_classic.extract.transformers import face_landmarks  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store import read_manifest  # noqa: E402
 
 UPSAMPLE = 2  # as fit_landmarks: the crops are fitted at twice their size
 
@@ -141,8 +143,6 @@ def main(argv=None):
     record = {"provenance": provenance(data)}
     folder = results_folder(record, args.results_dir, "landmark-distillation")
 
-    from fer_classic.extract.transformers import face_landmarks
-
     rng = np.random.default_rng(0)
     train_faces = data["Training"].faces
     chosen = np.sort(rng.choice(len(train_faces), min(args.train_faces, len(train_faces)), replace=False))
@@ -183,8 +183,6 @@ def main(argv=None):
     log(to_markdown(record))
 
     if not args.skip_classic:
-        from fer_classic.store import read_manifest
-
         record["classic_shipped_metrics"] = {split: round(m["accuracy"], 4) for split, m in
                                              read_manifest()["models"]["classic"]["metrics"].items()}
         with fresh_cache():  # every feature from the student's landmarks
