@@ -89,8 +89,7 @@ def separable_data(astronaut_gray):
 
 
 @pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear", "sift-fisher/svm-kernel",
-                                    "sift-bow/svm-local", "hog/mlp", "lbp/mlp+svm-local",
-                                    "landmarks/svm-kernel+svm-local"])
+                                    "sift-bow/svm-local", "hog/mlp", "lbp/mlp+svm-local"])
 def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     model, entry = train_method(method, separable_data, flip=True, n_jobs=1, log=lambda line: None)
     assert entry["data"]["n_training_faces"] == 80                       # 40 faces and their mirrors

@@ -27,9 +27,8 @@ subsample of 12,000 faces, as its name says. ``svm-local`` is local learning
 (Ionescu et al., 2013): for each test face, a linear SVM trained on its
 nearest training faces. ``mlp+svm-local`` averages the probabilities of the
 MLP, one boundary for every face, and of local learning, one boundary per
-face: they make different mistakes. ``svm-kernel+svm-local`` is the same
-vote with SVMs only: the global kernel SVM and local learning. SVMs get
-probabilities by Platt scaling, fitted by cross-validation on Training.
+face: they make different mistakes. SVMs get probabilities by Platt scaling,
+fitted by cross-validation on Training.
 
 References
 ----------
@@ -191,10 +190,6 @@ def _mlp_and_local():
     return VotingClassifier([("mlp", _mlp()), ("local", LocalSVM())], voting="soft")
 
 
-def _kernel_and_local():
-    return VotingClassifier([("kernel", _svm_kernel()), ("local", LocalSVM())], voting="soft")
-
-
 CLASSIFIERS = {
     "svm-linear": ClassifierSpec(_svm_linear, {"estimator__C": [0.003, 0.01]},
                                  description="linear SVM, Platt-calibrated"),
@@ -214,11 +209,6 @@ CLASSIFIERS = {
     "mlp": ClassifierSpec(_mlp, {"alpha": [0.1]}, description="one hidden layer of 1024 ReLU units"),
     "mlp+svm-local": ClassifierSpec(_mlp_and_local, {"weights": [(0.5, 0.5), (0.6, 0.4)]},
                                     description="soft vote of the MLP and local learning"),
-    # One weighting: each fit takes minutes. On PublicTest, local 0.6369 and svm-kernel 0.5818 alone; voted
-    # 0.6386 / 0.6470 / 0.6453 / 0.6439 with local weighted 0.3 / 0.4 / 0.5 / 0.6 (ad hoc, 2026-12-05).
-    "svm-kernel+svm-local": ClassifierSpec(_kernel_and_local, {"weights": [(0.6, 0.4)]},
-                                           description="soft vote of the Nystroem kernel SVM and local learning, "
-                                                       "SVMs only"),
 }
 
 
