@@ -1,7 +1,7 @@
-"""Pilot: would a smaller landmark predictor, distilled from dlib's, make `classic` extract faster?
+"""Distil dlib's 68-point landmark model into the smaller predictor fer_classic ships.
 
 dlib's 68-point model is an ensemble of 7,500 regression trees (15 cascades of
-500) and takes most of `classic`'s extraction time. This pilot trains a smaller
+500) and took most of `classic`'s extraction time. This script trains a smaller
 ensemble with dlib's own trainer on FER2013 Training crops, with the big
 model's points as labels (knowledge distillation: no hand-labelled points are
 needed), then measures:
@@ -13,19 +13,22 @@ needed), then measures:
   cache, so nothing computed with the teacher is reused), and its extraction
   throughput, as ``benchmarks/classical.py`` measures it.
 
-Nothing here changes what ships. Writes
+With ``--ship``, the student becomes the landmark model that ships
+(``models/fer2013_68_landmarks.dat``, recorded in the manifest); the models
+built on landmarks must then be retrained (``make train``). Writes
 ``benchmarks/results/<date>-<commit>-landmark-distillation/``.
 
 Usage::
 
     python benchmarks/landmark_distillation.py [--train-faces 28709] [--cascades 10] [--trees 100]
-                                               [--depth 4] [--oversampling 5] [--jobs 2]
+                                               [--depth 4] [--oversampling 5] [--jobs 2] [--ship]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -40,10 +43,11 @@ from classical import (CLASSIC, environment_variable, extraction_throughput, fre
 from fer_classic.classify import build_method, train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.extract.cache import cache_dir  # noqa: E402
-from fer_classic.extract.landmarks import eye_centers, find_landmark_model, fit_landmarks  # noqa: E402
+from fer_classic.extract.landmarks import (SHIPPED_MODEL_FILE, eye_centers, find_dlib_landmark_model,  # noqa: E402
+                                           fit_landmarks)
 from fer_classic.extract.transformers import face_landmarks  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
-from fer_classic.store import read_manifest  # noqa: E402
+from fer_classic.store import read_manifest, record_landmark_predictor, shipped_models_dir  # noqa: E402
 
 UPSAMPLE = 2  # as fit_landmarks: the crops are fitted at twice their size
 
@@ -58,6 +62,26 @@ def train_student(faces, teacher_points, options):
     labels = [[dlib.full_object_detection(box, [dlib.point(int(x), int(y)) for x, y in points])]
               for points in pixels]
     return dlib.train_shape_predictor(images, labels, options)
+
+
+def ship(student_path, record, data):
+    """Copy the student into the shipped models and record its provenance in the manifest."""
+    target = shipped_models_dir() / SHIPPED_MODEL_FILE
+    shutil.copyfile(student_path, target)
+    prov = record["provenance"]
+    entry = record_landmark_predictor(target, {
+        "kind": "landmarks",
+        "description": "68-point dlib shape predictor distilled from dlib's shape_predictor_68_face_landmarks.dat",
+        "parameters": record["student"]["options"],
+        "data": {"file": data.source.name, "md5": data.md5, "split": "Training",
+                 "n_training_faces": record["student"]["train_faces"], "upsample": UPSAMPLE,
+                 "labels": "the teacher's points"},
+        "teacher": record["teacher"],
+        "metrics": {"against_teacher_on_publictest": record["errors"],
+                    "ms_per_face_one_thread": record["speed_ms_per_face"]},
+        "timings_seconds": {"train": record["student"]["train_seconds"]},
+        "trained": {"commit": prov["commit"], "date": prov["date"], "command": prov["command"]}})
+    return {"file": str(target), "sha256": entry["sha256"]}
 
 
 def seconds_per_face(model_path, faces, repeats):
@@ -95,7 +119,7 @@ def _worst_region(distances):
 
 def to_markdown(record):
     prov, student, speed = record["provenance"], record["student"], record["speed_ms_per_face"]
-    lines = ["# Landmark distillation pilot", "",
+    lines = ["# Landmark distillation", "",
              f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
              f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores, load average "
              f"{prov['machine']['load_average_1min_at_start']} at start), data `{prov['data']['file']}` MD5 "
@@ -115,7 +139,7 @@ def to_markdown(record):
         lines += [f"## `{CLASSIC}` trained with the student's landmarks (fresh feature cache)", "",
                   "| split | accuracy | macro-F1 |", "|---|---|---|",
                   *[f"| {split} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |" for split, m in result["metrics"].items()],
-                  "", f"Training took {result['seconds']} s, uncached. With the teacher, the shipped `classic` scores "
+                  "", f"Training took {result['seconds']} s, uncached. The shipped `classic` scores "
                   f"{record['classic_shipped_metrics']}.", ""]
     if "extraction_with_student" in record:
         lines += ["## Extraction throughput with the student (uncached, median)", "",
@@ -136,6 +160,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--extraction-faces", type=int, default=10000)
     parser.add_argument("--skip-classic", action="store_true", help="only train the student and compare the points")
+    parser.add_argument("--ship", action="store_true",
+                        help="make the student the shipped landmark model (implies --skip-classic)")
     parser.add_argument("--data")
     args = parser.parse_args(argv)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
@@ -147,10 +173,11 @@ def main(argv=None):
     train_faces = data["Training"].faces
     chosen = np.sort(rng.choice(len(train_faces), min(args.train_faces, len(train_faces)), replace=False))
     test_faces = data["PublicTest"].faces[:2000]
-    teacher_path = find_landmark_model()
+    teacher_path = find_dlib_landmark_model()
     log("teacher landmarks (cached)")
-    teacher_train = face_landmarks(train_faces, n_jobs=args.jobs)[chosen]
-    teacher_test = fit_landmarks(test_faces)
+    with environment_variable("FER_CLASSIC_LANDMARKS", teacher_path):
+        teacher_train = face_landmarks(train_faces, n_jobs=args.jobs)[chosen]
+        teacher_test = fit_landmarks(test_faces)
 
     options = dlib.shape_predictor_training_options()
     options.cascade_depth, options.num_trees_per_cascade_level = args.cascades, args.trees
@@ -179,10 +206,12 @@ def main(argv=None):
                                    "runs_student": [round(1000 * t, 3) for t in student_times]}
     os.environ["FER_CLASSIC_LANDMARKS"] = str(student_path)
     record["errors"] = {"faces": len(test_faces), **point_errors(fit_landmarks(test_faces), teacher_test)}
+    if args.ship:
+        record["shipped"] = ship(student_path, record, data)
     save_results(folder, record, to_markdown(record), echo=False)
     log(to_markdown(record))
 
-    if not args.skip_classic:
+    if not (args.skip_classic or args.ship):
         record["classic_shipped_metrics"] = {split: round(m["accuracy"], 4) for split, m in
                                              read_manifest()["models"]["classic"]["metrics"].items()}
         with fresh_cache():  # every feature from the student's landmarks

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .half_precision import pack_float16, unpack_float16
+from .model_files import MODELS_PACKAGE, shipped_models_dir  # noqa: F401 (re-exported)
 from .provenance import library_versions
 
 MANIFEST = "manifest.json"
-MODELS_PACKAGE = "fer_classic_models"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 MODEL_SUFFIXES = (".joblib", ".npz")
 KINDS = ("classical", "cnn")
@@ -46,23 +46,6 @@ KINDS = ("classical", "cnn")
 
 class ModelError(RuntimeError):
     """A model that cannot be found, is not listed, fails its hash check, or is not trusted."""
-
-
-def shipped_models_dir():
-    """Folder of the shipped models: the installed ``fer_classic_models`` package.
-
-    In a source checkout that was not installed, the checkout's own
-    ``models/``; never the working directory. ``$FER_CLASSIC_MODELS`` names
-    another folder to list instead (its pickles still load only when
-    trusted by hash).
-    """
-    if os.environ.get("FER_CLASSIC_MODELS"):
-        return Path(os.environ["FER_CLASSIC_MODELS"])
-    spec = importlib.util.find_spec(MODELS_PACKAGE)
-    if spec is not None and spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
-    checkout = Path(__file__).resolve().parent.parent
-    return checkout / "models" if (checkout / "setup.cfg").is_file() else checkout / "no-models-installed"
 
 
 def _packaged_manifest_path():
@@ -173,12 +156,39 @@ def save_model(model, path, entry):
         joblib.dump(pack_float16(model), path, compress=3)
     else:
         joblib.dump(model, path, compress=3)
+    entry = _describe_file(path, entry)
     manifest = read_manifest(path.parent)
-    entry = {**entry, "file": path.name, "sha256": sha256(path), "size_bytes": path.stat().st_size,
-             "library_versions": library_versions()}
     manifest["models"][path.stem] = entry
-    (path.parent / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _write_manifest(path.parent, manifest)
     _register_user_model(path, path.stem, entry["sha256"])
+    return entry
+
+
+def _describe_file(path, entry):
+    return {**entry, "file": path.name, "sha256": sha256(path), "size_bytes": path.stat().st_size,
+            "library_versions": library_versions()}
+
+
+def _write_manifest(folder, manifest):
+    (Path(folder) / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def record_landmark_predictor(path, entry):
+    """Record the landmark predictor at ``path`` under ``landmark_predictor`` in the manifest beside it.
+
+    It is not a model to load by name but a file the landmark phase reads
+    (dlib's own format, no pickle); the manifest keeps its provenance.
+
+    Returns
+    -------
+    dict
+        The entry, with ``file``, ``sha256``, ``size_bytes`` and ``library_versions`` filled in.
+    """
+    path = Path(path)
+    entry = _describe_file(path, entry)
+    manifest = read_manifest(path.parent)
+    manifest["landmark_predictor"] = entry
+    _write_manifest(path.parent, manifest)
     return entry
 
 

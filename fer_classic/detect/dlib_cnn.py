@@ -14,7 +14,7 @@ References
 
 from __future__ import annotations
 
-from ..dlib_models import packaged_dlib_model
+from ..model_files import packaged_dlib_model
 from .dlib_base import DlibDetector
 
 MODEL_FILE = "mmod_human_face_detector.dat"
