@@ -175,9 +175,8 @@ def main(argv=None):
     test_faces = data["PublicTest"].faces[:2000]
     teacher_path = find_dlib_landmark_model()
     log("teacher landmarks (cached)")
-    with environment_variable("FER_CLASSIC_LANDMARKS", teacher_path):
-        teacher_train = face_landmarks(train_faces, n_jobs=args.jobs)[chosen]
-        teacher_test = fit_landmarks(test_faces)
+    teacher_train = face_landmarks(train_faces, model="dlib", n_jobs=args.jobs)[chosen]
+    teacher_test = fit_landmarks(test_faces, model="dlib")
 
     options = dlib.shape_predictor_training_options()
     options.cascade_depth, options.num_trees_per_cascade_level = args.cascades, args.trees

@@ -11,6 +11,8 @@ store's (:mod:`fer_classic.store`).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .data import FACE_SIZE
@@ -180,7 +182,19 @@ def load_model(name_or_path, trust=False):
     resolved = resolve_model(name_or_path)
     check_integrity(resolved)
     model = MODEL_LOADERS[_kind(resolved)](resolved.path, resolved.entry, trust)
+    _check_landmark_model(resolved)
     return model, resolved.entry
+
+
+def _check_landmark_model(resolved):
+    """Warn when a classical model meets landmarks from another model than the one it was trained with."""
+    from .extract.landmarks import find_landmark_model, landmark_model_digest
+
+    expected = resolved.entry.get("landmark_model")
+    if expected and expected["digest"] != landmark_model_digest(expected["name"]):
+        warnings.warn(f"{resolved.path.name} was trained with the landmark model {expected['file']} but "
+                      f"{find_landmark_model(expected['name'])} is in use ($FER_CLASSIC_LANDMARKS?): its features "
+                      "shift and its accuracy may drop", stacklevel=3)
 
 
 def warm_up(model):

@@ -14,15 +14,22 @@ MODELS_PACKAGE = "fer_classic_models"
 
 
 def shipped_models_dir():
-    """Folder of the shipped models: the installed ``fer_classic_models`` package.
+    """Folder of the shipped models to list: :func:`packaged_models_dir`, or ``$FER_CLASSIC_MODELS``.
 
-    In a source checkout that was not installed, the checkout's own
-    ``models/``; never the working directory. ``$FER_CLASSIC_MODELS`` names
-    another folder to list instead (its pickles still load only when
-    trusted by hash).
+    ``$FER_CLASSIC_MODELS`` names another folder to list instead (its
+    pickles still load only when trusted by hash).
     """
     if os.environ.get("FER_CLASSIC_MODELS"):
         return Path(os.environ["FER_CLASSIC_MODELS"])
+    return packaged_models_dir()
+
+
+def packaged_models_dir():
+    """Folder of the installed ``fer_classic_models`` package.
+
+    In a source checkout that was not installed, the checkout's own
+    ``models/``; never the working directory.
+    """
     spec = importlib.util.find_spec(MODELS_PACKAGE)
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0])

@@ -24,6 +24,8 @@ mkdir "$work/empty" && cd "$work/empty"
 "$work/venv/bin/python" -c "import cv2; from skimage import data; cv2.imwrite('photo.png', data.astronaut()[:, :, ::-1])"
 "$work/venv/bin/fer-classic" models | tee models.txt
 grep -q "^classic .*shipped" models.txt
+"$work/venv/bin/python" -c "from fer_classic.extract.landmarks import find_landmark_model as f; p = f(); \
+assert p.parent.name == 'fer_classic_models', p; print('landmark model:', p.name)"
 "$work/venv/bin/fer-classic" predict photo.png --json > predictions.json
 "$work/venv/bin/python" - <<'PY'
 import json

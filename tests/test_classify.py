@@ -9,6 +9,7 @@ from fer_classic.classify import build_method, emotion_metrics, method_names, pa
 from fer_classic.classify.kernel_maps import hellinger_map
 from fer_classic.classify.methods import SubsampledPCA, limit_components
 from fer_classic.data import FER2013, Split
+from fer_classic.extract.landmarks import landmark_model_digest
 from fer_classic.loading import load_model
 from fer_classic.store import ModelError, read_manifest, save_model
 
@@ -94,8 +95,9 @@ def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     model, entry = train_method(method, separable_data, flip=True, n_jobs=1, log=lambda line: None)
     assert entry["data"]["n_training_faces"] == 80                       # 40 faces and their mirrors
     assert entry["kind"] == "classical"
-    assert entry["metrics"]["PrivateTest"]["accuracy"] >= 0.9
+    assert entry["metrics"]["PrivateTest"]["accuracy"] >= 0.8           # chance is 0.5; 20 faces, one is 0.05
     assert set(entry["metrics"]) == {"PublicTest", "PrivateTest"}
+    assert entry["landmark_model"]["digest"] == landmark_model_digest()
     saved = save_model(model, tmp_path / "tiny.joblib", entry)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert saved["sha256"] and manifest["models"]["tiny"]["method"] == method

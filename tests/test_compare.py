@@ -152,3 +152,16 @@ def test_ensemble_fuses_a_classical_model_and_a_cnn_with_weights_chosen_on_publi
     assert sum(ensemble["weights"].values()) == pytest.approx(1, abs=1e-3)
     accuracy = {name: rows[name]["metrics"]["PublicTest"]["accuracy"] for name in rows}
     assert accuracy["ensemble"] >= accuracy["strong"] > accuracy["weak"]
+
+
+def test_a_model_trained_on_another_landmark_model_no_longer_counts(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path))
+    folder = methods.trained_models_dir("full")
+    folder.mkdir(parents=True)
+    stale = {"kind": "classical", "method": "hog/logreg", "file": "hog_logreg.joblib",
+             "landmark_model": {"name": "distilled", "file": "shape_predictor_68_face_landmarks.dat", "digest": "old"}}
+    (folder / "manifest.json").write_text(json.dumps({"models": {"hog_logreg": stale}}))
+    lines = []
+    with pytest.raises(methods.MissingModel, match="--train-missing"):
+        methods.load_classical("hog/logreg", "full", log=lines.append)
+    assert lines == ["hog/logreg: the model trained earlier was built on another landmark model; it no longer counts"]

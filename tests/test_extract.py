@@ -212,10 +212,11 @@ def test_another_landmark_model_gets_its_own_cache_entries(face_batch, tmp_path,
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(cache, "MIN_DISK_BATCH", 1)
     HOGFeatures().transform(face_batch[:4])
-    monkeypatch.setattr(transformers, "landmark_model_digest", lambda: "another-model")
+    HOGFeatures(landmark_model="dlib").transform(face_batch[:4])
+    monkeypatch.setattr(transformers, "landmark_model_digest", lambda model: "another-model")
     HOGFeatures().transform(face_batch[:4])
     for folder in ("landmarks", "HOGFeatures"):
-        assert len(list((tmp_path / "cache" / folder).glob("*.npy"))) == 2
+        assert len(list((tmp_path / "cache" / folder).glob("*.npy"))) == 3
 
 
 def test_fisher_vectors_match_the_published_formulas_written_as_loops():
@@ -257,3 +258,42 @@ def test_soft_bag_of_words_counts_match_a_loop():
         expected.append(np.concatenate([votes[region].sum(axis=0) for region in regions]))
     np.testing.assert_allclose(bag_of_words(x, centres, regions, "soft", "counts", bandwidth=1.0),
                                power_l2_normalise(np.array(expected)), rtol=1e-4, atol=1e-6)
+
+
+def test_landmark_models_are_found_by_name_and_the_variable_overrides_them(tmp_path, monkeypatch):
+    from fer_classic.extract import landmarks
+    from fer_classic.model_files import packaged_models_dir
+    from fer_classic.store import read_manifest, sha256
+
+    monkeypatch.delenv("FER_CLASSIC_LANDMARKS", raising=False)
+    shipped = packaged_models_dir() / landmarks.SHIPPED_MODEL_FILE
+    assert landmarks.find_landmark_model() == landmarks.find_landmark_model("distilled") == shipped
+    assert read_manifest()["landmark_predictor"]["sha256"] == sha256(shipped)   # the file its record describes
+    dlib_model = landmarks.find_landmark_model("dlib")
+    assert dlib_model.name == landmarks.DLIB_MODEL_FILE
+    with pytest.raises(ValueError, match="unknown landmark model 'tiny'"):
+        landmarks.find_landmark_model("tiny")
+    monkeypatch.setenv("FER_CLASSIC_LANDMARKS", str(dlib_model))
+    assert landmarks.find_landmark_model("distilled") == dlib_model
+    monkeypatch.setenv("FER_CLASSIC_LANDMARKS", str(tmp_path / "missing.dat"))
+    with pytest.raises(FileNotFoundError, match="missing.dat"):
+        landmarks.find_landmark_model()
+
+
+def test_the_distilled_model_places_points_near_dlibs(face_batch):
+    student, teacher = fit_landmarks(face_batch[:20]), fit_landmarks(face_batch[:20], model="dlib")
+    right, left = eye_centers(teacher)
+    eye_distance = np.linalg.norm(left - right, axis=1)
+    assert (np.linalg.norm(student - teacher, axis=2).mean(axis=1) < 0.15 * eye_distance).all()
+
+
+def test_each_method_builds_its_features_on_its_landmark_model():
+    from fer_classic.classify import build_method
+
+    def models(method, **kwargs):
+        union = build_method(method, **kwargs).named_steps["features"]
+        return {pipeline.named_steps["extract"].landmark_model for _, pipeline in union.transformer_list}
+
+    assert models("landmarks/mlp") == {"dlib"}                         # geometry alone needs the precise points
+    assert models("hog+lbp+landmarks+sift-fisher/mlp") == {"distilled"}
+    assert models("hog/mlp", landmark_model="dlib") == {"dlib"}

@@ -127,3 +127,17 @@ def test_batch_uses_the_viola_jones_detector_it_is_asked_for(tmp_path, astronaut
     out = tmp_path / "faces.csv"
     assert main(["batch", str(tmp_path), "--out", str(out), "--cascade", "viola-jones", "--jobs", "1"]) == 0
     assert "astronaut.png" in out.read_text()
+
+
+def test_a_model_warns_when_it_meets_landmarks_from_another_model(monkeypatch):
+    import warnings
+
+    from fer_classic.extract.landmarks import find_landmark_model
+
+    monkeypatch.delenv("FER_CLASSIC_LANDMARKS", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_model("landmarks")                                     # trained with dlib's model, which it gets
+    monkeypatch.setenv("FER_CLASSIC_LANDMARKS", str(find_landmark_model("distilled")))
+    with pytest.warns(UserWarning, match="landmarks.joblib was trained with the landmark model"):
+        load_model("landmarks")

@@ -19,8 +19,9 @@ import numpy as np
 
 from ..data import mirror_faces
 from ..extract import with_horizontal_flips
+from ..extract.landmarks import find_landmark_model, landmark_model_digest
 from ..half_precision import round_to_float16
-from .methods import CLASSIFIERS, build_method, limit_components, parse_method
+from .methods import CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method
 from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
 
@@ -43,7 +44,7 @@ def _drop_training_state(classifier):
                 vars(member).pop(attribute, None)
 
 
-def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print):
+def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_model=None, log=print):
     """Train and evaluate one named method.
 
     Parameters
@@ -59,6 +60,8 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
         (:class:`~fer_classic.classify.mirror.MirrorAveragedClassifier`).
     n_jobs : int
         Worker processes for extraction and for the grid search.
+    landmark_model : {"distilled", "dlib"}, optional
+        Default: :func:`~fer_classic.classify.methods.default_landmark_model`.
     log : callable
         Receives one line of progress at a time.
 
@@ -69,11 +72,12 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
     entry : dict
         Manifest fields: method, parameters, metrics per split, timings.
     """
-    _, classifier = parse_method(method)
+    feature_names, classifier = parse_method(method)
+    landmark_model = landmark_model or default_landmark_model(feature_names)
     train = data["Training"]
     faces, labels = with_horizontal_flips(train.faces, train.labels) if flip else (train.faces, train.labels)
     validation = data["PublicTest"]
-    model = build_method(method, n_jobs=n_jobs)
+    model = build_method(method, n_jobs=n_jobs, landmark_model=landmark_model)
     limit_components(model, len(faces))
     spec = CLASSIFIERS[classifier]
 
@@ -117,6 +121,9 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, log=print)
                        "test_time_mirroring": mirror_test, "model": repr(model)},
         "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest",
                  "n_training_faces": int(len(faces)), "notes": data.notes},
+        # Every classical feature reads the landmarks (the geometry, or the alignment): a model expects its own.
+        "landmark_model": {"name": landmark_model, "file": find_landmark_model(landmark_model).name,
+                           "digest": landmark_model_digest(landmark_model)},
         "metrics": metrics,
         "timings_seconds": {"features": round(prepared - started, 2),
                             "classifier_search": round(finished - prepared, 2),

@@ -27,9 +27,11 @@ import numpy as np
 
 from ..classify import CLASSIFIERS, FEATURES
 from ..classify.methods import ALL_FEATURES as COMBINED_FEATURES
+from ..classify.methods import default_landmark_model, parse_method
 from ..cnn.architectures import ARCHITECTURES
 from ..data import EMOTIONS
 from ..extract.cache import cache_dir
+from ..extract.landmarks import landmark_model_digest
 from ..loading import load_model
 from ..store import read_manifest, save_model, sha256, shipped_models_dir
 
@@ -110,6 +112,12 @@ def _file_size(entry, folder):
     return path.stat().st_size if path.is_file() else entry.get("size_bytes")
 
 
+def _built_on_current_landmarks(name, entry):
+    """Whether a trained model's features came from the landmark model its method is built on today."""
+    expected = landmark_model_digest(default_landmark_model(parse_method(name)[0]))
+    return entry.get("landmark_model", {}).get("digest") == expected
+
+
 def trained_models_dir(tag):
     """Cache folder of the classical models the comparison trains (``tag``: "full" or a quick subsample)."""
     return cache_dir() / "models" / tag
@@ -139,7 +147,11 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
                          identity=entry["sha256"])
     folder = trained_models_dir(tag)
     stem = name.replace("/", "_").replace("+", "-")
-    if stem in read_manifest(folder)["models"]:
+    cached = read_manifest(folder)["models"].get(stem)
+    if cached and not _built_on_current_landmarks(name, cached):
+        log(f"{name}: the model trained earlier was built on another landmark model; it no longer counts")
+        cached = None
+    if cached:
         model, entry = load_model(folder / f"{stem}.joblib")
         return Candidate(name, "classical", model, entry["timings_seconds"]["total"],
                          _file_size(entry, folder), f"trained earlier by the comparison ({folder})",

