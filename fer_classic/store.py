@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import importlib.util
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .half_precision import pack_float16, unpack_float16
-from .model_files import MODELS_PACKAGE, shipped_models_dir  # noqa: F401 (re-exported)
+from .model_files import packaged_models_dir, shipped_models_dir
 from .provenance import library_versions
 
 MANIFEST = "manifest.json"
@@ -50,11 +49,7 @@ class ModelError(RuntimeError):
 
 def _packaged_manifest_path():
     """The manifest that ships inside the package: the only one whose hashes are trusted."""
-    spec = importlib.util.find_spec(MODELS_PACKAGE)
-    if spec is not None and spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0]) / MANIFEST
-    checkout = Path(__file__).resolve().parent.parent
-    return checkout / "models" / MANIFEST if (checkout / "setup.cfg").is_file() else None
+    return packaged_models_dir() / MANIFEST
 
 
 def user_registry_path():
@@ -103,7 +98,7 @@ def trusted_hashes():
     """sha256 of every file that may be unpickled: shipped ones and the user's own."""
     packaged = _packaged_manifest_path()
     hashes = set()
-    if packaged is not None and packaged.is_file():
+    if packaged.is_file():
         hashes |= {entry.get("sha256") for entry in _read_json(packaged, "the manifest")["models"].values()}
     hashes |= {record.get("sha256") for record in read_user_registry()["models"].values()}
     return hashes - {None}

@@ -188,7 +188,8 @@ class _SIFTEncoding(_FaceFeatures):
     def _fit_sample(self, faces):
         rng = np.random.default_rng(self.random_state)
         chosen = np.sort(rng.choice(len(faces), min(len(faces), self.max_fit_faces), replace=False))
-        landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)[chosen]  # all faces: transform reuses them
+        # Landmarks of all faces, not only the chosen: transform reuses them.
+        landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)[chosen]
         descriptors = map_chunks(partial(_sift_descriptors, step=self.step, patch_sizes=tuple(self.patch_sizes),
                                          projection=None), [faces[chosen], landmarks], n_jobs=self.n_jobs)
         descriptors = descriptors.reshape(-1, descriptors.shape[-1])
