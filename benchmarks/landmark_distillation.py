@@ -138,7 +138,8 @@ def to_markdown(record):
         result = record["classic_with_student"]
         lines += [f"## `{CLASSIC}` trained with the student's landmarks (fresh feature cache)", "",
                   "| split | accuracy | macro-F1 |", "|---|---|---|",
-                  *[f"| {split} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |" for split, m in result["metrics"].items()],
+                  *[f"| {split} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |"
+                    for split, m in result["metrics"].items()],
                   "", f"Training took {result['seconds']} s, uncached. The shipped `classic` scores "
                   f"{record['classic_shipped_metrics']}.", ""]
     if "extraction_with_student" in record:
