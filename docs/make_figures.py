@@ -178,7 +178,7 @@ def confusion_figure(numbers):
         tick.set_color(color)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
-    axis.set_title(f"classic ({entry['method']}), PrivateTest accuracy {metrics['accuracy']:.3f}")
+    axis.set_title(f"classic: {entry['method']}\nPrivateTest accuracy {metrics['accuracy']:.3f}")
     figure.colorbar(image, fraction=0.046)
     save(figure, "confusion_classic.png")
     numbers["classic"] = {"method": entry["method"], "private_test_accuracy": metrics["accuracy"],

@@ -241,8 +241,9 @@ def default_landmark_model(feature_names):
     """The landmark model a method's features are built on: ``"dlib"`` for the geometry alone, else ``"distilled"``.
 
     The distilled model is about six times faster and aligns faces nearly as
-    well: on it the other methods moved by -1.6 to +0.05 points on
-    PrivateTest and -0.75 to +0.7 on PublicTest (``classic`` -0.5 and -0.2).
+    well: on it the other methods moved by -1.6 to +0.06 points on
+    PrivateTest, median -1.0, and -1.2 to +0.7 on PublicTest, median -0.3
+    (``classic`` -0.5 and -0.2; comparisons of 2026-12-02 and 2026-12-06).
     Geometry measured on its points alone loses five: on PublicTest,
     ``landmarks/mlp`` scored 0.4823 with it against 0.5333 with dlib's own
     (2026-12-05).
