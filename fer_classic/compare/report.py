@@ -150,6 +150,8 @@ def write_plots(record, folder):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..classify.methods import ALL_FEATURES
+
     def save(figure, path):
         figure.tight_layout()
         figure.savefig(path, dpi=90)
@@ -176,21 +178,26 @@ def write_plots(record, folder):
         figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
         written.append(save(figure, folder / "confusion" / f"{row['name'].replace('/', '_').replace('+', '-')}.png"))
 
+    # The combined methods' full names would run off the axes; legend and title spell the prefix out.
+    combined = "+".join(ALL_FEATURES) + "/"
     timed = [row for row in rows if row.get("latency_ms")]
     if timed:
-        figure, axis = plt.subplots(figsize=(8, 5.5))
+        figure, axis = plt.subplots(figsize=(9, 5.5))
         colours = {"classical": "tab:blue", "cnn": "tab:orange", "ensemble": "tab:green", "peer": "tab:gray"}
         for row in timed:
-            axis.scatter(row["latency_ms"], row["metrics"][split]["accuracy"], color=colours[row["kind"]], s=40)
-            axis.annotate(row["name"], (row["latency_ms"], row["metrics"][split]["accuracy"]), fontsize=7,
-                          xytext=(4, 3), textcoords="offset points")
+            point = (row["latency_ms"], row["metrics"][split]["accuracy"])
+            axis.scatter(*point, color=colours[row["kind"]], s=40)
+            axis.annotate(row["name"].replace(combined, "all/"), point, fontsize=7, xytext=(4, 3),
+                          textcoords="offset points")
         for kind, colour in colours.items():
             axis.scatter([], [], color=colour, label=kind)
+        axis.scatter([], [], color="none", label=f"all = {combined[:-1]}")
         axis.set_xscale("log")
-        axis.set_xlabel(f"ms per face, batch 1 ({record['options']['latency']}; log scale)")
+        axis.margins(x=0.12)  # room for the rightmost labels
+        axis.set_xlabel("ms per face, batch 1 (log scale)")
         axis.set_ylabel(f"{split} accuracy")
-        axis.set_title("Accuracy versus latency")
-        axis.legend(loc="lower right")
+        axis.set_title(f"Accuracy versus latency\n({record['options']['latency']})", fontsize=10)
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
         axis.grid(alpha=0.3)
         written.append(save(figure, folder / "accuracy_vs_latency.png"))
 
@@ -209,16 +216,16 @@ def write_plots(record, folder):
         written.append(save(figure, folder / "cnn_training.png"))
 
     if rows:
-        figure, axis = plt.subplots(figsize=(11, 5))
-        width = 0.8 / len(rows)
-        for index, row in enumerate(rows):
-            recall = [row["metrics"][split]["per_class_recall"][e] or 0.0 for e in EMOTIONS]
-            axis.bar(np.arange(len(EMOTIONS)) + (index - (len(rows) - 1) / 2) * width, recall, width,
-                     label=row["name"])
+        # A heat map rather than grouped bars: with eighteen methods, bars need more colours than the eye tells apart.
+        recall = np.array([[row["metrics"][split]["per_class_recall"][e] or 0.0 for e in EMOTIONS] for row in rows])
+        figure, axis = plt.subplots(figsize=(8, 1.2 + 0.32 * len(rows)))
+        image = axis.imshow(recall, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        for (i, j), value in np.ndenumerate(recall):
+            axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                      color="black" if value > 0.6 else "white")
         axis.set_xticks(range(len(EMOTIONS)), EMOTIONS)
-        axis.set_ylabel(f"recall on {split}")
-        axis.set_ylim(0, 1)
-        axis.set_title("Recall per class")
-        axis.legend(fontsize=7, ncol=2, loc="upper left")
+        axis.set_yticks(range(len(rows)), [row["name"].replace(combined, "all/") for row in rows], fontsize=8)
+        axis.set_title(f"Recall per class on {split}, methods ranked by accuracy (all = {combined[:-1]})", fontsize=9)
+        figure.colorbar(image, ax=axis, fraction=0.03, label="recall")
         written.append(save(figure, folder / "per_class_recall.png"))
     return written
