@@ -7,7 +7,8 @@ from sklearn.decomposition import PCA
 from fer_classic import EMOTIONS, EmotionRecognizer
 from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
 from fer_classic.classify.kernel_maps import hellinger_map
-from fer_classic.classify.methods import SubsampledPCA, limit_components
+from fer_classic.classify.local import LocalSVM
+from fer_classic.classify.methods import SubsampledPCA, limit_components, recipe_digest
 from fer_classic.data import FER2013, Split
 from fer_classic.extract.landmarks import landmark_model_digest
 from fer_classic.loading import load_model
@@ -66,6 +67,28 @@ def test_hellinger_map_makes_dot_products_the_hellinger_kernel():
         hellinger_map(-histograms)
 
 
+def test_local_svm_finds_neighbours_by_angle_unless_told_otherwise():
+    # Class 0 points along the x axis, far out; class 1 along the y axis, near the origin. The query lies on the
+    # x axis near the origin: closest to class 1 in distance, to class 0 in angle.
+    x_axis = np.column_stack([np.linspace(5, 9, 10), np.linspace(-0.2, 0.2, 10)])
+    y_axis = np.column_stack([np.linspace(-0.2, 0.2, 10), np.linspace(0.5, 1.5, 10)])
+    X, y = np.vstack([x_axis, y_axis]), np.repeat([0, 1], 10)
+    query = np.array([[0.3, 0.0]])
+    by_angle = LocalSVM(n_neighbors=5).fit(X, y)
+    by_distance = LocalSVM(n_neighbors=5, metric="euclidean").fit(X, y)
+    assert set(y[by_angle.index_.kneighbors(query)[1][0]]) == {0}
+    assert set(y[by_distance.index_.kneighbors(query)[1][0]]) == {1}
+    assert by_angle.predict(query)[0] == 0 and by_distance.predict(query)[0] == 1
+    with pytest.raises(ValueError, match="metric"):
+        LocalSVM(metric="manhattan").fit(X, y)
+
+
+def test_recipe_digest_changes_with_any_parameter_and_nothing_else():
+    assert recipe_digest("hog/svm-local") == recipe_digest("hog/svm-local")
+    assert recipe_digest("hog/svm-local", "dlib") != recipe_digest("hog/svm-local", "distilled")
+    assert recipe_digest("hog/svm-local") != recipe_digest("lbp/svm-local") != recipe_digest("lbp/mlp")
+
+
 def test_metrics():
     metrics = emotion_metrics([0, 0, 3, 3, 6], [0, 3, 3, 3, 6])
     assert metrics["accuracy"] == pytest.approx(0.8)
@@ -98,6 +121,7 @@ def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     assert entry["metrics"]["PrivateTest"]["accuracy"] >= 0.8           # chance is 0.5; 20 faces, one is 0.05
     assert set(entry["metrics"]) == {"PublicTest", "PrivateTest"}
     assert entry["landmark_model"]["digest"] == landmark_model_digest()
+    assert entry["recipe_digest"] == recipe_digest(method)
     saved = save_model(model, tmp_path / "tiny.joblib", entry)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert saved["sha256"] and manifest["models"]["tiny"]["method"] == method

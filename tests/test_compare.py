@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fer_classic.classify.methods import default_landmark_model, parse_method, recipe_digest
 from fer_classic.cli import main
 from fer_classic.compare import QUICK, compared_methods, methods, run_comparison
 from fer_classic.compare.measure import quick_subsample
 from fer_classic.compare.methods import Candidate
 from fer_classic.compare.report import readme_summary
 from fer_classic.data import load_fer2013
+from fer_classic.extract.landmarks import landmark_model_digest
 from fer_classic.pipeline import EmotionRecognizer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fer2013" / "fer2013.npz"
@@ -154,14 +156,25 @@ def test_ensemble_fuses_a_classical_model_and_a_cnn_with_weights_chosen_on_publi
     assert accuracy["ensemble"] >= accuracy["strong"] > accuracy["weak"]
 
 
-def test_a_model_trained_on_another_landmark_model_no_longer_counts(tmp_path, monkeypatch):
+def _current_entry(name):
+    landmark_model = default_landmark_model(parse_method(name)[0])
+    return {"kind": "classical", "method": name, "file": name.replace("/", "_") + ".joblib",
+            "recipe_digest": recipe_digest(name, landmark_model),
+            "landmark_model": {"name": landmark_model, "digest": landmark_model_digest(landmark_model)}}
+
+
+@pytest.mark.parametrize("stale_field", ["landmark_model", "recipe_digest"])
+def test_a_model_trained_on_another_recipe_no_longer_counts(tmp_path, monkeypatch, stale_field):
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path))
     folder = methods.trained_models_dir("full")
     folder.mkdir(parents=True)
-    stale = {"kind": "classical", "method": "hog/logreg", "file": "hog_logreg.joblib",
-             "landmark_model": {"name": "distilled", "file": "shape_predictor_68_face_landmarks.dat", "digest": "old"}}
+    current = _current_entry("hog/logreg")
+    assert methods._trained_on_current_recipe("hog/logreg", current)
+    stale = dict(current, **{stale_field: {"digest": "old"} if stale_field == "landmark_model" else "old"})
+    assert not methods._trained_on_current_recipe("hog/logreg", stale)
     (folder / "manifest.json").write_text(json.dumps({"models": {"hog_logreg": stale}}))
     lines = []
     with pytest.raises(methods.MissingModel, match="--train-missing"):
         methods.load_classical("hog/logreg", "full", log=lines.append)
-    assert lines == ["hog/logreg: the model trained earlier was built on another landmark model; it no longer counts"]
+    assert lines == ["hog/logreg: the model trained earlier was built on another landmark model or with other "
+                     "parameters; it no longer counts"]

@@ -5,6 +5,11 @@ lighting. Local learning (Bottou & Vapnik, 1992) postpones training to test
 time: it finds the test face's ``k`` nearest training faces and fits a small
 SVM on them alone, where the classes are simpler to separate. Ionescu et
 al. (2013) used it on FER2013 to reach 67.48% with handcrafted features.
+Neighbours are found by cosine similarity, the angle between feature vectors,
+rather than by Euclidean distance, which also weighs their lengths. On
+PublicTest, local learning
+scored 0.6386 with cosine neighbours against 0.6305 with Euclidean ones, and
+its vote with the MLP 0.6590 against 0.6500 (2026-12-06, 3,589 faces).
 It costs one small SVM fit per face: on ``k`` neighbours in ``d`` dimensions,
 with ``k`` < ``d``, the SVM is fitted on their ``k`` x ``k`` Gram matrix (a
 precomputed linear kernel), which is far cheaper than a primal solver. See
@@ -36,7 +41,7 @@ def softmax(scores, temperature=1.0):
 
 
 class LocalSVM(ClassifierMixin, BaseEstimator):
-    """Per test sample, a linear SVM on its ``n_neighbors`` nearest training samples.
+    """Per test sample, a linear SVM on its ``n_neighbors`` nearest training samples (by angle).
 
     Parameters
     ----------
@@ -46,22 +51,31 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
     temperature : float
         Softmax temperature turning the local SVM's decision values into
         probabilities.
+    metric : {"cosine", "euclidean"}
+        How neighbours are found.
 
     Attributes
     ----------
     classes_ : ndarray of int
     """
 
-    def __init__(self, n_neighbors=200, C=0.01, temperature=0.5):
+    # Models pickled before the parameter existed found their neighbours by Euclidean distance.
+    metric = "euclidean"
+
+    def __init__(self, n_neighbors=200, C=0.01, temperature=0.5, metric="cosine"):
         self.n_neighbors = n_neighbors
         self.C = C
         self.temperature = temperature
+        self.metric = metric
 
     def fit(self, X, y):
+        if self.metric not in ("cosine", "euclidean"):
+            raise ValueError(f"metric must be 'cosine' or 'euclidean', not {self.metric!r}")
         self.X_ = np.asarray(X, dtype=np.float32)
         self.classes_, self.y_ = np.unique(np.asarray(y), return_inverse=True)
         # Brute force: trees are slower than a matrix product in a thousand dimensions.
-        self.index_ = NearestNeighbors(n_neighbors=min(self.n_neighbors, len(self.X_)), algorithm="brute")
+        self.index_ = NearestNeighbors(n_neighbors=min(self.n_neighbors, len(self.X_)), algorithm="brute",
+                                       metric=self.metric)
         self.index_.fit(self.X_)
         return self
 

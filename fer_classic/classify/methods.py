@@ -45,6 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import product
 
+import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
@@ -201,7 +202,7 @@ CLASSIFIERS = {
                                               "only, Platt-calibrated"),
     "svm-local": ClassifierSpec(LocalSVM, {"C": [0.01]},
                                 description="local learning: per test face, a linear-kernel SVM on its 200 "
-                                            "nearest training faces"),
+                                            "nearest training faces by cosine similarity"),
     "logreg": ClassifierSpec(_logreg, {"C": [0.003, 0.01, 0.03]}, description="multinomial logistic regression"),
     # One fit keeps retraining short. alpha 0.1 won the 0.03/0.1 grid for HOG and LBP alone in
     # benchmarks/results/2026-11-23-0b77721-classical (0.03 for the old concatenated pipeline), and is what the
@@ -287,6 +288,15 @@ def build_method(name, n_jobs=1, landmark_model=None):
     landmark_model = landmark_model or default_landmark_model(feature_names)
     union = FeatureUnion([(f, _feature_pipeline(FEATURES[f], n_jobs, landmark_model)) for f in feature_names])
     return Pipeline([("features", union), ("classify", CLASSIFIERS[classifier].build())])
+
+
+def recipe_digest(name, landmark_model=None):
+    """A digest of method ``name``'s unfitted pipeline, which changes whenever one of its parameters does.
+
+    Trained models record it, so that a model trained on an older recipe can
+    be told from one trained on today's, e.g. in the comparison's cache.
+    """
+    return joblib.hash(build_method(name, n_jobs=1, landmark_model=landmark_model))
 
 
 def limit_components(model, n_samples):

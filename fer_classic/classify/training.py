@@ -21,7 +21,8 @@ from ..data import mirror_faces
 from ..extract import with_horizontal_flips
 from ..extract.landmarks import find_landmark_model, landmark_model_digest
 from ..half_precision import round_to_float16
-from .methods import CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method
+from .methods import (CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method,
+                      recipe_digest)
 from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
 
@@ -116,6 +117,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
         "kind": "classical",
         "method": method,
         "classifier": spec.description,
+        "recipe_digest": recipe_digest(method, landmark_model),
         "storage_dtype": "float16",
         "parameters": {"chosen": grid[best], "grid": spec.grid, "flip_augmentation": flip,
                        "test_time_mirroring": mirror_test, "model": repr(model)},

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..classify import CLASSIFIERS, FEATURES
 from ..classify.methods import ALL_FEATURES as COMBINED_FEATURES
-from ..classify.methods import default_landmark_model, parse_method
+from ..classify.methods import default_landmark_model, parse_method, recipe_digest
 from ..cnn.architectures import ARCHITECTURES
 from ..data import EMOTIONS
 from ..extract.cache import cache_dir
@@ -112,10 +112,11 @@ def _file_size(entry, folder):
     return path.stat().st_size if path.is_file() else entry.get("size_bytes")
 
 
-def _built_on_current_landmarks(name, entry):
-    """Whether a trained model's features came from the landmark model its method is built on today."""
-    expected = landmark_model_digest(default_landmark_model(parse_method(name)[0]))
-    return entry.get("landmark_model", {}).get("digest") == expected
+def _trained_on_current_recipe(name, entry):
+    """Whether a cached model was trained as its method is today: same landmark model, same parameters."""
+    landmark_model = default_landmark_model(parse_method(name)[0])
+    return (entry.get("landmark_model", {}).get("digest") == landmark_model_digest(landmark_model)
+            and entry.get("recipe_digest") == recipe_digest(name, landmark_model))
 
 
 def trained_models_dir(tag):
@@ -148,8 +149,9 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
     folder = trained_models_dir(tag)
     stem = name.replace("/", "_").replace("+", "-")
     cached = read_manifest(folder)["models"].get(stem)
-    if cached and not _built_on_current_landmarks(name, cached):
-        log(f"{name}: the model trained earlier was built on another landmark model; it no longer counts")
+    if cached and not _trained_on_current_recipe(name, cached):
+        log(f"{name}: the model trained earlier was built on another landmark model or with other parameters; "
+            "it no longer counts")
         cached = None
     if cached:
         model, entry = load_model(folder / f"{stem}.joblib")
