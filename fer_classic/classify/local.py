@@ -7,9 +7,9 @@ SVM on them alone, where the classes are simpler to separate. Ionescu et
 al. (2013) used it on FER2013 to reach 67.48% with handcrafted features.
 Neighbours are found by cosine similarity, the angle between feature vectors,
 rather than by Euclidean distance, which also weighs their lengths. On
-PublicTest, local learning
-scored 0.6386 with cosine neighbours against 0.6305 with Euclidean ones, and
-its vote with the MLP 0.6590 against 0.6500 (2026-12-06, 3,589 faces).
+PublicTest, local learning scored 0.6386 with cosine neighbours against
+0.6305 with Euclidean ones, and its vote with the MLP 0.6590 against 0.6500
+(2026-12-06, 3,589 faces).
 It costs one small SVM fit per face: on ``k`` neighbours in ``d`` dimensions,
 with ``k`` < ``d``, the SVM is fitted on their ``k`` x ``k`` Gram matrix (a
 precomputed linear kernel), which is far cheaper than a primal solver. See
@@ -41,7 +41,7 @@ def softmax(scores, temperature=1.0):
 
 
 class LocalSVM(ClassifierMixin, BaseEstimator):
-    """Per test sample, a linear SVM on its ``n_neighbors`` nearest training samples (by angle).
+    """Per test sample, a linear SVM on its ``n_neighbors`` nearest training samples (by angle, by default).
 
     Parameters
     ----------
