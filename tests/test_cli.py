@@ -140,10 +140,18 @@ def test_file_names_that_are_not_utf8(tmp_path, astronaut_bgr, capsys):
     assert result["file"].endswith("caf\\xe9.png") and len(result["faces"]) == 1
 
 
+def _default_ctrl_c():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def fer_classic_process(*args):
-    """``fer-classic ARGS`` in a child process, its output piped."""
+    """``fer-classic ARGS`` in a child process, its output piped, Ctrl+C handled as in a terminal.
+
+    A shell without job control starts background commands with SIGINT ignored, and children inherit that:
+    the Ctrl+C tests would then see the command run to its end.
+    """
     return subprocess.Popen([sys.executable, "-m", "fer_classic", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_ctrl_c)
 
 
 @pytest.fixture(scope="module")
