@@ -295,6 +295,8 @@ def recipe_digest(name, landmark_model=None):
 
     Trained models record it, so that a model trained on an older recipe can
     be told from one trained on today's, e.g. in the comparison's cache.
+    scikit-learn's estimators pickle their library version with their
+    parameters, so upgrading scikit-learn changes it too.
     """
     return joblib.hash(build_method(name, n_jobs=1, landmark_model=landmark_model))
 
