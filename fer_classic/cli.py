@@ -23,6 +23,15 @@ INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (12
 def _train(args):
     from .store import save_model, user_models_dir
 
+    if not args.method.startswith("cnn/"):
+        if args.method.startswith("cnn-"):
+            from .cnn import embeddings  # noqa: F401  registers the cnn-* features
+        from .classify import parse_method
+
+        try:
+            parse_method(args.method)  # before the data: a typo must not cost a load
+        except ValueError as error:
+            raise ValueError(f"--method: {error}") from None
     data = load_fer2013(args.data)
     for note in data.notes:
         print(note, file=sys.stderr)
@@ -36,8 +45,10 @@ def _train(args):
                                 n_jobs=args.jobs, landmark_model=args.landmarks, log=log)
     entry = save_model(model, out, entry)
     accuracy = entry["metrics"].get("PrivateTest", {}).get("accuracy", float("nan"))
+    peak = entry.get("peak_memory_mb")
     print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
-          f"trained in {entry['timings_seconds']['total']:.0f} s; PrivateTest accuracy {accuracy:.4f}")
+          f"trained in {entry['timings_seconds']['total']:.0f} s"
+          f"{f', peak memory {peak / 1024:.1f} GB' if peak else ''}; PrivateTest accuracy {accuracy:.4f}")
     return 0
 
 

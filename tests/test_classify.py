@@ -3,12 +3,15 @@ import json
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
 
 from fer_classic import EMOTIONS, EmotionRecognizer
 from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
 from fer_classic.classify.kernel_maps import hellinger_map
-from fer_classic.classify.local import LocalSVM
+from fer_classic.classify.linear_svm import LinearSVM, fit_temperature, held_out_split
+from fer_classic.classify.local import LocalSVM, cosine_neighbours, softmax, unit_rows
 from fer_classic.classify.methods import SubsampledPCA, limit_components, recipe_digest
+from fer_classic.recrop import RECROPS, shift, zoom_in, zoom_out
 from fer_classic.data import FER2013, Split
 from fer_classic.extract.landmarks import landmark_model_digest
 from fer_classic.loading import load_model
@@ -67,20 +70,84 @@ def test_hellinger_map_makes_dot_products_the_hellinger_kernel():
         hellinger_map(-histograms)
 
 
-def test_local_svm_finds_neighbours_by_angle_unless_told_otherwise():
+def test_local_svm_finds_neighbours_by_angle():
     # Class 0 points along the x axis, far out; class 1 along the y axis, near the origin. The query lies on the
     # x axis near the origin: closest to class 1 in distance, to class 0 in angle.
     x_axis = np.column_stack([np.linspace(5, 9, 10), np.linspace(-0.2, 0.2, 10)])
     y_axis = np.column_stack([np.linspace(-0.2, 0.2, 10), np.linspace(0.5, 1.5, 10)])
     X, y = np.vstack([x_axis, y_axis]), np.repeat([0, 1], 10)
     query = np.array([[0.3, 0.0]])
-    by_angle = LocalSVM(n_neighbors=5).fit(X, y)
-    by_distance = LocalSVM(n_neighbors=5, metric="euclidean").fit(X, y)
-    assert set(y[by_angle.index_.kneighbors(query)[1][0]]) == {0}
-    assert set(y[by_distance.index_.kneighbors(query)[1][0]]) == {1}
-    assert by_angle.predict(query)[0] == 0 and by_distance.predict(query)[0] == 1
-    with pytest.raises(ValueError, match="metric"):
-        LocalSVM(metric="manhattan").fit(X, y)
+    local = LocalSVM(n_neighbors=5).fit(X, y)
+    assert set(y[local.neighbours(query)[0]]) == {0}
+    assert local.predict(query)[0] == 0
+    with pytest.raises(ValueError, match="storage"):
+        LocalSVM(storage="int4").fit(X, y)
+
+
+def test_compact_local_learning_finds_the_brute_force_neighbours_and_stores_float16():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 12)).astype(np.float32), np.arange(300) % 7
+    queries = rng.normal(size=(40, 12)).astype(np.float32)
+    local = LocalSVM(n_neighbors=9).fit(X, y)
+    assert local.rows_.dtype == np.float16 and local.y_.dtype == np.int8
+    brute = NearestNeighbors(n_neighbors=9, metric="cosine", algorithm="brute").fit(local.rows_.astype(np.float32))
+    np.testing.assert_array_equal(local.neighbours(queries), brute.kneighbors(queries)[1])
+    assert cosine_neighbours(queries, unit_rows(X), 300).shape == (40, 300)  # k = every row
+    with pytest.raises(ValueError, match="k must be"):
+        cosine_neighbours(queries, unit_rows(X), 301)
+    probabilities = local.predict_proba(queries)
+    assert probabilities.shape == (40, 7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert "_unit_rows" not in local.__getstate__()  # rebuilt on load, not stored
+
+
+def test_linear_svm_calibrates_on_held_out_rows_only():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=3, size=(4, 10))
+    y = np.arange(400) % 4
+    X = (centres[y] + rng.normal(size=(400, 10))).astype(np.float32)
+    groups = np.arange(400) % 200                                         # rows i and i + 200 are a pair
+    svm = LinearSVM(C=1.0, held_out=0.25).fit(X[:300], y[:300], groups=groups[:300])
+    probabilities = svm.predict_proba(X[300:])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert (svm.predict(X[300:]) == y[300:]).mean() > 0.9
+    assert svm.temperature_ > 0 and svm.coef_.shape == (10, 4)
+    # The temperature depends on the training rows only: the same fit, whatever rows are scored afterwards.
+    again = LinearSVM(C=1.0, held_out=0.25).fit(X[:300], y[:300], groups=groups[:300])
+    assert again.temperature_ == svm.temperature_
+    # A face and its mirror are held out together or not at all.
+    kept, held = held_out_split(300, 0.25, groups[:300])
+    assert not set(groups[kept]) & set(groups[held]) and len(kept) + len(held) == 300
+    with pytest.raises(ValueError, match="held_out"):
+        LinearSVM(held_out=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="C must be"):
+        LinearSVM(C=float("inf")).fit(X, y)
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(scale=2, size=(4000, 5))
+    probabilities = softmax(scores, 0.5)
+    labels = np.array([rng.choice(5, p=p) for p in probabilities])
+    assert fit_temperature(scores, labels) == pytest.approx(0.5, rel=0.1)
+
+
+def test_recrops_keep_shape_and_dtype_and_move_the_face():
+    faces = np.zeros((3, 48, 48), np.uint8)
+    faces[:, 20:28, 20:28] = 255                                          # a bright square in the centre
+    for name, recrop in RECROPS.items():
+        out = recrop(faces)
+        assert out.shape == faces.shape and out.dtype == np.uint8, name
+        assert not np.array_equal(out, faces), name
+    brightness = lambda rows: rows.astype(int).sum()                     # noqa: E731  the square's area
+    # Areas scale by (48/56)^2 = 0.73 and (1/0.9)^2 = 1.23.
+    assert brightness(zoom_out(faces)) < 0.8 * brightness(faces) and brightness(zoom_in(faces)) > 1.15 * brightness(faces)
+    moved = shift(faces, 3, 0)                                            # the crop moves right: the face left
+    assert moved[0, 24, 17] == 255 and moved[0, 24, 26] == 0
+    with pytest.raises(ValueError, match="padded"):
+        zoom_out(faces, 40)
+    with pytest.raises(ValueError, match="uint8"):
+        zoom_in(faces.astype(float))
 
 
 def test_recipe_digest_changes_with_any_parameter_and_nothing_else():
@@ -113,8 +180,12 @@ def separable_data(astronaut_gray):
 
 
 @pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear", "sift-fisher/svm-kernel",
-                                    "sift-bow/svm-local", "hog/mlp", "lbp/mlp+svm-local"])
+                                    "sift-bow/svm-local", "hog/mlp", "lbp/mlp+svm-local", "hog/svm-rbf-12k",
+                                    "cnn-fer+hog/svm-local-full"])
 def test_tiny_training_end_to_end(separable_data, tmp_path, method):
+    if method.startswith("cnn-"):
+        pytest.importorskip("keras")
+        import fer_classic.cnn.embeddings  # noqa: F401  registers cnn-fer
     model, entry = train_method(method, separable_data, flip=True, n_jobs=1, log=lambda line: None)
     assert entry["data"]["n_training_faces"] == 80                       # 40 faces and their mirrors
     assert entry["kind"] == "classical"

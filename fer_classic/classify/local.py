@@ -5,15 +5,18 @@ lighting. Local learning (Bottou & Vapnik, 1992) postpones training to test
 time: it finds the test face's ``k`` nearest training faces and fits a small
 SVM on them alone, where the classes are simpler to separate. Ionescu et
 al. (2013) used it on FER2013 to reach 67.48% with handcrafted features.
+
 Neighbours are found by cosine similarity, the angle between feature vectors,
-rather than by Euclidean distance, which also weighs their lengths. On
-PublicTest, local learning scored 0.6386 with cosine neighbours against
-0.6305 with Euclidean ones, and its vote with the MLP 0.6590 against 0.6500
-(2026-12-06, 3,589 faces).
-It costs one small SVM fit per face: on ``k`` neighbours in ``d`` dimensions,
-with ``k`` < ``d``, the SVM is fitted on their ``k`` x ``k`` Gram matrix (a
-precomputed linear kernel), which is far cheaper than a primal solver. See
-``benchmarks/classical.py`` for the measured time per face.
+rather than by Euclidean distance, which also weighs their lengths (the
+2026-12-06 neighbour-space study in ``benchmarks/results/``). The search is
+exact: one matrix product of the queries with every stored row, which BLAS
+runs faster than a tree can prune in hundreds of dimensions.
+
+The model is its training rows, so their storage decides its size: they are
+kept in float16, half of float32, and converted back one neighbourhood at a
+time. Each local SVM is fitted on the ``k`` x ``k`` Gram matrix of its
+neighbours (a precomputed linear kernel), which is far cheaper than a primal
+solver when ``k`` is below the number of dimensions.
 
 References
 ----------
@@ -28,8 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.neighbors import NearestNeighbors
 from sklearn.svm import SVC
+
+STORAGE_DTYPES = ("float16", "float32")
 
 
 def softmax(scores, temperature=1.0):
@@ -40,8 +44,44 @@ def softmax(scores, temperature=1.0):
     return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
+def unit_rows(X):
+    """Rows scaled to unit L2 norm, float32; all-zero rows stay zero."""
+    X = np.asarray(X, dtype=np.float32)
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.float32(1e-12))
+
+
+def cosine_neighbours(queries, unit_reference, k, batch_size=256):
+    """Indices of the ``k`` rows of ``unit_reference`` most similar to each query by cosine, most similar first.
+
+    Parameters
+    ----------
+    queries : array_like, shape (n, d)
+    unit_reference : ndarray of float32, shape (m, d)
+        Rows already scaled to unit norm (:func:`unit_rows`).
+    k : int
+        1 <= k <= m.
+    batch_size : int
+        Queries per matrix product, which bounds memory at ``batch_size * m`` similarities.
+
+    Returns
+    -------
+    ndarray of int, shape (n, k)
+    """
+    m = len(unit_reference)
+    if not 1 <= k <= m:
+        raise ValueError(f"k must be between 1 and the {m} reference rows, got {k}")
+    queries = unit_rows(queries)
+    found = np.empty((len(queries), k), dtype=np.intp)
+    for start in range(0, len(queries), batch_size):
+        similarity = queries[start:start + batch_size] @ unit_reference.T
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (len(similarity), 1))
+        order = np.argsort(-np.take_along_axis(similarity, nearest, axis=1), axis=1, kind="stable")
+        found[start:start + batch_size] = np.take_along_axis(nearest, order, axis=1)
+    return found
+
+
 class LocalSVM(ClassifierMixin, BaseEstimator):
-    """Per test sample, a linear SVM on its ``n_neighbors`` nearest training samples (by angle, by default).
+    """Per test sample, a linear SVM on its ``n_neighbors`` nearest training samples by cosine similarity.
 
     Parameters
     ----------
@@ -51,33 +91,43 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
     temperature : float
         Softmax temperature turning the local SVM's decision values into
         probabilities.
-    metric : {"cosine", "euclidean"}
-        How neighbours are found.
+    storage : {"float16", "float32"}
+        Precision the training rows are kept in.
 
     Attributes
     ----------
-    classes_ : ndarray of int
+    classes_ : ndarray
+    rows_ : ndarray of ``storage`` dtype, shape (n_samples, n_features)
+    y_ : ndarray of int8, shape (n_samples,)
+        Each row's index into ``classes_``.
     """
 
-    # Models pickled before the parameter existed found their neighbours by Euclidean distance.
-    metric = "euclidean"
-
-    def __init__(self, n_neighbors=200, C=0.01, temperature=0.5, metric="cosine"):
+    def __init__(self, n_neighbors=100, C=0.01, temperature=0.5, storage="float16"):
         self.n_neighbors = n_neighbors
         self.C = C
         self.temperature = temperature
-        self.metric = metric
+        self.storage = storage
 
     def fit(self, X, y):
-        if self.metric not in ("cosine", "euclidean"):
-            raise ValueError(f"metric must be 'cosine' or 'euclidean', not {self.metric!r}")
-        self.X_ = np.asarray(X, dtype=np.float32)
-        self.classes_, self.y_ = np.unique(np.asarray(y), return_inverse=True)
-        # Brute force: trees are slower than a matrix product in a thousand dimensions.
-        self.index_ = NearestNeighbors(n_neighbors=min(self.n_neighbors, len(self.X_)), algorithm="brute",
-                                       metric=self.metric)
-        self.index_.fit(self.X_)
+        if self.storage not in STORAGE_DTYPES:
+            raise ValueError(f"storage must be one of {', '.join(STORAGE_DTYPES)}, not {self.storage!r}")
+        if not (isinstance(self.n_neighbors, (int, np.integer)) and self.n_neighbors >= 1):
+            raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}")
+        self.rows_ = np.asarray(X, dtype=self.storage)
+        self.classes_, labels = np.unique(np.asarray(y), return_inverse=True)
+        self.y_ = labels.astype(np.int8)
         return self
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_unit_rows", None)  # rebuilt from rows_ on first use: not worth its room on disk
+        return state
+
+    def neighbours(self, X):
+        """Indices into the training rows of each sample's neighbours, shape (n, min(n_neighbors, n_samples))."""
+        if getattr(self, "_unit_rows", None) is None:
+            self._unit_rows = unit_rows(self.rows_)
+        return cosine_neighbours(X, self._unit_rows, min(self.n_neighbors, len(self.rows_)))
 
     def _local_probabilities(self, x, neighbours):
         labels = self.y_[neighbours]
@@ -86,7 +136,7 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
         if len(present) == 1:
             probabilities[present[0]] = 1.0
             return probabilities
-        local = self.X_[neighbours]
+        local = self.rows_[neighbours].astype(np.float32)
         svm = SVC(kernel="precomputed", C=self.C, decision_function_shape="ovr").fit(local @ local.T, labels)
         scores = svm.decision_function((local @ x)[None]).reshape(1, -1)
         if len(present) == 2:  # one decision value: positive for the second class
@@ -97,8 +147,9 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Probabilities of each class, shape (n, n_classes); classes absent near a sample get 0."""
         X = np.asarray(X, dtype=np.float32)
-        _, neighbours = self.index_.kneighbors(X)
-        return np.array([self._local_probabilities(x, rows) for x, rows in zip(X, neighbours)])
+        neighbours = self.neighbours(X)
+        return np.array([self._local_probabilities(x, rows) for x, rows in zip(X, neighbours)]).reshape(
+            len(X), len(self.classes_))
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]

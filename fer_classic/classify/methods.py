@@ -17,18 +17,26 @@ over the concatenation would; it is fitted on 20,000 random training rows
 hyper-parameters that :func:`fer_classic.classify.training.train_method`
 searches on PublicTest.
 
+The SVMs. ``svm-linear`` is the one-vs-rest linear SVM, solved by L-BFGS
+with matrix products (:class:`~fer_classic.classify.linear_svm.LinearSVM`).
 Kernels without the kernel cost: an exact RBF ``SVC`` costs time quadratic in
 the number of samples, tens of minutes on all 57k (mirrored) training faces.
 ``svm-kernel`` instead maps the features explicitly with a Nystroem
 approximation of the RBF kernel (Williams & Seeger, 2001), so that a linear
-SVM, trained on every face with liblinear's primal solver, behaves like the
-kernel SVM. ``svm-rbf-12k`` is the exact RBF ``SVC`` on a stratified
-subsample of 12,000 faces, as its name says. ``svm-local`` is local learning
-(Ionescu et al., 2013): for each test face, a linear SVM trained on its
-nearest training faces. ``mlp+svm-local`` averages the probabilities of the
-MLP, one boundary for every face, and of local learning, one boundary per
-face: they make different mistakes. SVMs get probabilities by Platt scaling,
-fitted by cross-validation on Training.
+SVM on every face behaves like the kernel SVM. ``svm-rbf-12k`` is the exact
+RBF ``SVC`` on a stratified subsample of 12,000 faces, as its name says.
+``svm-local`` is local learning (Ionescu et al., 2013): for each test face, a
+linear SVM trained on its nearest training faces; it keeps 120 components a
+feature so that its stored training rows fit in 60 MB, and ``svm-local-full``
+keeps all 500. ``mlp+svm-local`` averages the probabilities of the MLP, one
+boundary for every face, and of local learning, one boundary per face: they
+make different mistakes. Global SVMs get probabilities from one softmax
+temperature fitted on a held-out slice of Training
+(:func:`~fer_classic.classify.linear_svm.fit_temperature`).
+
+Other branches may add features: :func:`register_feature` is how the deep
+branch adds ``cnn-fer``, a network's embeddings, without phase 3 importing
+Keras.
 
 References
 ----------
@@ -48,7 +56,6 @@ from itertools import product
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, TransformerMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import PCA
 from sklearn.ensemble import VotingClassifier
 from sklearn.kernel_approximation import Nystroem
@@ -57,22 +64,25 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
-from sklearn.svm import SVC, LinearSVC
+from sklearn.svm import SVC
 
 from ..extract import HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors
 from .kernel_maps import hellinger_map
-from .local import LocalSVM
+from .linear_svm import LinearSVM, fit_temperature
+from .local import LocalSVM, softmax
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
     """One feature of phase 2 and how it is prepared for a classifier.
 
-    ``kernel_map`` is ``"hellinger"`` (:func:`~fer_classic.classify.kernel_maps.hellinger_map`),
-    ``"standardize"`` or ``None``; ``components`` is the size of its whitened PCA, or None for none.
+    ``extractor`` builds the transformer, called as ``extractor(landmark_model=..., n_jobs=...)`` (an extractor
+    class is such a callable); ``kernel_map`` is ``"hellinger"``
+    (:func:`~fer_classic.classify.kernel_maps.hellinger_map`), ``"standardize"`` or ``None``; ``components`` is
+    the size of its whitened PCA, or None for none.
     """
 
-    extractor: type
+    extractor: callable
     kernel_map: str | None
     components: int | None
 
@@ -86,6 +96,13 @@ FEATURES = {
 }
 
 
+def register_feature(name, spec):
+    """Add feature ``name`` to :data:`FEATURES`, so that method names may use it; re-registering replaces it."""
+    if not name or "+" in name or "/" in name:
+        raise ValueError(f"a feature name must be non-empty, without '+' or '/': {name!r}")
+    FEATURES[name] = spec
+
+
 def sample_rows(n_rows, max_samples, labels=None, random_state=0):
     """Indices of at most ``max_samples`` of ``n_rows`` rows, drawn at random, stratified by ``labels`` if given."""
     rows = np.arange(n_rows)
@@ -96,28 +113,49 @@ def sample_rows(n_rows, max_samples, labels=None, random_state=0):
 
 
 class SubsampledFit(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
-    """Fit ``estimator`` on a stratified random subset of at most ``max_samples`` rows.
+    """Fit ``estimator`` on a stratified random subset of about ``max_samples`` rows; calibrate on others.
 
-    For classifiers whose cost grows faster than linearly with the data (kernel SVMs).
+    For classifiers whose cost grows faster than linearly with the data
+    (kernel SVMs). ``estimator`` gives one-vs-rest scores by
+    ``decision_function``; a softmax temperature fitted on up to
+    ``calibration_rows`` rows left out of the subset turns them into
+    probabilities.
     """
 
-    def __init__(self, estimator, max_samples=12000, random_state=0):
+    def __init__(self, estimator, max_samples=12000, calibration_rows=5000, random_state=0):
         self.estimator = estimator
         self.max_samples = max_samples
+        self.calibration_rows = calibration_rows
         self.random_state = random_state
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
+        """Fit on rows of ``X`` (n, d); rows sharing a ``groups`` value (a face and its mirror) stay together."""
         y = np.asarray(y)
-        rows = sample_rows(len(y), self.max_samples, y, self.random_state)
-        self.estimator_ = clone(self.estimator).fit(X[rows], y[rows])
+        units = np.arange(len(y)) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+        first_rows = np.full(units.max() + 1, len(y))
+        np.minimum.at(first_rows, units, np.arange(len(y)))
+        rows_per_unit = len(y) / len(first_rows)
+        chosen = sample_rows(len(first_rows), max(2, int(self.max_samples / rows_per_unit)), y[first_rows],
+                             self.random_state)
+        fitted = np.isin(units, chosen)
+        self.estimator_ = clone(self.estimator).fit(X[fitted], y[fitted])
         self.classes_ = self.estimator_.classes_
+        held = np.flatnonzero(~fitted)
+        held = np.random.default_rng(self.random_state).permutation(held)[:self.calibration_rows]
+        self.temperature_ = (fit_temperature(self.decision_function(X[held]), np.searchsorted(self.classes_, y[held]))
+                             if len(held) else 1.0)
         return self
 
+    def decision_function(self, X):
+        """One-vs-rest scores, shape (n, n_classes), also for two classes."""
+        scores = self.estimator_.decision_function(X)
+        return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
     def predict_proba(self, X):
-        return self.estimator_.predict_proba(X)
+        return softmax(self.decision_function(X), self.temperature_)
 
     def predict(self, X):
-        return self.estimator_.predict(X)
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
 
 
 class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
@@ -145,11 +183,15 @@ class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class ClassifierSpec:
-    """How to build one classifier, and the grid searched on PublicTest."""
+    """How to build one classifier, and the grid searched on PublicTest.
+
+    ``components`` caps every feature's PCA for this classifier (None: each feature's own size).
+    """
 
     build: callable
     grid: dict = field(default_factory=dict)
     description: str = ""
+    components: int | None = None
 
     def grid_points(self):
         """Every combination of the grid, as dicts of ``classify__`` parameters."""
@@ -158,20 +200,18 @@ class ClassifierSpec:
 
 
 def _svm_linear():
-    return CalibratedClassifierCV(LinearSVC(C=0.01, dual=False), method="sigmoid", cv=3)
+    return LinearSVM(C=1e-4)
 
 
 def _svm_rbf_subsample():
-    svm = CalibratedClassifierCV(SVC(kernel="rbf", C=3, gamma="scale", cache_size=1000), method="sigmoid", cv=3)
-    return SubsampledFit(svm, max_samples=12000)
+    return SubsampledFit(SVC(kernel="rbf", C=3, gamma="scale", cache_size=1000), max_samples=12000)
 
 
 def _svm_kernel():
     # On unit-norm rows, squared distances are about 2: gamma = 1 makes the kernel neither flat nor spiky,
     # whatever the number of dimensions.
     kernel_map = Nystroem(kernel="rbf", gamma=1.0, n_components=3000, random_state=0)
-    return CalibratedClassifierCV(Pipeline([("normalize", Normalizer()), ("map", kernel_map),
-                                            ("svm", LinearSVC(C=0.3, dual=False))]), method="sigmoid", cv=3)
+    return Pipeline([("normalize", Normalizer()), ("map", kernel_map), ("svm", LinearSVM(C=1.0))])
 
 
 def _logreg():
@@ -191,18 +231,25 @@ def _mlp_and_local():
     return VotingClassifier([("mlp", _mlp()), ("local", LocalSVM())], voting="soft")
 
 
+LOCAL_COMPONENTS = 120
+
+
 CLASSIFIERS = {
-    "svm-linear": ClassifierSpec(_svm_linear, {"estimator__C": [0.003, 0.01]},
-                                 description="linear SVM, Platt-calibrated"),
-    "svm-kernel": ClassifierSpec(_svm_kernel, {"estimator__svm__C": [0.3, 1.0]},
+    "svm-linear": ClassifierSpec(_svm_linear, {"C": [1e-4, 1e-3]},
+                                 description="one-vs-rest linear SVM (squared hinge) by L-BFGS"),
+    "svm-kernel": ClassifierSpec(_svm_kernel, {"svm__C": [0.3, 1.0]},
                                  description="linear SVM on a 3000-component Nystroem map of the RBF kernel, "
-                                             "all faces, Platt-calibrated"),
-    "svm-rbf-12k": ClassifierSpec(_svm_rbf_subsample, {"estimator__estimator__C": [3]},
+                                             "all faces"),
+    "svm-rbf-12k": ClassifierSpec(_svm_rbf_subsample, {"estimator__C": [3]},
                                   description="exact RBF SVM fitted on a stratified subsample of 12,000 faces "
-                                              "only, Platt-calibrated"),
-    "svm-local": ClassifierSpec(LocalSVM, {"C": [0.01]},
-                                description="local learning: per test face, a linear-kernel SVM on its 200 "
-                                            "nearest training faces by cosine similarity"),
+                                              "only"),
+    "svm-local": ClassifierSpec(LocalSVM, {"C": [0.01]}, components=LOCAL_COMPONENTS,
+                                description=f"local learning: per test face, a linear-kernel SVM on its 100 "
+                                            f"nearest training faces by cosine similarity, {LOCAL_COMPONENTS} "
+                                            f"components a feature"),
+    "svm-local-full": ClassifierSpec(LocalSVM, {"C": [0.01]},
+                                     description="local learning as svm-local, on all of each feature's "
+                                                 "components"),
     "logreg": ClassifierSpec(_logreg, {"C": [0.003, 0.01, 0.03]}, description="multinomial logistic regression"),
     # One fit keeps retraining short. alpha 0.1 won the 0.03/0.1 grid for HOG and LBP alone in
     # benchmarks/results/2026-11-23-0b77721-classical (0.03 for the old concatenated pipeline), and is what the
@@ -252,15 +299,18 @@ def default_landmark_model(feature_names):
     return "dlib" if tuple(feature_names) == ("landmarks",) else "distilled"
 
 
-def _feature_pipeline(spec, n_jobs, landmark_model):
+def _feature_pipeline(spec, n_jobs, landmark_model, max_components=None):
+    components = spec.components
+    if max_components is not None:
+        components = max_components if components is None else min(components, max_components)
     maps = {"hellinger": FunctionTransformer(hellinger_map), "standardize": StandardScaler(), None: "passthrough"}
     # Two power iterations instead of sklearn's seven: 3x faster, 99% of the explained variance. They must be
     # normalised (LU): sklearn skips that below three, and in float32 the tail of a steep spectrum then collapses.
     # On visual-word histograms the whitened components came out at up to 16 standard deviations instead of 1
     # (linear SVM 0.28 instead of 0.48 on PublicTest); with LU their variances match a float64 PCA's.
-    pca = PCA(spec.components, whiten=True, svd_solver="randomized", iterated_power=2,
+    pca = PCA(components, whiten=True, svd_solver="randomized", iterated_power=2,
               power_iteration_normalizer="LU", random_state=0)
-    reduce = SubsampledPCA(pca) if spec.components else "passthrough"
+    reduce = SubsampledPCA(pca) if components else "passthrough"
     return Pipeline([("extract", spec.extractor(landmark_model=landmark_model, n_jobs=n_jobs)),
                      ("map", maps[spec.kernel_map]),
                      ("reduce", reduce)])
@@ -286,8 +336,10 @@ def build_method(name, n_jobs=1, landmark_model=None):
     """
     feature_names, classifier = parse_method(name)
     landmark_model = landmark_model or default_landmark_model(feature_names)
-    union = FeatureUnion([(f, _feature_pipeline(FEATURES[f], n_jobs, landmark_model)) for f in feature_names])
-    return Pipeline([("features", union), ("classify", CLASSIFIERS[classifier].build())])
+    spec = CLASSIFIERS[classifier]
+    union = FeatureUnion([(f, _feature_pipeline(FEATURES[f], n_jobs, landmark_model, spec.components))
+                          for f in feature_names])
+    return Pipeline([("features", union), ("classify", spec.build())])
 
 
 def recipe_digest(name, landmark_model=None):
@@ -309,5 +361,5 @@ def limit_components(model, n_samples):
     for name, pipeline in model.named_steps["features"].transformer_list:
         reduce = pipeline.named_steps["reduce"]
         if reduce != "passthrough":
-            reduce.set_params(pca__n_components=min(FEATURES[name].components, n_samples // 4))
+            reduce.set_params(pca__n_components=min(reduce.pca.n_components, n_samples // 4))
     return model

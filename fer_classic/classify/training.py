@@ -9,11 +9,13 @@ the end.
 
 from __future__ import annotations
 
+import inspect
 import time
 
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
 
 import numpy as np
 
@@ -27,14 +29,67 @@ from .metrics import EVALUATION_SPLITS, emotion_metrics
 from .mirror import MirrorAveragedClassifier
 
 
-def fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels):
-    """Fit one grid point; score it on the validation faces, averaging over their views."""
+def groups_fit_params(estimator, groups):
+    """The fit parameters that hand ``groups`` to ``estimator`` (or to a pipeline's last step), if it takes them."""
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        return {f"{name}__{key}": value for key, value in groups_fit_params(last, groups).items()}
+    return {"groups": groups} if "groups" in inspect.signature(estimator.fit).parameters else {}
+
+
+def fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels, groups=None):
+    """Fit one grid point; score it on the validation faces, averaging over their views.
+
+    ``groups`` (n,) marks rows that must stay on one side of a held-out split, such as a face and its
+    mirror image; classifiers that hold rows out for calibration receive it.
+    """
     started = time.perf_counter()
-    fitted = clone(classifier).set_params(**params).fit(train_features, train_labels)
+    classifier = clone(classifier).set_params(**params)
+    fit_params = {} if groups is None else groups_fit_params(classifier, groups)
+    fitted = classifier.fit(train_features, train_labels, **fit_params)
     fit_seconds = time.perf_counter() - started
     probabilities = np.mean([fitted.predict_proba(view) for view in val_views], axis=0)
     accuracy = float((fitted.classes_[probabilities.argmax(axis=1)] == val_labels).mean())
     return fitted, accuracy, fit_seconds
+
+
+def peak_memory_mb():
+    """This process's peak resident memory so far, in MB (None where the platform cannot tell)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
+
+
+def fit_features(union, faces, labels, log):
+    """Fit phase 2 feature by feature and step by step, logging each step's output size and time.
+
+    Parameters
+    ----------
+    union : sklearn.pipeline.FeatureUnion
+        One ``extract``, ``map``, ``reduce`` pipeline per feature; fitted in place.
+    faces : ndarray of uint8, shape (n, s, s)
+    labels : ndarray, shape (n,)
+    log : callable
+
+    Returns
+    -------
+    ndarray of float32, shape (n, total dimensions)
+        The training faces' features, as ``union.transform(faces)`` would give them.
+    """
+    blocks = []
+    for name, block in union.transformer_list:
+        X = faces
+        for step_name, step in block.steps:
+            if step == "passthrough":
+                continue
+            started = time.perf_counter()
+            X = step.fit_transform(X, labels)
+            log(f"  {name}: {step_name} ({type(step).__name__}) -> {X.shape[1]} dimensions, "
+                f"{time.perf_counter() - started:.1f} s")
+        blocks.append(np.asarray(X, dtype=np.float32))
+    return np.hstack(blocks)
 
 
 def _drop_training_state(classifier):
@@ -83,18 +138,25 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
     spec = CLASSIFIERS[classifier]
 
     started = time.perf_counter()
-    log(f"{method}: extracting features of {len(faces)} training faces")
-    features = model[:-1].fit_transform(faces, labels)
+    log(f"{method}: features of {len(faces)} training faces (cached on disk after the first run)")
+    features = fit_features(model.named_steps["features"], faces, labels, log)
     views = [validation.faces, mirror_faces(validation.faces)] if mirror_test else [validation.faces]
+    log(f"{method}: features of {len(validation.faces)} PublicTest faces{' and their mirrors' if mirror_test else ''}")
     val_views = [model[:-1].transform(view) for view in views]
     prepared = time.perf_counter()
 
     grid = spec.grid_points()
     log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
         f"{len(grid)} grid point(s) scored on PublicTest")
-    results = Parallel(n_jobs=min(n_jobs, len(grid)))(
-        delayed(fit_and_score)(model[-1], params, features, labels, val_views, validation.labels)
-        for params in grid)
+    # A face and its mirror image are one group: a held-out slice takes both or neither.
+    groups = np.tile(np.arange(len(train.labels)), 2) if flip else None
+    results = []
+    for point, result in enumerate(Parallel(n_jobs=min(n_jobs, len(grid)), return_as="generator")(
+            delayed(fit_and_score)(model[-1], params, features, labels, val_views, validation.labels, groups)
+            for params in grid)):
+        results.append(result)
+        log(f"  grid point {point + 1}/{len(grid)} {grid[point] or 'defaults'}: PublicTest accuracy "
+            f"{result[1]:.4f}, fit {result[2]:.1f} s")
     scores = [score for _, score, _ in results]
     best = max(range(len(grid)), key=scores.__getitem__)
     model.steps[-1] = ("classify", results[best][0])
@@ -103,8 +165,6 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
     if mirror_test:
         model = MirrorAveragedClassifier.from_fitted(model)
     finished = time.perf_counter()
-    for params, score in zip(grid, scores):
-        log(f"  {params or 'defaults'}: PublicTest accuracy {score:.4f}")
 
     metrics = {}
     for split in EVALUATION_SPLITS:
@@ -130,5 +190,6 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
         "timings_seconds": {"features": round(prepared - started, 2),
                             "classifier_search": round(finished - prepared, 2),
                             "chosen_classifier_fit": round(results[best][2], 2), "total": round(finished - started, 2)},
+        "peak_memory_mb": None if peak_memory_mb() is None else round(peak_memory_mb()),
     }
     return model, entry

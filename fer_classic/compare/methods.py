@@ -29,6 +29,7 @@ from ..classify import CLASSIFIERS, FEATURES
 from ..classify.methods import ALL_FEATURES as COMBINED_FEATURES
 from ..classify.methods import default_landmark_model, parse_method, recipe_digest
 from ..cnn.architectures import ARCHITECTURES
+from ..cnn.embeddings import EMBEDDING_NETWORKS
 from ..data import EMOTIONS
 from ..extract.cache import cache_dir
 from ..extract.landmarks import landmark_model_digest
@@ -36,8 +37,11 @@ from ..loading import load_model
 from ..store import read_manifest, save_model, sha256, shipped_models_dir
 
 ALL_FEATURES = "+".join(COMBINED_FEATURES)
-CLASSICAL_METHODS = ([f"{name}/mlp" for name in FEATURES]
-                     + [f"{ALL_FEATURES}/{classifier}" for classifier in CLASSIFIERS])
+HANDCRAFTED_FEATURES = [name for name in FEATURES if name not in EMBEDDING_NETWORKS]
+# The SVM on learned and handcrafted features together (Georgescu et al., 2019): fer-cnn's embeddings beside all four.
+FUSED_METHOD = f"cnn-fer+{ALL_FEATURES}/svm-local-full"
+CLASSICAL_METHODS = ([f"{name}/mlp" for name in HANDCRAFTED_FEATURES]
+                     + [f"{ALL_FEATURES}/{classifier}" for classifier in CLASSIFIERS] + [FUSED_METHOD])
 PEER_METHODS = ("peer/fer-mini-xception",)
 ENSEMBLE = "ensemble"
 
