@@ -9,6 +9,7 @@ and PublicTest and PrivateTest with their mirrors.
 Usage::
 
     python experiments/2026-12-06-svm-kernels/embed_cnn.py OUT_DIR --model fer-cnn
+    python experiments/2026-12-06-svm-kernels/embed_cnn.py OUT_DIR --model vgg19 --no-warped
 """
 
 import argparse
@@ -40,6 +41,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--model", default="fer-cnn")
+    parser.add_argument("--no-warped", action="store_true", help="skip the warped training faces")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,7 +49,9 @@ def main():
     model = embedder(network)
     data = load_fer2013()
     faces, _ = with_horizontal_flips(data["Training"].faces, data["Training"].labels)
-    views = {"train": faces, "train-warped": random_affine(faces, np.random.default_rng(0), flip=False)}
+    views = {"train": faces}
+    if not args.no_warped:
+        views["train-warped"] = random_affine(faces, np.random.default_rng(0), flip=False)
     for split in ("PublicTest", "PrivateTest"):
         views[split] = data[split].faces
         views[split + "-mirror"] = mirror_faces(data[split].faces)

@@ -42,14 +42,18 @@ def pca(components, whiten):
 
 
 def reduced_block(folder, name, components=500, lbp_map="hellinger"):
-    """The block's views reduced by an unwhitened PCA, and the PCA's per-component variances; cached."""
+    """The block's views reduced by an unwhitened PCA, and the PCA's per-component variances; cached.
+
+    ``cnn-<network>`` blocks are embeddings (``embed_cnn.py``); ``cnn-<network>@warped`` uses the embeddings of
+    warped training faces as training rows.
+    """
     cache = Path(folder) / f"reduced-{name}-{components}-{lbp_map}.npz"
     if cache.is_file():
         with np.load(cache) as stored:
             return {v: stored[v] for v in VIEWS}, stored["variances"]
-    source = "cnn-" + name[4:] if name.startswith("cnn-") else name
+    source, _, variant = name.partition("@")
     with np.load(Path(folder) / f"{source}.npz") as stored:
-        views = {v: stored[v] for v in VIEWS}
+        views = {v: stored["train-warped" if (v == "train" and variant == "warped") else v] for v in VIEWS}
     if name == "lbp" and lbp_map == "chi2":
         # Undo the Hellinger map (square roots, L2) back to L1-normalised histograms, then the chi2 map.
         chi2 = AdditiveChi2Sampler(sample_steps=2)
@@ -66,11 +70,22 @@ def reduced_block(folder, name, components=500, lbp_map="hellinger"):
     return views, variances
 
 
-def features(folder, blocks, scaling, lbp_map="hellinger"):
-    """Concatenated views of ``blocks``, each block whitened or scaled to unit mean squared norm."""
+def features(folder, blocks, scaling, lbp_map="hellinger", components=500):
+    """Concatenated views of ``blocks``, each block whitened or scaled to unit mean squared norm.
+
+    ``components`` keeps that many leading components of each block (a block with fewer dimensions is
+    reduced by a PCA of its own first).
+    """
     parts = {v: [] for v in VIEWS}
     for name in blocks:
         views, variances = reduced_block(folder, name, lbp_map=lbp_map)
+        if components < len(variances):
+            if len(variances) < 500:  # not PCA-reduced yet: its columns are not ordered by variance
+                reduction = pca(components, whiten=False).fit(views["train"][sample_rows(len(views["train"]), 20000)])
+                views = {v: reduction.transform(x).astype(np.float32) for v, x in views.items()}
+                variances = reduction.explained_variance_.astype(np.float32)
+            else:
+                views, variances = {v: x[:, :components] for v, x in views.items()}, variances[:components]
         if scaling in ("whitened", "whitened-l2"):
             scale = 1 / np.sqrt(np.maximum(variances, 1e-12))
         elif scaling in ("block", "block-l2"):
@@ -139,33 +154,18 @@ class Stored(LinearSVM):
         return {"coef": self.coef_.astype(np.float16)}
 
 
-class LocalStored:
-    """Local learning whose neighbour search and local SVMs work on rows projected to ``dims`` (None: as given)."""
-
-    def __init__(self, dims=None, dtype=np.float32, n_neighbors=200, C=0.01):
-        self.dims, self.dtype, self.n_neighbors, self.C = dims, dtype, n_neighbors, C
+class LocalStored(LocalSVM):
+    """:class:`LocalSVM` as registered (float16 rows, exact cosine search), its stored arrays counted."""
 
     def fit(self, X, y, groups):
-        if self.dims:
-            self.projection_ = pca(self.dims, whiten=False).fit(X[sample_rows(len(X), 20000)])
-            X = self.projection_.transform(X)
-        rows = np.asarray(X, dtype=self.dtype)
-        self.local_ = LocalSVM(n_neighbors=self.n_neighbors, C=self.C).fit(rows.astype(np.float32), y)
-        self.rows_ = rows
-        self.classes_ = self.local_.classes_
-        return self
+        return super().fit(X, y)
 
     def stored(self):
-        return {"rows": self.rows_, "labels": self.local_.y_.astype(np.int8)}
-
-    def predict_proba(self, X):
-        if self.dims:
-            X = self.projection_.transform(X)
-        return self.local_.predict_proba(np.asarray(X, dtype=self.dtype).astype(np.float32))
+        return {"rows": self.rows_, "labels": self.y_}
 
 
 VARIANTS = {
-    # name: (blocks, scaling, classifier factory, lbp map)
+    # name: (blocks, scaling, classifier factory, lbp map[, components a block])
     "liblinear-primal/whitened": (HANDCRAFTED, "whitened", lambda: SklearnWrapped(LinearSVC(C=0.01, dual=False)), "hellinger"),
     "liblinear-dual/whitened": (HANDCRAFTED, "whitened", lambda: SklearnWrapped(LinearSVC(C=0.01, dual=True, max_iter=100)), "hellinger"),
     "sgd-hinge-avg/whitened": (HANDCRAFTED, "whitened", lambda: SklearnWrapped(SGDClassifier(loss="hinge", alpha=1e-4, average=True, max_iter=10, tol=None, random_state=0)), "hellinger"),
@@ -177,12 +177,24 @@ VARIANTS = {
     "nystroem3000/block/C10/g2": (HANDCRAFTED, "block", lambda: NystroemSVM(3000, C=10, gamma_scale=2), "hellinger"),
     "nystroem3000/block/C10/g4": (HANDCRAFTED, "block", lambda: NystroemSVM(3000, C=10, gamma_scale=4), "hellinger"),
     "nystroem6000/whitened-l2/C1": (HANDCRAFTED, "whitened-l2", lambda: NystroemSVM(6000, C=1), "hellinger"),
+    "local/500/float32/k200": (HANDCRAFTED, "whitened", lambda: LocalStored(200, storage="float32"), "hellinger"),
+    "local/500/float16/k200": (HANDCRAFTED, "whitened", lambda: LocalStored(200), "hellinger"),
+    "local/500/float16/k100": (HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger"),
+    "local/256/float16/k100": (HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger", 256),
+    "local/120/float16/k100": (HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger", 120),
+    "local/64/float16/k100": (HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger", 64),
+    "cnn-fer/local/float16/k100": (("cnn-fer-cnn",), "whitened", lambda: LocalStored(100), "hellinger"),
+    "cnn-fer/lbfgs/C0.001": (("cnn-fer-cnn",), "whitened", lambda: Stored(C=0.001, max_iter=100), "hellinger"),
+    "cnn-fer+all/local/500/float16/k100": (("cnn-fer-cnn",) + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger"),
+    "cnn-fer@warped+all/local/500/float16/k100": (("cnn-fer-cnn@warped",) + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger"),
+    "cnn-fer+all/local/120/float16/k100": (("cnn-fer-cnn",) + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger", 120),
+    "cnn-fer+all/lbfgs/C0.001": (("cnn-fer-cnn",) + HANDCRAFTED, "whitened", lambda: Stored(C=0.001, max_iter=100), "hellinger"),
 }
 
 
 def run(folder, name):
-    blocks, scaling, factory, lbp_map = VARIANTS[name]
-    data = features(folder, blocks, scaling, lbp_map)
+    blocks, scaling, factory, lbp_map, *components = VARIANTS[name]
+    data = features(folder, blocks, scaling, lbp_map, *components)
     with np.load(Path(folder) / "labels.npz") as labels:
         y, y_public = labels["train"], labels["PublicTest"]
     groups = np.tile(np.arange(len(y) // 2), 2)  # a face and its mirror
