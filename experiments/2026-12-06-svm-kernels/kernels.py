@@ -6,7 +6,8 @@ Reads the blocks written by ``dump_blocks.py`` (and ``embed_cnn.py`` for the
 PublicTest, each face averaged with its mirror image. For every variant it
 appends one JSON line: PublicTest accuracy, fit time, peak memory of the
 fit (NumPy's allocations, by tracemalloc), stored size, and classification
-time per face (both views, features given, in batches of 512 faces).
+time per face (both views, features given, in batches of 512 faces; the
+median of ``$KERNELS_TIMING_REPEATS`` runs, 3 by default, none if 0).
 
 Usage::
 
@@ -16,6 +17,7 @@ Variants are named in :data:`VARIANTS`.
 """
 
 import json
+import os
 import pickle
 import sys
 import time
@@ -205,7 +207,7 @@ def run(folder, name):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     timings = []
-    for _ in range(3):
+    for _ in range(int(os.environ.get("KERNELS_TIMING_REPEATS", "3"))):
         started = time.perf_counter()
         faces = data["PublicTest"][:512], data["PublicTest-mirror"][:512]
         model.predict_proba(np.vstack(faces))
@@ -216,7 +218,7 @@ def run(folder, name):
     return {"variant": name, "dims": int(data["train"].shape[1]), "public_accuracy": round(accuracy, 4),
             "fit_seconds": round(fit_seconds, 1), "fit_peak_numpy_gb": round(peak / 2**30, 2),
             "stored_mb": None if size is None else round(size / 2**20, 1),
-            "ms_per_face_both_views": round(float(np.median(timings)), 3),
+            "ms_per_face_both_views": round(float(np.median(timings)), 3) if timings else None,
             "temperature": getattr(getattr(model, "svm_", model), "temperature_", None)}
 
 

@@ -25,8 +25,9 @@ def to_markdown(record):
              "ms a face (face + mirror, features given) |", "|---|---|---|---|---|---|---|"]
     for row in record["rows"]:
         stored = "–" if row["stored_mb"] is None else f"{row['stored_mb']:.1f}"
+        ms = "–" if row["ms_per_face_both_views"] is None else f"{row['ms_per_face_both_views']:.3f}"
         lines.append(f"| `{row['variant']}` | {row['dims']} | {row['public_accuracy']:.4f} | {row['fit_seconds']:.1f} | "
-                     f"{row['fit_peak_numpy_gb']:.2f} | {stored} | {row['ms_per_face_both_views']:.3f} |")
+                     f"{row['fit_peak_numpy_gb']:.2f} | {stored} | {ms} |")
     return "\n".join(lines) + "\n"
 
 
