@@ -31,7 +31,8 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.svm import LinearSVC
 
 from fer_classic.classify.linear_svm import LinearSVM
-from fer_classic.classify.local import LocalSVM, softmax
+from fer_classic.classify.calibration import softmax
+from fer_classic.classify.local import LocalSVM
 from fer_classic.classify.methods import sample_rows
 
 HANDCRAFTED = ("hog", "lbp", "landmarks", "sift-fisher")

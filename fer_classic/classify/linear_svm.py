@@ -12,30 +12,25 @@ solved together by L-BFGS, whose every step is two dense matrix products
 dense features that is work for BLAS, on every core, rather than for a
 coordinate solver that visits one row at a time.
 
-An SVM gives scores, not probabilities. Platt's method [2]_, as
-``CalibratedClassifierCV(cv=3)`` applies it, fits three more SVMs. Here the
-SVM is fitted once with a slice of Training held out, one temperature ``T``
-is fitted on that slice so that ``softmax(scores / T)`` has the least
-log-loss, and the SVM is refitted on every row, starting from the first
-solution. A temperature never changes which class wins.
+Probabilities come from one softmax temperature
+(:mod:`fer_classic.classify.calibration`): the SVM is fitted once with a slice
+of Training held out, the temperature is fitted on that slice, and the SVM is
+refitted on every row, starting from the first solution.
 
 References
 ----------
 .. [1] R.-E. Fan et al., "LIBLINEAR: A library for large linear
        classification", JMLR 9, 2008.
-.. [2] J. Platt, "Probabilistic outputs for support vector machines", 1999.
-.. [3] C. Guo et al., "On calibration of modern neural networks", ICML 2017
-       (temperature scaling).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 
-from .local import softmax
+from .calibration import fit_temperature, softmax
 
 
 def one_vs_rest_targets(labels, n_classes):
@@ -68,17 +63,6 @@ def fit_squared_hinge(X, labels, n_classes, C, start=None, max_iter=300, tol=1e-
     result = minimize(squared_hinge_objective, x0, args=(X, targets, C), jac=True, method="L-BFGS-B",
                       options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-9})
     return result.x
-
-
-def fit_temperature(scores, labels):
-    """The temperature T that minimises the log-loss of ``softmax(scores / T)`` on held-out rows."""
-    rows = np.arange(len(labels))
-
-    def log_loss(log_temperature):
-        probabilities = softmax(scores, np.exp(log_temperature))
-        return -np.mean(np.log(np.maximum(probabilities[rows, labels], 1e-12)))
-
-    return float(np.exp(minimize_scalar(log_loss, bounds=(-6, 4), method="bounded").x))
 
 
 def held_out_split(n_rows, fraction, groups=None, random_state=0):

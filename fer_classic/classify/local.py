@@ -33,15 +33,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.svm import SVC
 
+from .calibration import softmax
+
 STORAGE_DTYPES = ("float16", "float32")
-
-
-def softmax(scores, temperature=1.0):
-    """Row-wise softmax of (n, c) scores."""
-    scores = np.asarray(scores, dtype=np.float64) / temperature
-    scores = scores - scores.max(axis=1, keepdims=True)
-    exponentials = np.exp(scores)
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
 def unit_rows(X):

@@ -32,7 +32,7 @@ keeps all 500. ``mlp+svm-local`` averages the probabilities of the MLP, one
 boundary for every face, and of local learning, one boundary per face: they
 make different mistakes. Global SVMs get probabilities from one softmax
 temperature fitted on a held-out slice of Training
-(:func:`~fer_classic.classify.linear_svm.fit_temperature`).
+(:mod:`fer_classic.classify.calibration`).
 
 Other branches may add features: :func:`register_feature` is how the deep
 branch adds ``cnn-fer``, a network's embeddings, without phase 3 importing
@@ -68,8 +68,9 @@ from sklearn.svm import SVC
 
 from ..extract import HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors
 from .kernel_maps import hellinger_map
-from .linear_svm import LinearSVM, fit_temperature
-from .local import LocalSVM, softmax
+from .calibration import fit_temperature, softmax
+from .linear_svm import LinearSVM
+from .local import LocalSVM
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def format_metrics(metrics, title=""):
     return "\n".join(lines)
 
 
-def probabilities_by_split(predict_proba, data, splits):
+def probabilities_by_split(predict_proba, data, splits, n_classes=len(EMOTIONS)):
     """Class probabilities for each split, computing each FER2013 row once.
 
     FER+ splits hold the same faces as PrivateTest with other labels, so
@@ -70,17 +70,19 @@ def probabilities_by_split(predict_proba, data, splits):
         (n, 48, 48) uint8 faces -> (n, 7) probabilities.
     data : fer_classic.data.FER2013
     splits : sequence of str
+    n_classes : int
+        Columns ``predict_proba`` returns.
 
     Returns
     -------
     dict
-        ``{split: ndarray of float64, shape (len(split), 7)}``.
+        ``{split: ndarray of float64, shape (len(split), n_classes)}``.
     """
     by_row, result = {}, {}
     for name in splits:
         split = data[name]
         known = np.array([row in by_row for row in split.rows.tolist()], dtype=bool) & (split.rows >= 0)
-        probabilities = np.zeros((len(split), len(EMOTIONS)))
+        probabilities = np.zeros((len(split), n_classes))
         if known.any():
             probabilities[known] = [by_row[row] for row in split.rows[known].tolist()]
         if (~known).any():

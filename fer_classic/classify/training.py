@@ -168,7 +168,8 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
 
     splits = [split for split in EVALUATION_SPLITS if split in data.splits]
     log(f"{method}: scoring {', '.join(splits)}")
-    probabilities = probabilities_by_split(model.predict_proba, data, splits)  # FER+ reuses PrivateTest's faces
+    # FER+ reuses PrivateTest's predictions: the same faces.
+    probabilities = probabilities_by_split(model.predict_proba, data, splits, len(model.classes_))
     metrics = {}
     for split in splits:
         metrics[split] = emotion_metrics(data[split].labels, model.classes_[probabilities[split].argmax(axis=1)])
