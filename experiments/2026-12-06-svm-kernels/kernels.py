@@ -191,6 +191,7 @@ VARIANTS = {
     "cnn-fer+all/local/500/float16/k100": (("cnn-fer-cnn",) + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger"),
     "cnn-fer@warped+all/local/500/float16/k100": (("cnn-fer-cnn@warped",) + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger"),
     "cnn-fer+all/local/120/float16/k100": (("cnn-fer-cnn",) + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger", 120),
+    "cnn-fer+cnn-vgg19+all/local/500/float16/k100": (("cnn-fer-cnn", "cnn-vgg19") + HANDCRAFTED, "whitened", lambda: LocalStored(100), "hellinger"),
     "cnn-fer+all/lbfgs/C0.001": (("cnn-fer-cnn",) + HANDCRAFTED, "whitened", lambda: Stored(C=0.001, max_iter=100), "hellinger"),
 }
 
