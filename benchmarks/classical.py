@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_method  # noqa: E402
 from fer_classic.classify.methods import ALL_FEATURES, limit_components  # noqa: E402
-from fer_classic.classify.training import fit_and_score  # noqa: E402
+from fer_classic.classify.training import fit_and_score, fit_features  # noqa: E402
 from fer_classic.data import load_fer2013, mirror_faces  # noqa: E402
 from fer_classic.extract import with_horizontal_flips  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
@@ -138,19 +138,7 @@ def retraining_breakdown(data, n_jobs, log):
     faces, labels = with_horizontal_flips(train.faces, train.labels)
     model = build_method(CLASSIC, n_jobs=n_jobs)
     limit_components(model, len(faces))
-    steps, features = [], []
-    for name, pipeline in model.named_steps["features"].transformer_list:
-        values = faces
-        for step, estimator in pipeline.steps:
-            if estimator == "passthrough":
-                continue
-            started = time.perf_counter()
-            values = estimator.fit_transform(values, labels)
-            steps.append({"feature": name, "step": step, "seconds": round(time.perf_counter() - started, 1),
-                          "output_columns": int(values.shape[1])})
-            log(f"{name} {step}: {steps[-1]['seconds']} s")
-        features.append(values)
-    features = np.hstack(features)
+    features, steps = fit_features(model.named_steps["features"], faces, labels, log)
     branches = [pipeline for _, pipeline in model.named_steps["features"].transformer_list]
     views = [np.hstack([pipeline.transform(view) for pipeline in branches])
              for view in (validation.faces, mirror_faces(validation.faces))]

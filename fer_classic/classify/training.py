@@ -75,10 +75,12 @@ def fit_features(union, faces, labels, log):
 
     Returns
     -------
-    ndarray of float32, shape (n, total dimensions)
+    features : ndarray of float32, shape (n, total dimensions)
         The training faces' features, as ``union.transform(faces)`` would give them.
+    steps : list of dict
+        Per step: ``feature``, ``step``, ``seconds`` and ``output_columns``.
     """
-    blocks = []
+    blocks, steps = [], []
     for name, block in union.transformer_list:
         X = faces
         for step_name, step in block.steps:
@@ -86,10 +88,11 @@ def fit_features(union, faces, labels, log):
                 continue
             started = time.perf_counter()
             X = step.fit_transform(X, labels)
-            log(f"  {name}: {step_name} ({type(step).__name__}) -> {X.shape[1]} dimensions, "
-                f"{time.perf_counter() - started:.1f} s")
+            steps.append({"feature": name, "step": step_name, "seconds": round(time.perf_counter() - started, 1),
+                          "output_columns": int(X.shape[1])})
+            log(f"  {name}: {step_name} ({type(step).__name__}) -> {X.shape[1]} dimensions, {steps[-1]['seconds']} s")
         blocks.append(np.asarray(X, dtype=np.float32))
-    return np.hstack(blocks)
+    return np.hstack(blocks), steps
 
 
 def _drop_training_state(classifier):
@@ -139,7 +142,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
 
     started = time.perf_counter()
     log(f"{method}: features of {len(faces)} training faces (cached on disk after the first run)")
-    features = fit_features(model.named_steps["features"], faces, labels, log)
+    features, _ = fit_features(model.named_steps["features"], faces, labels, log)
     views = [validation.faces, mirror_faces(validation.faces)] if mirror_test else [validation.faces]
     log(f"{method}: features of {len(validation.faces)} PublicTest faces{' and their mirrors' if mirror_test else ''}")
     val_views = [model[:-1].transform(view) for view in views]
