@@ -24,10 +24,11 @@ def to_markdown(record):
              "| variant | dims | PublicTest accuracy | fit s (cached features) | fit peak GB (NumPy) | stored MB | "
              "ms a face (face + mirror, features given) |", "|---|---|---|---|---|---|---|"]
     for row in record["rows"]:
-        stored = "–" if row["stored_mb"] is None else ("< 0.1" if row["stored_mb"] < 0.1 else f"{row['stored_mb']:.1f}")
+        stored = row["stored_mb"]
+        stored = "–" if stored is None else "< 0.1" if stored < 0.1 else f"{stored:.1f}"
         ms = "–" if row["ms_per_face_both_views"] is None else f"{row['ms_per_face_both_views']:.3f}"
-        lines.append(f"| `{row['variant']}` | {row['dims']} | {row['public_accuracy']:.4f} | {row['fit_seconds']:.1f} | "
-                     f"{row['fit_peak_numpy_gb']:.2f} | {stored} | {ms} |")
+        lines.append(f"| `{row['variant']}` | {row['dims']} | {row['public_accuracy']:.4f} | "
+                     f"{row['fit_seconds']:.1f} | {row['fit_peak_numpy_gb']:.2f} | {stored} | {ms} |")
     return "\n".join(lines) + "\n"
 
 

@@ -68,7 +68,10 @@ def cosine_neighbours(queries, unit_reference, k, batch_size=256):
     found = np.empty((len(queries), k), dtype=np.intp)
     for start in range(0, len(queries), batch_size):
         similarity = queries[start:start + batch_size] @ unit_reference.T
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (len(similarity), 1))
+        if k < m:
+            nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        else:
+            nearest = np.tile(np.arange(m), (len(similarity), 1))
         order = np.argsort(-np.take_along_axis(similarity, nearest, axis=1), axis=1, kind="stable")
         found[start:start + batch_size] = np.take_along_axis(nearest, order, axis=1)
     return found
