@@ -8,6 +8,7 @@ from sklearn.neighbors import NearestNeighbors
 from fer_classic import EMOTIONS, EmotionRecognizer
 from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
 from fer_classic.classify.kernel_maps import hellinger_map
+from fer_classic.classify import linear_svm
 from fer_classic.classify.calibration import fit_temperature, softmax
 from fer_classic.classify.linear_svm import LinearSVM, held_out_split
 from fer_classic.classify.local import LocalSVM, cosine_neighbours, unit_rows
@@ -123,6 +124,19 @@ def test_linear_svm_calibrates_on_held_out_rows_only():
         LinearSVM(held_out=1.5).fit(X, y)
     with pytest.raises(ValueError, match="C must be"):
         LinearSVM(C=float("inf")).fit(X, y)
+
+
+def test_squared_hinge_gradient_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 4)).astype(np.float32)
+    targets = linear_svm.one_vs_rest_targets(np.arange(30) % 3, 3)
+    point = rng.normal(scale=0.3, size=5 * 3)
+    loss, gradient = linear_svm.squared_hinge_objective(point, X, targets, 0.7)
+    step = 1e-3
+    numeric = [(linear_svm.squared_hinge_objective(point + step * e, X, targets, 0.7)[0]
+                - linear_svm.squared_hinge_objective(point - step * e, X, targets, 0.7)[0]) / (2 * step)
+               for e in np.eye(len(point))]
+    np.testing.assert_allclose(gradient, numeric, rtol=2e-2, atol=2e-2)
 
 
 def test_fit_temperature_recovers_a_known_temperature():
