@@ -1,8 +1,9 @@
+from workdir import WORKDIR
 import sys, time, numpy as np
 from sklearn.decomposition import PCA
 from sklearn.svm import LinearSVC
 from sklearn.preprocessing import StandardScaler
-D = "/tmp/exp12/"
+D = f"{WORKDIR}/"
 y = np.load(D + "y_train.npy"); yv = np.load(D + "y_PublicTest.npy"); yt = np.load(D + "y_PrivateTest.npy")
 
 def load(name, split):

@@ -1,5 +1,5 @@
-import sys, time, numpy as np
-sys.path.insert(0, "/tmp/exp12")
+from workdir import WORKDIR
+import time, numpy as np
 from blocks import block, y, yv
 from sklearn.svm import LinearSVC
 from sklearn.kernel_approximation import Nystroem
@@ -8,7 +8,7 @@ specs = ["hog:none:500", "lbp:sqrt:500", "sift-fisher:none:500", "landmarks:none
 blocks = [block(*(s.split(":")[:2]), int(s.split(":")[2])) for s in specs]
 Z = {s: np.hstack([b[s] for b in blocks]) for s in blocks[0]}
 splits = ("PublicTest", "PublicTest_m")
-np.savez("/tmp/exp12/combo.npz", **Z)
+np.savez(f"{WORKDIR}/combo.npz", **Z)
 def pub(model, Zs):
     f = getattr(model, "decision_function", None) or model.predict_proba
     d = f(Zs["PublicTest"]) + f(Zs["PublicTest_m"])

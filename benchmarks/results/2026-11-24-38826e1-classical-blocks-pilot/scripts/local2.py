@@ -1,7 +1,8 @@
+from workdir import WORKDIR
 import time, numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.svm import SVC
-Z = np.load("/tmp/exp12/combo.npz"); X = Z["train"]; y = np.load("/tmp/exp12/y_train.npy"); yv = np.load("/tmp/exp12/y_PublicTest.npy")
+Z = np.load(f"{WORKDIR}/combo.npz"); X = Z["train"]; y = np.load(f"{WORKDIR}/y_train.npy"); yv = np.load(f"{WORKDIR}/y_PublicTest.npy")
 n = 600
 views = [Z["PublicTest"][:n], Z["PublicTest_m"][:n]]
 nn = NearestNeighbors(n_neighbors=1000, algorithm="brute").fit(X)

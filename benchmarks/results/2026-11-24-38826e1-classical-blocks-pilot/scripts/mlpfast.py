@@ -1,9 +1,9 @@
 """MLP speed: larger batches and shorter patience, on the classic's features (PCA 500 each), PublicTest."""
-import sys, time, numpy as np
-sys.path.insert(0, "/tmp/exp12")
+from workdir import WORKDIR
+import time, numpy as np
 from blocks import y, yv
 from sklearn.neural_network import MLPClassifier
-Z = np.load("/tmp/exp12/combo.npz")
+Z = np.load(f"{WORKDIR}/combo.npz")
 for kw in ({"batch_size": 512, "learning_rate_init": 2e-3, "n_iter_no_change": 5},
            {"batch_size": 200, "n_iter_no_change": 5}):
     t = time.time()

@@ -1,7 +1,8 @@
+from workdir import WORKDIR
 import numpy as np, time
 from sklearn.svm import LinearSVC
 from sklearn.neural_network import MLPClassifier
-Z = np.load("/tmp/exp12/combo.npz"); y = np.load("/tmp/exp12/y_train.npy"); yv = np.load("/tmp/exp12/y_PublicTest.npy")
+Z = np.load(f"{WORKDIR}/combo.npz"); y = np.load(f"{WORKDIR}/y_train.npy"); yv = np.load(f"{WORKDIR}/y_PublicTest.npy")
 for name, m in [("linear", LinearSVC(C=0.001, dual=False)), ("mlp", MLPClassifier((1024,), alpha=0.1, early_stopping=True, max_iter=60, random_state=0))]:
     t = time.time(); m.fit(Z["train"], y)
     f = getattr(m, "decision_function", None) or m.predict_proba
