@@ -39,6 +39,7 @@ from ..model_files import packaged_models_dir
 # Feature name -> shipped network.
 EMBEDDING_NETWORKS = {"cnn-fer": "fer-cnn", "cnn-vgg19": "vgg19"}
 _EMBEDDERS = {}
+_DIGESTS = {}
 
 
 def network_file(network):
@@ -50,9 +51,14 @@ def network_file(network):
 
 
 def _file_digest(path):
+    """The file's sha256, hashed once per process while its size and modification time stay the same."""
     from ..store import sha256
 
-    return sha256(path)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256(path)
+    return _DIGESTS[key]
 
 
 def _embedder(path):
