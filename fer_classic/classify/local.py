@@ -8,7 +8,7 @@ al. (2013) used it on FER2013 to reach 67.48% with handcrafted features.
 
 Neighbours are found by cosine similarity, the angle between feature vectors,
 rather than by Euclidean distance, which also weighs their lengths (the
-2026-12-06 neighbour-space study in ``benchmarks/results/``). The search is
+2026-12-06 neighbour-space study in ``experiments/``). The search is
 exact: one matrix product of the queries with every stored row, which BLAS
 runs faster than a tree can prune in hundreds of dimensions.
 

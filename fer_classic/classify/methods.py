@@ -254,7 +254,7 @@ CLASSIFIERS = {
     "logreg": ClassifierSpec(_logreg, {"C": [0.003, 0.01, 0.03]}, description="multinomial logistic regression"),
     # One fit keeps retraining short. alpha 0.1 won the 0.03/0.1 grid for HOG and LBP alone in
     # benchmarks/results/2026-11-23-0b77721-classical (0.03 for the old concatenated pipeline), and is what the
-    # per-feature pipeline was piloted with (2026-11-24-38826e1-classical-blocks-pilot).
+    # per-feature pipeline was piloted with (experiments/2026-11-24-classical-blocks-pilot).
     "mlp": ClassifierSpec(_mlp, {"alpha": [0.1]}, description="one hidden layer of 1024 ReLU units"),
     "mlp+svm-local": ClassifierSpec(_mlp_and_local, {"weights": [(0.5, 0.5), (0.6, 0.4)]},
                                     description="soft vote of the MLP and local learning"),

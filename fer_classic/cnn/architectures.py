@@ -40,7 +40,7 @@ momentum 0.99 (:data:`APPLICATION_BN_MOMENTUM`) instead of
 about 1,000 steps, two epochs here, and lag behind a network trained from
 scratch. MobileNetV2 then scored 0.36 on PublicTest with each batch's own
 statistics but predicted one class with the moving ones; re-estimating them
-gave the 0.36 back (``benchmarks/results/cnn-pilots/mobilenetv2-batchnorm-check/``).
+gave the 0.36 back (``experiments/2026-11-24-mobilenetv2-batchnorm-check/``).
 
 References
 ----------

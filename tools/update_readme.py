@@ -1,6 +1,6 @@
 """Write a comparison's results into README.md, between its ``compare:start`` and ``compare:end`` markers.
 
-    python benchmarks/update_readme.py benchmarks/results/<date>-<commit>/
+    python tools/update_readme.py benchmarks/results/<date>-<commit>/
 
 Everything between the markers comes from that folder's ``results.json``
 (:func:`fer_classic.compare.report.readme_summary`), so the README's table is

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train the deep branch's networks one after another, by their recipes, resuming where an earlier run stopped.
 #
-#   nohup nice -n 10 bash benchmarks/train_cnns.sh [ARCH ...] &
+#   nohup nice -n 10 bash tools/train_cnns.sh [ARCH ...] &
 #
 # Checkpoints go to $FER_CLASSIC_CACHE/checkpoints/<arch> (default ~/.cache/fer_classic), one log per network
 # to $FER_CLASSIC_CACHE/logs/<arch>.log. A network that learned is saved to models/<arch>.npz; one that did

@@ -12,7 +12,7 @@ part in the choice.
 
 Usage::
 
-    python benchmarks/compress_cnns.py [--models resnet50 ...]
+    python tools/compress_cnns.py [--models resnet50 ...]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from fer_classic.store import check_integrity, read_manifest, resolve_model, save_model  # noqa: E402
 
-COMMAND = "python benchmarks/compress_cnns.py"
+COMMAND = "python tools/compress_cnns.py"
 
 
 def compress(name, data):
@@ -86,7 +86,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     shipped = [name for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"]
     parser.add_argument("--models", nargs="+", default=shipped, help="shipped CNNs (default: all)")
-    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"))
+    parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parents[1] / "benchmarks" / "results"))
     args = parser.parse_args(argv)
     data = load_fer2013()
     record = {"provenance": provenance(data)}
