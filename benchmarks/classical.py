@@ -39,11 +39,12 @@ from threadpoolctl import threadpool_limits
 from fer_classic.classify import CLASSIFIERS, FEATURES, build_method, train_method  # noqa: E402
 from fer_classic.classify.methods import ALL_FEATURES, limit_components  # noqa: E402
 from fer_classic.classify.training import fit_and_score, fit_features  # noqa: E402
-from fer_classic.data import load_fer2013, mirror_faces  # noqa: E402
+from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
-from fer_classic.half_precision import pack_float16  # noqa: E402
+from fer_classic.faces import mirror_views  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
+from fer_classic.store.half_precision import pack_float16  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 ALL = "+".join(ALL_FEATURES)
 CLASSIC = read_manifest()["models"]["classic"]["method"]  # whatever ships as `classic`
@@ -140,8 +141,7 @@ def retraining_breakdown(data, n_jobs, log):
     limit_components(model, len(faces))
     features, steps = fit_features(model.named_steps["features"], faces, labels, log)
     branches = [pipeline for _, pipeline in model.named_steps["features"].transformer_list]
-    views = [np.hstack([pipeline.transform(view) for pipeline in branches])
-             for view in (validation.faces, mirror_faces(validation.faces))]
+    views = np.hstack([pipeline.transform(mirror_views(validation.faces)) for pipeline in branches])
     variants = []
     for name, params in MLP_VARIANTS.items():
         mlp, accuracy, seconds = fit_and_score(model[-1], params, features, labels, views, validation.labels)

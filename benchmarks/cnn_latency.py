@@ -24,8 +24,8 @@ os.environ.update(SINGLE_THREAD)
 
 from fer_classic.cnn.classifier import CNNClassifier  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from fer_classic.store import read_manifest, shipped_models_dir  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 TTA = ("none", "flip")
 

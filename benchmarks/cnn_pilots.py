@@ -25,8 +25,9 @@ import numpy as np  # noqa: E402
 
 from fer_classic.cnn.recipes import Recipe  # noqa: E402
 from fer_classic.cnn.training import fit_network  # noqa: E402
-from fer_classic.data import EMOTIONS, load_fer2013  # noqa: E402
-from fer_classic.provenance import provenance  # noqa: E402
+from fer_classic.data import load_fer2013  # noqa: E402
+from fer_classic.faces import EMOTIONS
+from fer_classic.store.provenance import provenance  # noqa: E402
 
 FOLDER = Path(__file__).resolve().parent / "results" / "cnn-pilots"
 

@@ -34,7 +34,7 @@ from fer_classic.cnn.architectures import ARCHITECTURES, build_cnn  # noqa: E402
 from fer_classic.cnn.recipes import recipe_for  # noqa: E402
 from fer_classic.cnn.training import fit_network, make_optimizer, one_hot  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 WARMUP_STEPS = 6
 DEFAULT_STEPS = {"fer-cnn": 80, "mobilenetv2": 80, "resnet50": 50, "vgg19": 36}

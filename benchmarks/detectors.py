@@ -13,7 +13,7 @@ The set, ``benchmarks/detection_set.json``, holds two groups of images:
   with hand-labelled boxes, as they are, enlarged twice (a large photo, where
   cascades find faces in cloth), and the astronaut in a 3x3 grid.
 
-For every detector of :data:`fer_classic.loading.DETECTORS`, with its
+For every detector of :data:`fer_classic.detect.registry.DETECTORS`, with its
 defaults (as ``--detector NAME`` gives it), this measures recall (faces
 found, IoU >= 0.3 with the label, each face at most once), false positives
 per image, and the median milliseconds per 640x480 scene on one core (the
@@ -51,9 +51,9 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
+from fer_classic.detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector  # noqa: E402
 from fer_classic.detect.scenes import IOU_MATCH, build_scene, match, plan_scenes  # noqa: E402
-from fer_classic.loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 SET_FILE = Path(__file__).resolve().parent / "detection_set.json"
 # Hand-labelled faces (x, y, w, h), framed as OpenCV's frontal cascade frames a face: brows to chin.

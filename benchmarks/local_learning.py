@@ -26,9 +26,10 @@ from joblib import Parallel, delayed
 
 from fer_classic.classify.local import LocalSVM
 from fer_classic.classify.methods import ALL_FEATURES, build_method, limit_components
-from fer_classic.data import load_fer2013, mirror_faces
+from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips
-from fer_classic.provenance import provenance, results_folder, save_results
+from fer_classic.faces import mirror_faces
+from fer_classic.store.provenance import provenance, results_folder, save_results
 
 METHOD = "+".join(ALL_FEATURES) + "/svm-local"
 

@@ -3,7 +3,7 @@
 Faces cropped by someone else sit differently in the frame. This scores every
 shipped model (or those named) on PrivateTest as FER2013 cropped it, and on
 the same faces zoomed out (padded to 56 pixels, resized to 48), zoomed in by
-10% and shifted by 3 pixels right and down (:mod:`fer_classic.recrop`). A
+10% and shifted by 3 pixels right and down (:mod:`fer_classic.compare.recrop`). A
 model's loss is its accuracy on the original crops minus that on a re-crop.
 
 Writes ``benchmarks/results/<date>-<commit>-recrop/``.
@@ -21,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_classic.compare.recrop import RECROPS
 from fer_classic.data import load_fer2013
-from fer_classic.loading import load_model
-from fer_classic.provenance import provenance, results_folder, save_results
-from fer_classic.recrop import RECROPS
-from fer_classic.store import list_models
+from fer_classic.store import list_models, load_model
+from fer_classic.store.provenance import provenance, results_folder, save_results
 
 BENCHMARKS = Path(__file__).resolve().parent
 

@@ -28,15 +28,14 @@ import threading
 import time
 from pathlib import Path
 
-
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 from skimage.util import img_as_ubyte  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 ASTRONAUT_BOX = (177, 66, 95, 95)
 BACKGROUNDS = ("coffee", "rocket", "brick", "grass", "gravel", "moon", "page", "horse")
@@ -88,7 +87,7 @@ def video_fps(clip, model, repeats, refresh):
     code = (
         "import json, sys, time, cv2; cv2.setNumThreads(1)\n"
         "from fer_classic import EmotionRecognizer\n"
-        "from fer_classic.loading import build_detector\n"
+        "from fer_classic.detect.registry import build_detector\n"
         "from fer_classic.video import process_video\n"
         f"detector = build_detector(video=True, refresh={refresh})\n"
         f"r = EmotionRecognizer.load({model!r}, detector=detector)\n"

@@ -37,17 +37,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
-
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect import HaarCascadeDetector  # noqa: E402
+
 # docs/make_figures.py imports make_scenes and match from here too.
 from fer_classic.detect.scenes import IOU_MATCH, make_scenes, match  # noqa: E402
-from fer_classic.detect.viola_jones import (BENCHMARK_BACKGROUNDS, ViolaJonesDetector,  # noqa: E402
-                                            haar_feature_values, haar_feature_values_at, haar_features,
-                                            integral_image, load_cascade, train_detector, window_origins)
+from fer_classic.detect.viola_jones import (  # noqa: E402
+    BENCHMARK_BACKGROUNDS,
+    ViolaJonesDetector,
+    haar_feature_values,
+    haar_feature_values_at,
+    haar_features,
+    integral_image,
+    load_cascade,
+    train_detector,
+    window_origins,
+)
 from fer_classic.store import sha256  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 ASTRONAUT_BOX = (177, 66, 95, 95)
 

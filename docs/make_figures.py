@@ -32,13 +32,19 @@ from fer_classic import EMOTIONS  # noqa: E402
 from fer_classic.annotate import emotion_colors_float  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect import HaarCascadeDetector  # noqa: E402
-from fer_classic.detect.viola_jones import (FEATURE_KINDS, HaarFeatures, ViolaJonesDetector,  # noqa: E402
-                                            haar_feature_values_at, integral_image, rectangle_sum)
+from fer_classic.detect.registry import shipped_cascade  # noqa: E402
+from fer_classic.detect.viola_jones import (  # noqa: E402
+    FEATURE_KINDS,
+    HaarFeatures,
+    ViolaJonesDetector,
+    haar_feature_values_at,
+    integral_image,
+    rectangle_sum,
+)
 from fer_classic.extract import align_faces, fit_landmarks, lbp_image  # noqa: E402
 from fer_classic.extract.align import alignment_matrices, transform_points  # noqa: E402
-from fer_classic.loading import load_model, shipped_cascade  # noqa: E402
 from fer_classic.phases import hog_visualisation  # noqa: E402
-from fer_classic.store import read_manifest  # noqa: E402
+from fer_classic.store import load_model, read_manifest  # noqa: E402
 
 FIGURES = ROOT / "docs" / "figures"
 

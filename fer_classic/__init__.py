@@ -11,7 +11,7 @@ names below are imported on first use.
 
 __version__ = "0.1.0"
 
-_LAZY = {"EMOTIONS": "data", "load_fer2013": "data", "EmotionRecognizer": "pipeline"}
+_LAZY = {"EMOTIONS": "faces", "load_fer2013": "data", "EmotionRecognizer": "pipeline"}
 
 __all__ = [*_LAZY, "__version__"]
 

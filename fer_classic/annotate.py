@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .data import EMOTIONS
+from .faces import EMOTIONS
 
 # One colour per emotion, in EMOTIONS order, as RGB in 0..255 (matplotlib's tab10 hues).
 EMOTION_COLORS = ((214, 39, 40), (140, 86, 75), (148, 103, 189), (255, 187, 34), (31, 119, 180),

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+from .faces import EMOTIONS, FACE_SIZE
+
 SPLITS = ("Training", "PublicTest", "PrivateTest")
-FACE_SIZE = 48
 
 DATA_HELP = (
     "FER2013 is not bundled. Download fer2013.csv from Kaggle's 'Challenges in "
@@ -48,28 +48,6 @@ _DATA_FILES = ("fer2013.npz", "fer2013.csv")
 # FER+ vote columns, mapped onto EMOTIONS; contempt, unknown and NF have no FER2013 class.
 _FERPLUS_COLUMNS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
 _FERPLUS_REJECT = ("contempt", "unknown", "NF")
-
-
-def mirror_faces(faces):
-    """Left-right mirror images of faces.
-
-    Expressions are nearly left-right symmetric, so a mirrored face keeps its
-    label: the one mirror used for training augmentation and for averaging
-    a prediction over both views, in every branch.
-
-    Parameters
-    ----------
-    faces : ndarray, shape (n, h, w)
-
-    Returns
-    -------
-    ndarray, shape (n, h, w)
-        A view, not a copy.
-    """
-    faces = np.asarray(faces)
-    if faces.ndim != 3:
-        raise ValueError(f"faces must be (n, h, w), got shape {faces.shape}")
-    return faces[:, :, ::-1]
 
 
 class DataFormatError(ValueError):

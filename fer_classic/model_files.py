@@ -13,6 +13,10 @@ from pathlib import Path
 MODELS_PACKAGE = "fer_classic_models"
 
 
+class ModelError(RuntimeError):
+    """A model that cannot be found, is not listed, fails its hash check, or is not trusted."""
+
+
 def shipped_models_dir():
     """Folder of the shipped models to list: :func:`packaged_models_dir`, or ``$FER_CLASSIC_MODELS``.
 

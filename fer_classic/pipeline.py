@@ -20,12 +20,11 @@ import numpy as np
 
 from .classify.metrics import emotion_metrics
 from .classify.timing import timed_predict_proba
-from .data import EMOTIONS, FACE_SIZE
-from .detect import HaarCascadeDetector
-from .extract import check_faces
+from .detect.registry import build_detector
+from .faces import EMOTIONS, FACE_SIZE, check_faces
 from .imageio import ImageError, read_image, to_gray_uint8
-from .loading import load_model
 from .paths import IMAGE_SUFFIXES, display_path, find_images
+from .store import load_model
 
 __all__ = ["IMAGE_SUFFIXES", "EmotionRecognizer", "crop_faces", "expand_image_paths"]
 
@@ -70,15 +69,17 @@ class EmotionRecognizer:
     model : estimator
         Fitted; ``predict_proba`` on (n, 48, 48) uint8 faces. Usually a
         ``Pipeline`` whose last step is the classifier.
-    detector : object with ``detect(image) -> (n, 4) boxes``, optional
-        Default: :class:`~fer_classic.detect.HaarCascadeDetector`.
+    detector : str, or object with ``detect(image) -> (n, 4) boxes``, optional
+        A detector, or a name of :data:`fer_classic.detect.registry.DETECTORS`
+        built with its defaults. Default: the photo detector
+        (:data:`~fer_classic.detect.registry.PHOTO_DETECTOR`), as the CLI uses.
     info : dict, optional
         The model's manifest entry.
     """
 
     def __init__(self, model, detector=None, info=None):
         self.model = model
-        self.detector = detector if detector is not None else HaarCascadeDetector()
+        self.detector = build_detector(detector) if detector is None or isinstance(detector, str) else detector
         self.info = info or {}
 
     @classmethod
@@ -110,7 +111,7 @@ class EmotionRecognizer:
         Returns
         -------
         ndarray of float64, shape (n, 7)
-            Columns in :data:`~fer_classic.data.EMOTIONS` order; rows sum to 1.
+            Columns in :data:`~fer_classic.faces.EMOTIONS` order; rows sum to 1.
         """
         faces = check_faces(faces)
         probabilities = np.zeros((len(faces), len(EMOTIONS)))

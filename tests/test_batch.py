@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_classic.batch import BATCH_COLUMNS, run_batch
 from fer_classic.cli import main
+from fer_classic.cli.batch import BATCH_COLUMNS, run_batch
 from fer_classic.paths import find_images
 
 

@@ -6,18 +6,16 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
 from fer_classic import EMOTIONS, EmotionRecognizer
-from fer_classic.classify import build_method, emotion_metrics, method_names, parse_method, train_method
-from fer_classic.classify.kernel_maps import hellinger_map
-from fer_classic.classify import linear_svm
+from fer_classic.classify import build_method, emotion_metrics, linear_svm, method_names, parse_method, train_method
 from fer_classic.classify.calibration import fit_temperature, softmax
+from fer_classic.classify.kernel_maps import hellinger_map
 from fer_classic.classify.linear_svm import LinearSVM, held_out_split
 from fer_classic.classify.local import LocalSVM, cosine_neighbours, unit_rows
 from fer_classic.classify.methods import SubsampledPCA, limit_components, recipe_digest
-from fer_classic.recrop import RECROPS, shift, zoom_in, zoom_out
+from fer_classic.compare.recrop import RECROPS, shift, zoom_in, zoom_out
 from fer_classic.data import FER2013, Split
 from fer_classic.extract.landmarks import landmark_model_digest
-from fer_classic.loading import load_model
-from fer_classic.store import ModelError, read_manifest, save_model
+from fer_classic.store import ModelError, load_model, read_manifest, save_model
 
 from .conftest import jittered_faces
 

@@ -9,6 +9,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from fer_classic.classify.metrics import emotion_metrics  # noqa: E402
 from fer_classic.cli import main  # noqa: E402
 from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
 from fer_classic.cnn.architectures import APPLICATION_BN_MOMENTUM  # noqa: E402
@@ -18,11 +19,9 @@ from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
 from fer_classic.cnn.storage import round_trip  # noqa: E402
 from fer_classic.cnn.training import WarmupCosine, class_weights, fit_network  # noqa: E402
 from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
-from fer_classic.classify.metrics import emotion_metrics  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.pipeline import EmotionRecognizer  # noqa: E402
-from fer_classic.loading import load_model  # noqa: E402
-from fer_classic.store import read_manifest  # noqa: E402
+from fer_classic.store import load_model, read_manifest  # noqa: E402
 
 from .conftest import write_npz  # noqa: E402
 

@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_classic.data import (EMOTIONS, DataFormatError, find_fer2013, load_fer2013, load_ferplus_labels)
+from fer_classic.data import DataFormatError, find_fer2013, load_fer2013, load_ferplus_labels
+from fer_classic.faces import EMOTIONS
 
 from .conftest import write_csv, write_npz
 

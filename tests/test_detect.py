@@ -113,7 +113,7 @@ def test_dlib_detectors_find_the_astronaut(astronaut_gray):
 
 def test_every_named_detector_builds_and_finds_the_face(astronaut_gray):
     from fer_classic.detect import box_iou
-    from fer_classic.loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector
+    from fer_classic.detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector
 
     assert PHOTO_DETECTOR in DETECTORS and VIDEO_DETECTOR in DETECTORS
     assert build_detector("verified").candidates.min_neighbors == 2             # the cascade only proposes

@@ -2,13 +2,12 @@ import numpy as np
 import pytest
 
 from fer_classic.extract import (HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors,
-                                 align_faces, check_faces,
-                                 fit_landmarks, geometric_feature_names, geometric_features, hog_features,
-                                 lbp_histograms, normalize_landmarks, with_horizontal_flips)
-from fer_classic.extract import cache
+                                 align_faces, cache, fit_landmarks, geometric_feature_names, geometric_features,
+                                 hog_features, lbp_histograms, normalize_landmarks, with_horizontal_flips)
 from fer_classic.extract.align import EYE_DISTANCE, EYE_LINE_Y, alignment_matrices, transform_points
 from fer_classic.extract.landmarks import eye_centers
 from fer_classic.extract.lbp import UNIFORM_LOOKUP, lbp_codes
+from fer_classic.faces import check_faces
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fer_classic.half_precision import MIN_SIZE, pack_float16, round_to_float16, unpack_float16
+from fer_classic.store.half_precision import MIN_SIZE, pack_float16, round_to_float16, unpack_float16
 
 
 def _fitted_pipeline():

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from fer_classic.cli import main
-from fer_classic.loading import build_detector, load_model
-from fer_classic.store import ModelError, list_models, user_registry_path
+from fer_classic.detect.registry import build_detector
+from fer_classic.store import ModelError, list_models, load_model, user_registry_path
 
 
 class Payload:

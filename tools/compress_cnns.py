@@ -26,8 +26,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from fer_classic.cnn.classifier import CNNClassifier  # noqa: E402
 from fer_classic.cnn.method import choose_storage, score_splits, shipping_verdict  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from fer_classic.store import check_integrity, read_manifest, resolve_model, save_model  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 COMMAND = "python tools/compress_cnns.py"
 

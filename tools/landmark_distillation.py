@@ -37,17 +37,21 @@ from pathlib import Path
 import cv2
 import dlib
 import numpy as np
+from classical import (  # noqa: E402
+    CLASSIC,
+    environment_variable,
+    extraction_throughput,
+    fresh_cache,
+    one_thread,  # a sibling script
+)
 
-from classical import (CLASSIC, environment_variable, extraction_throughput, fresh_cache,  # noqa: E402
-                       one_thread)  # a sibling script
 from fer_classic.classify import build_method, train_method  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.extract.cache import cache_dir  # noqa: E402
-from fer_classic.extract.landmarks import (SHIPPED_MODEL_FILE, eye_centers, find_dlib_landmark_model,  # noqa: E402
-                                           fit_landmarks)
+from fer_classic.extract.landmarks import SHIPPED_MODEL_FILE, eye_centers, find_dlib_landmark_model, fit_landmarks  # noqa: E402
 from fer_classic.extract.transformers import face_landmarks  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
 from fer_classic.store import read_manifest, record_landmark_predictor, shipped_models_dir  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 UPSAMPLE = 2  # as fit_landmarks: the crops are fitted at twice their size
 

@@ -27,7 +27,7 @@ from kernels import HANDCRAFTED, features  # noqa: E402
 from fer_classic.classify.calibration import softmax  # noqa: E402
 from fer_classic.classify.local import LocalSVM  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMED_FACES = 512

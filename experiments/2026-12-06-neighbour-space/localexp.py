@@ -8,8 +8,9 @@ from joblib import Parallel, delayed
 
 from fer_classic.classify.local import LocalSVM
 from fer_classic.classify.methods import ALL_FEATURES, build_method, limit_components
-from fer_classic.data import load_fer2013, mirror_faces
+from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips
+from fer_classic.faces import mirror_faces
 
 CACHE = Path.home() / ".cache/fer_classic/scratch/local_features.npz"
 METHOD = "+".join(ALL_FEATURES) + "/svm-local"

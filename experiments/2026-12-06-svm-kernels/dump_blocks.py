@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from fer_classic.classify.methods import ALL_FEATURES, build_method
-from fer_classic.data import load_fer2013, mirror_faces
+from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips
+from fer_classic.faces import mirror_faces
 
 
 def main(out):

@@ -20,9 +20,10 @@ import keras
 import numpy as np
 
 from fer_classic.cnn.augment import random_affine
-from fer_classic.cnn.classifier import load_weights
-from fer_classic.data import load_fer2013, mirror_faces
+from fer_classic.cnn.weight_files import load_weights
+from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips
+from fer_classic.faces import mirror_faces
 from fer_classic.model_files import packaged_models_dir
 
 

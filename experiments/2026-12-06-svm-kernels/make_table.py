@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from fer_classic.data import load_fer2013
-from fer_classic.provenance import provenance, results_folder, save_results
+from fer_classic.store.provenance import provenance, results_folder, save_results
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from ..data import EMOTIONS
+from ..faces import EMOTIONS
 
 EVALUATION_SPLITS = ("PublicTest", "PrivateTest", "FERPlus-PrivateTest")
 
@@ -16,7 +16,7 @@ def emotion_metrics(true_labels, predicted_labels):
     Parameters
     ----------
     true_labels, predicted_labels : array-like of int, shape (n,)
-        Indices into :data:`fer_classic.data.EMOTIONS`.
+        Indices into :data:`fer_classic.faces.EMOTIONS`.
 
     Returns
     -------

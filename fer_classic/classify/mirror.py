@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from ..data import mirror_faces
-from ..extract import check_faces, with_horizontal_flips
+from ..extract import with_horizontal_flips
+from ..faces import average_views, check_faces, mirror_views
 
 
 class MirrorAveragedClassifier(ClassifierMixin, BaseEstimator):
@@ -42,16 +42,8 @@ class MirrorAveragedClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.estimator_.classes_
         return self
 
-    @staticmethod
-    def views(faces):
-        """The faces followed by their mirror images, shape (2n, s, s)."""
-        return np.concatenate([faces, mirror_faces(faces)])
-
-    @staticmethod
-    def combine(probabilities):
-        """Average the two halves of predictions made on :meth:`views`."""
-        half = len(probabilities) // 2
-        return (probabilities[:half] + probabilities[half:]) / 2
+    views = staticmethod(mirror_views)  # the faces, then their mirror images
+    combine = staticmethod(average_views)  # predictions made on views -> one row per face
 
     def predict_proba(self, X):
         """Mean of the probabilities of each face and of its mirror, shape (n, n_classes)."""

@@ -12,19 +12,17 @@ from __future__ import annotations
 import inspect
 import time
 
+import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
-import numpy as np
-
-from ..data import mirror_faces
 from ..extract import with_horizontal_flips
 from ..extract.landmarks import find_landmark_model, landmark_model_digest
-from ..half_precision import round_to_float16
-from .methods import (CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method,
-                      recipe_digest)
+from ..faces import average_views, mirror_views
+from ..store.half_precision import round_to_float16
+from .methods import CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method, recipe_digest
 from .metrics import EVALUATION_SPLITS, emotion_metrics, probabilities_by_split
 from .mirror import MirrorAveragedClassifier
 
@@ -37,8 +35,11 @@ def groups_fit_params(estimator, groups):
     return {"groups": groups} if "groups" in inspect.signature(estimator.fit).parameters else {}
 
 
-def fit_and_score(classifier, params, train_features, train_labels, val_views, val_labels, groups=None):
+def fit_and_score(classifier, params, train_features, train_labels, val_features, val_labels, groups=None):
     """Fit one grid point; score it on the validation faces, averaging over their views.
+
+    ``val_features`` holds the features of every view of the validation faces, view after view
+    (:func:`~fer_classic.faces.mirror_views`): ``len(val_features) // len(val_labels)`` views.
 
     ``groups`` (n,) marks rows that must stay on one side of a held-out split, such as a face and its
     mirror image; classifiers that hold rows out for calibration receive it.
@@ -48,7 +49,7 @@ def fit_and_score(classifier, params, train_features, train_labels, val_views, v
     fit_params = {} if groups is None else groups_fit_params(classifier, groups)
     fitted = classifier.fit(train_features, train_labels, **fit_params)
     fit_seconds = time.perf_counter() - started
-    probabilities = np.mean([fitted.predict_proba(view) for view in val_views], axis=0)
+    probabilities = average_views(fitted.predict_proba(val_features), len(val_features) // len(val_labels))
     accuracy = float((fitted.classes_[probabilities.argmax(axis=1)] == val_labels).mean())
     return fitted, accuracy, fit_seconds
 
@@ -143,9 +144,8 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
     started = time.perf_counter()
     log(f"{method}: features of {len(faces)} training faces (cached on disk after the first run)")
     features, _ = fit_features(model.named_steps["features"], faces, labels, log)
-    views = [validation.faces, mirror_faces(validation.faces)] if mirror_test else [validation.faces]
     log(f"{method}: features of {len(validation.faces)} PublicTest faces{' and their mirrors' if mirror_test else ''}")
-    val_views = [model[:-1].transform(view) for view in views]
+    val_features = model[:-1].transform(mirror_views(validation.faces) if mirror_test else validation.faces)
     prepared = time.perf_counter()
 
     grid = spec.grid_points()
@@ -155,7 +155,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
     groups = np.tile(np.arange(len(train.labels)), 2) if flip else None
     results = []
     for point, result in enumerate(Parallel(n_jobs=min(n_jobs, len(grid)), return_as="generator")(
-            delayed(fit_and_score)(model[-1], params, features, labels, val_views, validation.labels, groups)
+            delayed(fit_and_score)(model[-1], params, features, labels, val_features, validation.labels, groups)
             for params in grid)):
         results.append(result)
         log(f"  grid point {point + 1}/{len(grid)} {grid[point] or 'defaults'}: PublicTest accuracy "

@@ -2,7 +2,7 @@
 
 Every network takes the FER2013 face as it is, a (48, 48, 1) float tensor of
 grey levels 0-255, and returns seven softmax probabilities in
-:data:`~fer_classic.data.EMOTIONS` order. Whatever an architecture needs
+:data:`~fer_classic.faces.EMOTIONS` order. Whatever an architecture needs
 (resizing, three channels, its own value range) happens inside the model, so
 callers never preprocess and the saved weights carry no assumptions.
 
@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..data import EMOTIONS, FACE_SIZE
+from ..faces import EMOTIONS, FACE_SIZE
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..data import mirror_faces
+from ..faces import mirror_faces
 
 
 def random_affine(faces, rng, shift=0.1, rotation=10.0, zoom=0.1, flip=True):

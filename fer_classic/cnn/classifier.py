@@ -1,30 +1,20 @@
-"""A trained CNN as a scikit-learn style classifier of 48x48 faces, and its weight files.
+"""A trained CNN as a scikit-learn style classifier of 48x48 faces.
 
-Weights are stored as a NumPy ``.npz`` of plain arrays (int8 kernels or
-float16 where that costs no accuracy; :mod:`fer_classic.cnn.storage`), read
-with ``allow_pickle=False``: loading a weight file never runs code. The
-architecture is rebuilt from its name and the shape options stored beside
-the weights (input size, width).
+Its weights are saved and loaded by :mod:`fer_classic.cnn.weight_files`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..data import EMOTIONS
-from ..extract import check_faces
-from .architectures import build_cnn, check_architecture
+from ..faces import EMOTIONS, average_views, check_faces
+from .architectures import check_architecture
 from .recipes import Recipe, recipe_for
-from .storage import decode_weights, encode_weights
 from .tta import TTA_MODES, test_time_views
-
-# Version 2 added int8 kernels; version 1 files (float16 or float32 only) read the same way.
-WEIGHTS_FORMAT = "fer-classic-cnn-weights/2"
-READABLE_FORMATS = ("fer-classic-cnn-weights/1", WEIGHTS_FORMAT)
+from .weight_files import load_weights, save_weights
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -111,7 +101,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         for start in range(0, len(stacked), self.batch_size_predict):
             batch = stacked[start:start + self.batch_size_predict, :, :, None].astype(np.float32)
             probabilities[start:start + len(batch)] = np.asarray(self.network_.predict_on_batch(batch))
-        return probabilities.reshape(len(views), len(faces), len(EMOTIONS)).mean(axis=0)
+        return average_views(probabilities, len(views))
 
     def predict(self, faces):
         """Most likely emotion index per face, shape (n,)."""
@@ -131,68 +121,3 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         classifier.options_ = options
         classifier.classes_ = np.arange(len(EMOTIONS))
         return classifier
-
-
-def save_weights(network, architecture, path, dtype="float16", options=None):
-    """Save a network's weights as plain arrays.
-
-    Parameters
-    ----------
-    network : keras.Model
-        Built by :func:`~fer_classic.cnn.architectures.build_cnn`.
-    architecture : str
-    path : str or Path
-        ``.npz`` file to write.
-    dtype : {"int8", "float16", "float32"}
-        How to store the weights (:func:`~fer_classic.cnn.storage.encode_weights`);
-        loading converts back to float32.
-    options : dict, optional
-        The :func:`~fer_classic.cnn.architectures.build_cnn` options the
-        network was built with (``input_size``, ``width``).
-    """
-    arrays = encode_weights(network.get_weights(), dtype)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture),
-                        options=np.array(json.dumps(options or {})), **arrays)
-
-
-def load_weights(path):
-    """Rebuild the network saved by :func:`save_weights`; never unpickles.
-
-    Returns
-    -------
-    architecture : str
-    network : keras.Model
-    options : dict
-        The build options stored with the weights (empty for the defaults).
-
-    Raises
-    ------
-    ValueError
-        When ``path`` is not such a file or its arrays do not fit the
-        architecture; the message names the file.
-    """
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a readable .npz weight file ({error})") from None
-    if arrays.get("format", np.array("")).item() not in READABLE_FORMATS or "architecture" not in arrays:
-        raise ValueError(f"{path}: not a {' or '.join(READABLE_FORMATS)} file")
-    architecture = str(arrays["architecture"].item())
-    options = json.loads(str(arrays["options"].item())) if "options" in arrays else {}
-    try:
-        network = build_cnn(architecture, **options)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: cannot rebuild its network ({error})") from None
-    try:
-        weights = decode_weights(arrays)
-    except (KeyError, ValueError) as error:
-        raise ValueError(f"{path}: its weight arrays are incomplete or damaged ({error})") from None
-    expected = [tuple(w.shape) for w in network.weights]
-    if [w.shape for w in weights] != expected:
-        raise ValueError(f"{path}: its {len(weights)} arrays do not match the {architecture} architecture's "
-                         f"{len(expected)} weights")
-    network.set_weights(weights)
-    return architecture, network, options

@@ -32,8 +32,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..classify.methods import FeatureSpec, register_feature
-from ..extract import check_faces
 from ..extract.cache import cached_map
+from ..faces import check_faces
 from ..model_files import packaged_models_dir
 
 # Feature name -> shipped network.
@@ -67,7 +67,7 @@ def _embedder(path):
     if key not in _EMBEDDERS:
         import keras
 
-        from .classifier import load_weights
+        from .weight_files import load_weights
 
         _, network, _ = load_weights(path)
         dropout = [layer for layer in network.layers if isinstance(layer, keras.layers.Dropout)][-1]

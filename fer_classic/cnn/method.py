@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from ..classify.metrics import EVALUATION_SPLITS, emotion_metrics, probabilities_by_split
-from ..data import EMOTIONS
+from ..faces import EMOTIONS
 from .classifier import CNNClassifier
 from .recipes import recipe_for
 from .storage import round_trip

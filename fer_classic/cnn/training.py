@@ -37,7 +37,7 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..data import EMOTIONS
+from ..faces import EMOTIONS
 from .architectures import build_cnn
 from .augment import mix_pairs, random_affine, random_erasing
 from .recipes import Recipe
@@ -197,7 +197,7 @@ def _resume_state(checkpoint_dir, architecture, recipe, log):
 
 def _warm_start(path, architecture, recipe, seed):
     """A new network of the recipe's shape that starts from the weights in ``path`` (a saved weight file)."""
-    from .classifier import load_weights
+    from .weight_files import load_weights
 
     saved, source, _ = load_weights(path)
     network = build_cnn(architecture, seed=seed, **recipe.network_options())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..data import mirror_faces
+from ..faces import mirror_faces
 
 TTA_MODES = ("none", "flip", "ten-crop")
 

@@ -17,11 +17,10 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..data import load_fer2013
-from ..provenance import provenance, results_folder, save_results
+from ..store.provenance import provenance, results_folder, save_results
 from .ensemble import select_members, weighted_average
 from .measure import latency_ms, quick_subsample, run_probe, split_metrics, split_probabilities, throughput
-from .methods import (CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, compared_methods, load_method,
-                      method_kind)
+from .methods import CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, compared_methods, load_method, method_kind
 from .report import markdown, write_plots
 
 QUICK = {"n_test": 350, "n_train": 2000}
@@ -191,7 +190,7 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
 
 def _video_benchmark(record, data, video, folder, tag, data_path, log):
     """Frames per second of the end-to-end pipeline for every measured method but the ensemble."""
-    from ..loading import VIDEO_DETECTOR, build_detector
+    from ..detect.registry import VIDEO_DETECTOR, build_detector
     from .clip import detectable_faces, write_synthetic_clip
 
     if video == "synthetic":

@@ -22,7 +22,7 @@ import numpy as np
 from ..classify.metrics import emotion_metrics, probabilities_by_split
 from ..data import FER2013, Split
 from ..extract.cache import cache_dir, caching
-from ..loading import warm_up
+from ..store import warm_up
 
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                  "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}

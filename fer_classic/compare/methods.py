@@ -1,7 +1,7 @@
 """Every method the comparison knows, and how to get a trained model for each.
 
 A method is anything with ``predict_proba`` on (n, 48, 48) uint8 faces that
-returns (n, 7) probabilities in :data:`~fer_classic.data.EMOTIONS` order:
+returns (n, 7) probabilities in :data:`~fer_classic.faces.EMOTIONS` order:
 
 * classical methods ``<features>/<classifier>``: the shipped model with that
   method when there is one, else one trained earlier by the comparison and
@@ -30,11 +30,10 @@ from ..classify.methods import ALL_FEATURES as COMBINED_FEATURES
 from ..classify.methods import default_landmark_model, parse_method, recipe_digest
 from ..cnn.architectures import ARCHITECTURES
 from ..cnn.embeddings import EMBEDDING_NETWORKS
-from ..data import EMOTIONS
 from ..extract.cache import cache_dir
 from ..extract.landmarks import landmark_model_digest
-from ..loading import load_model
-from ..store import read_manifest, save_model, sha256, shipped_models_dir
+from ..faces import EMOTIONS
+from ..store import load_model, read_manifest, save_model, sha256, shipped_models_dir
 
 ALL_FEATURES = "+".join(COMBINED_FEATURES)
 HANDCRAFTED_FEATURES = [name for name in FEATURES if name not in EMBEDDING_NETWORKS]

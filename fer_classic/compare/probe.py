@@ -23,7 +23,7 @@ import cv2  # noqa: E402
 
 
 def _video(model, clip, repeats):
-    from ..loading import build_detector
+    from ..detect.registry import build_detector
     from ..pipeline import EmotionRecognizer
     from ..video import process_video
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import EMOTIONS
+from ..faces import EMOTIONS
 
 
 def _number(value, digits=4):

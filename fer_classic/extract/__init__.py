@@ -5,20 +5,26 @@
 - encodings of local descriptors: :mod:`.bovw` (bag of visual words) and :mod:`.fisher` (Fisher vectors),
   pooled over a spatial pyramid by :mod:`.pooling`;
 - :mod:`.transformers` wraps them as scikit-learn transformers.
+
+Importing the package loads no algorithm: ``import fer_classic.extract.hog``
+needs neither scikit-learn nor dlib.
 """
 
-from .align import align_faces
-from .augment import with_horizontal_flips
-from .geometry import geometric_feature_names, geometric_features, normalize_landmarks
-from .hog import hog_features
-from .landmarks import find_landmark_model, fit_landmarks
-from .lbp import lbp_histograms, lbp_image
-from .transformers import (HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors, check_faces,
-                           face_landmarks)
+# name -> module that defines it; imported on first use so that one algorithm's module loads alone
+_LAZY = {
+    "align_faces": "align", "with_horizontal_flips": "augment", "geometric_feature_names": "geometry",
+    "geometric_features": "geometry", "normalize_landmarks": "geometry", "hog_features": "hog",
+    "find_landmark_model": "landmarks", "fit_landmarks": "landmarks", "lbp_histograms": "lbp", "lbp_image": "lbp",
+    "HOGFeatures": "transformers", "LandmarkFeatures": "transformers", "LBPFeatures": "transformers",
+    "SIFTBagOfWords": "transformers", "SIFTFisherVectors": "transformers", "face_landmarks": "transformers",
+}
 
-__all__ = [
-    "align_faces", "with_horizontal_flips", "geometric_feature_names", "geometric_features", "normalize_landmarks",
-    "hog_features", "find_landmark_model", "fit_landmarks", "lbp_histograms", "lbp_image",
-    "HOGFeatures", "LandmarkFeatures", "LBPFeatures", "SIFTBagOfWords", "SIFTFisherVectors", "check_faces",
-    "face_landmarks",
-]
+__all__ = list(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

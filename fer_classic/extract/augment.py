@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..data import mirror_faces
+from ..faces import mirror_views
 
 
 def with_horizontal_flips(faces, labels):
@@ -18,4 +18,4 @@ def with_horizontal_flips(faces, labels):
     faces : ndarray, shape (2n, h, w)
     labels : ndarray, shape (2n,)
     """
-    return np.concatenate([faces, mirror_faces(faces)]), np.concatenate([labels, labels])
+    return mirror_views(faces), np.concatenate([labels, labels])

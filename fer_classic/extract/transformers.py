@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..faces import check_faces
 from .align import align_faces
 from .bovw import bag_of_words, squared_distances
 from .cache import cached_map, map_chunks
@@ -24,21 +25,6 @@ from .hog import hog_features
 from .landmarks import fit_landmarks, landmark_model_digest
 from .lbp import lbp_histograms
 from .pooling import pyramid_regions
-
-
-def check_faces(X):
-    """Validate faces: uint8 (n, s, s), or (n, s*s) rows reshaped to squares."""
-    faces = np.asarray(X)
-    if faces.dtype != np.uint8:
-        raise ValueError(f"faces must be uint8 grayscale, got dtype {faces.dtype}")
-    if faces.ndim == 2:
-        side = int(round(np.sqrt(faces.shape[1])))
-        if side * side != faces.shape[1]:
-            raise ValueError(f"flat faces must have a square number of pixels, got {faces.shape[1]}")
-        faces = faces.reshape(len(faces), side, side)
-    if faces.ndim != 3 or faces.shape[1] != faces.shape[2]:
-        raise ValueError(f"faces must have shape (n, s, s) or (n, s*s), got {faces.shape}")
-    return np.ascontiguousarray(faces)
 
 
 def face_landmarks(faces, upsample=2, model="distilled", n_jobs=1):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from qtpy.QtCore import Qt, Signal
-from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                            QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
+                            QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..cnn.architectures import ARCHITECTURES
-from ..loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR
+from ..detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR
 from .render import Overlays
 from .worker import AnalysisSettings
 

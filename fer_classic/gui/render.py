@@ -17,8 +17,8 @@ import numpy as np
 from qtpy.QtGui import QImage
 
 from ..annotate import draw_faces
-from ..data import FACE_SIZE
 from ..extract.lbp import N_LABELS
+from ..faces import FACE_SIZE
 
 LANDMARK_COLOR = (255, 255, 0)          # BGR cyan: visible on skin and on every emotion colour
 SELECTED_COLOR = (255, 255, 255)

@@ -14,7 +14,7 @@ from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPe
 from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..annotate import EMOTION_COLORS
-from ..data import EMOTIONS, FACE_SIZE
+from ..faces import EMOTIONS, FACE_SIZE
 from .render import LANDMARK_COLOR, SELECTED_COLOR, Overlays, hog_display, landmarks_in_image, lbp_display, to_qimage
 
 BACKGROUND = QColor(30, 30, 30)
@@ -202,7 +202,7 @@ class RingBar(QWidget):
 
 
 class ProbabilityPanel(QWidget):
-    """Seven ring bars in the fixed :data:`~fer_classic.data.EMOTIONS` order, for the selected face."""
+    """Seven ring bars in the fixed :data:`~fer_classic.faces.EMOTIONS` order, for the selected face."""
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -16,12 +16,12 @@ import numpy as np
 from qtpy.QtCore import QThread, Signal
 
 from ..detect import WholeImageDetector
+from ..detect.registry import build_detector
 from ..imageio import read_image
-from ..loading import build_detector, warm_up
 from ..phases import run_phases
 from ..pipeline import EmotionRecognizer
-from ..store import ModelError
-from ..video import FaceTracks
+from ..store import ModelError, warm_up
+from ..video import SMOOTHING, FaceTracks
 from .render import display_bgr
 
 
@@ -34,11 +34,11 @@ class AnalysisSettings:
     model : str or None
         A name listed in ``models/manifest.json``.
     detector : str or None
-        A name of :data:`fer_classic.loading.DETECTORS`; None: the default
+        A name of :data:`fer_classic.detect.registry.DETECTORS`; None: the default
         for photos, or for video on a stream.
     scale_factor, min_neighbors : float or int, or None
         The cascades' settings; None: the detector's defaults. See
-        :func:`fer_classic.loading.build_detector`.
+        :func:`fer_classic.detect.registry.build_detector`.
     smoothing : float
         Weight of the past in the moving average of video probabilities, in
         [0, 1); 0 switches smoothing off.
@@ -51,7 +51,7 @@ class AnalysisSettings:
     detector: str | None = None
     scale_factor: float | None = None
     min_neighbors: int | None = None
-    smoothing: float = 0.5
+    smoothing: float = SMOOTHING
     stream_phases: bool = False
 
 

@@ -19,14 +19,14 @@ import cv2
 from ..paths import check_outputs
 from .capture import VideoError, VideoStats, is_camera, open_capture, open_video_writer, read_frames
 from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter
-from .tracking import EmaSmoother, FaceTracks, IouTracker
+from .tracking import SMOOTHING, EmaSmoother, FaceTracks, IouTracker
 
-__all__ = ["TIMELINE_COLUMNS", "EmaSmoother", "FaceTracks", "IouTracker", "TimelineSummary", "TimelineWriter",
-           "VideoError", "VideoStats", "analyze_video", "is_camera", "open_capture", "open_video_writer",
-           "process_video", "read_frames"]
+__all__ = ["SMOOTHING", "TIMELINE_COLUMNS", "EmaSmoother", "FaceTracks", "IouTracker", "TimelineSummary",
+           "TimelineWriter", "VideoError", "VideoStats", "analyze_video", "is_camera", "open_capture",
+           "open_video_writer", "process_video", "read_frames"]
 
 
-def analyze_video(capture, recognizer, every=1, smoothing=0.5, stats=None):
+def analyze_video(capture, recognizer, every=1, smoothing=SMOOTHING, stats=None):
     """Run the recognizer over a video, frame by frame.
 
     Parameters
@@ -63,7 +63,8 @@ def analyze_video(capture, recognizer, every=1, smoothing=0.5, stats=None):
         yield frame, {"frame": index, "time": round(seconds, 3), "faces": faces}
 
 
-def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=1, smoothing=0.5, progress=True):
+def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=1, smoothing=SMOOTHING,
+                  progress=True):
     """Analyse a video file or camera and write the requested outputs.
 
     Parameters

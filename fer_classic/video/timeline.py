@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import EMOTIONS
-
+from ..faces import EMOTIONS
 
 TIMELINE_COLUMNS = ["frame", "time_s", "face_id", "x", "y", "w", "h", *EMOTIONS]
 

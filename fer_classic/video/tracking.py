@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import EMOTIONS
 from ..detect import box_iou
+from ..faces import EMOTIONS
 
 
 class IouTracker:
@@ -54,13 +54,17 @@ class IouTracker:
         return ids
 
 
+# Weight of the past in the moving average of a face's probabilities across frames: the CLI's and the GUI's default.
+SMOOTHING = 0.5
+
+
 class EmaSmoother:
     """Exponential moving average of each face's probabilities over time.
 
     ``smoothed = (1 - smoothing) * new + smoothing * previous``; 0 switches it off.
     """
 
-    def __init__(self, smoothing=0.5):
+    def __init__(self, smoothing=SMOOTHING):
         if not 0 <= smoothing < 1:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         self.smoothing = smoothing
@@ -84,7 +88,7 @@ class FaceTracks:
         See :class:`EmaSmoother`; 0 switches smoothing off.
     """
 
-    def __init__(self, smoothing=0.5):
+    def __init__(self, smoothing=SMOOTHING):
         self.tracker = IouTracker()
         self.smoother = EmaSmoother(smoothing)
 

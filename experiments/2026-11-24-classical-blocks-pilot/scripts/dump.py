@@ -1,9 +1,15 @@
 """Dump full-data feature blocks (cached extraction) for classical experiments."""
+import sys
+import time
+
+import numpy as np
 from workdir import WORKDIR
-import sys, time, numpy as np
-from fer_classic.data import load_fer2013, mirror_faces
-from fer_classic.extract import with_horizontal_flips
+
 from fer_classic.classify.methods import FEATURES
+from fer_classic.data import load_fer2013
+from fer_classic.extract import with_horizontal_flips
+from fer_classic.faces import mirror_faces
+
 names = sys.argv[1:]
 data = load_fer2013()
 train = data["Training"]

@@ -34,9 +34,10 @@ References
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
 import numpy as np
-from joblib import Parallel, delayed
 
 _MIN_ERROR = 1e-10  # a perfect stump would get an infinite vote and zero every weight
 
@@ -58,6 +59,14 @@ class SortedFeatureValues:
     values: np.ndarray
     order: np.ndarray
     splittable: np.ndarray
+
+
+def _in_threads(function, blocks, n_jobs):
+    """Call ``function`` on every block, in ``n_jobs`` threads (NumPy releases the GIL in sorts and sums)."""
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be 1 or more, got {n_jobs}")
+    with ThreadPoolExecutor(n_jobs) as pool:
+        list(pool.map(function, blocks))
 
 
 def sort_feature_values(values, n_jobs=1):
@@ -85,7 +94,7 @@ def sort_feature_values(values, n_jobs=1):
         splittable[block, :-1] = ascending[:, 1:] > ascending[:, :-1]
         splittable[block, -1] = True
 
-    Parallel(n_jobs=n_jobs, prefer="threads")(delayed(sort_block)(block) for block in _blocks(len(values)))
+    _in_threads(sort_block, _blocks(len(values)), n_jobs)
     return SortedFeatureValues(values, order, splittable)
 
 
@@ -142,7 +151,7 @@ def best_stumps(sorted_values, labels, weights, n_jobs=1):
         n_below = np.where(below_is_face, np.where(d_high > 0, k_high + 1, 0), np.where(d_low < 0, k_low + 1, 0))
         thresholds[block] = _split_thresholds(sorted_values, block, n_below)
 
-    Parallel(n_jobs=n_jobs, prefer="threads")(delayed(scan_block)(block) for block in _blocks(n_features))
+    _in_threads(scan_block, _blocks(n_features), n_jobs)
     return errors, thresholds, polarities
 
 

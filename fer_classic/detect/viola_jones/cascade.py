@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ...data import mirror_faces
+from ...faces import mirror_faces
 from .adaboost import StrongClassifier, boost, sort_feature_values
 from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_images, window_std

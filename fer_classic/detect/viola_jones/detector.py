@@ -126,7 +126,7 @@ class ViolaJonesDetector(FaceDetector):
     ----------
     cascade : Cascade or str or Path
         A cascade, or an ``.npz`` written by :func:`.save_cascade` (the
-        shipped one is ``fer_classic.loading.shipped_cascade()``).
+        shipped one is ``fer_classic.detect.registry.shipped_cascade()``).
     scale_factor : float
         Step between pyramid scales (> 1; smaller is slower and finds more).
     min_neighbors : int

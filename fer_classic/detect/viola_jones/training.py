@@ -37,7 +37,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ...data import load_fer2013, mirror_faces
+from ...data import load_fer2013
+from ...faces import mirror_faces
 from ...imageio import to_gray_uint8
 from .cascade import save_cascade, train_cascade
 

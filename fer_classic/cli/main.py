@@ -9,24 +9,26 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__
-from .cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
-from .cnn.recipes import MIXING, OPTIMIZERS
-from .cnn.tta import TTA_MODES
-from .data import load_fer2013
-from .loading import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector
-from .paths import check_outputs
+from .. import __version__
+from ..cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
+from ..cnn.recipes import MIXING, OPTIMIZERS
+from ..cnn.tta import TTA_MODES
+from ..data import load_fer2013
+from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETECT_SCALE, DETECTORS, MIN_SIZE,
+                               PHOTO_DETECTOR, REFRESH, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector)
+from ..paths import check_outputs
+from ..video.tracking import SMOOTHING
 
 INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (128 + SIGINT)
 
 
 def _train(args):
-    from .store import save_model, user_models_dir
+    from ..store import save_model, user_models_dir
 
     if not args.method.startswith("cnn/"):
         if args.method.startswith("cnn-"):
-            from .cnn import embeddings  # noqa: F401  registers the cnn-* features
-        from .classify import parse_method
+            from ..cnn import embeddings  # noqa: F401  registers the cnn-* features
+        from ..classify import parse_method
 
         try:
             parse_method(args.method)  # before the data: a typo must not cost a load
@@ -38,7 +40,7 @@ def _train(args):
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     if args.method.startswith("cnn/"):
         return _train_cnn(args, data, log)
-    from .classify import train_method
+    from ..classify import train_method
 
     out = Path(args.out) if args.out else user_models_dir() / (args.method.replace("/", "_") + ".joblib")
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
@@ -59,10 +61,10 @@ RECIPE_OPTIONS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_
 
 def _train_cnn(args, data, log):
     """Train a CNN by its recipe (options override it); the shipped folder receives only a network that learned."""
-    from .cnn.method import train_cnn_method
-    from .cnn.recipes import recipe_for
-    from .extract.cache import cache_dir
-    from .store import check_integrity, resolve_model, save_model, shipped_models_dir, user_models_dir
+    from ..cnn.method import train_cnn_method
+    from ..cnn.recipes import recipe_for
+    from ..extract.cache import cache_dir
+    from ..store import check_integrity, resolve_model, save_model, shipped_models_dir, user_models_dir
 
     architecture = args.method.partition("/")[2]
     recipe = recipe_for(architecture, **{name: getattr(args, name) for name in RECIPE_OPTIONS})
@@ -89,7 +91,7 @@ def _train_cnn(args, data, log):
 
 
 def _benchmark(args):
-    from .compare import compared_methods, run_comparison
+    from ..compare import compared_methods, run_comparison
 
     if args.list:
         print("\n".join(compared_methods()))
@@ -108,8 +110,8 @@ def _benchmark(args):
 
 
 def _evaluate(args):
-    from .classify.metrics import format_metrics
-    from .pipeline import EmotionRecognizer
+    from ..classify.metrics import format_metrics
+    from ..pipeline import EmotionRecognizer
 
     recognizer = EmotionRecognizer.load(args.model, tta=args.tta, trust=args.trust_model)
     data = load_fer2013(args.data)
@@ -122,7 +124,7 @@ def _evaluate(args):
 
 
 def _predict(args):
-    from .pipeline import EmotionRecognizer
+    from ..pipeline import EmotionRecognizer
 
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
     results, interrupted = [], False
@@ -162,8 +164,8 @@ def _detector(args):
 
 
 def _video(args):
-    from .pipeline import EmotionRecognizer
-    from .video import is_camera, process_video
+    from ..pipeline import EmotionRecognizer
+    from ..video import is_camera, process_video
 
     check_outputs([] if is_camera(args.input) else [args.input],
                   {"--out": args.out, "--csv": args.csv, "--plot": args.plot})
@@ -203,10 +205,10 @@ def _batch(args):
 
 
 def _explain(args):
+    from ..detect.registry import shipped_cascade
+    from ..imageio import read_image
+    from ..pipeline import EmotionRecognizer
     from .explain import explain_figure
-    from .imageio import read_image
-    from .loading import shipped_cascade
-    from .pipeline import EmotionRecognizer
 
     check_outputs([args.image], {"--out": args.out})
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
@@ -216,7 +218,7 @@ def _explain(args):
 
 
 def _train_detector(args):
-    from .detect.viola_jones import train_detector
+    from ..detect.viola_jones import train_detector
 
     out = args.out
     stats = train_detector(out, n_positives=args.positives, n_negatives=args.negatives,
@@ -226,13 +228,13 @@ def _train_detector(args):
 
 
 def _gui(args):
-    from .gui import run
+    from ..gui import run
 
     return run([sys.argv[0], *args.paths])
 
 
 def _models(args):
-    from .store import list_models, shipped_models_dir, user_registry_path
+    from ..store import list_models, shipped_models_dir, user_registry_path
 
     models = list_models()
     if not models:
@@ -271,7 +273,7 @@ POSITIVE_INT = _number(int, 1)
 
 def build_parser():
     """The argument parser, with one sub-command per task."""
-    from .classify import method_names
+    from ..classify import method_names
 
     parser = argparse.ArgumentParser(prog="fer-classic", description="Facial-expression recognition, "
                                      "the classic way: detection -> extraction -> classification.")
@@ -342,11 +344,13 @@ def build_parser():
                            help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
                            f"for video {VIDEO_DETECTOR}); README 'Detection' compares them")
     detection.add_argument("--scale-factor", type=_number(float, 1, low_open=True),
-                           help="Haar pyramid step, > 1 (default 1.1; verified 1.2, viola-jones 1.25)")
+                           help="Haar pyramid step, > 1 (default 1.1; "
+                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
     detection.add_argument("--min-neighbors", type=_number(int, 0),
-                           help="Haar detections to keep a face, >= 0 (default 5; verified 2, as it checks each)")
-    detection.add_argument("--min-size", type=POSITIVE_INT, default=30,
-                           help="smallest face side in pixels (default 30)")
+                           help="Haar detections to keep a face, >= 0 (default 5; "
+                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_MIN_NEIGHBORS.items())}, as it checks each)")
+    detection.add_argument("--min-size", type=POSITIVE_INT,
+                           help=f"smallest face side in pixels (default {MIN_SIZE})")
 
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
@@ -360,13 +364,14 @@ def build_parser():
     video.add_argument("--csv", help="per-frame CSV: frame, time, face id, box, seven probabilities")
     video.add_argument("--plot", help="PNG timeline plot")
     video.add_argument("--every", type=POSITIVE_INT, default=1, help="process one frame in N (default 1)")
-    video.add_argument("--smoothing", type=_number(float, 0, 1, high_open=True), default=0.5,
-                       help="exponential moving average weight of the past, 0 = off (default 0.5)")
-    video.add_argument("--detect-scale", type=_number(float, 0, 1, low_open=True), default=0.5,
-                       help="detect faces on the frame scaled by this factor (default 0.5; min-size applies there)")
-    video.add_argument("--refresh", type=POSITIVE_INT, default=10,
-                       help="scan the whole frame every N frames, in between only near known faces (default 10; "
-                            "1 scans every frame)")
+    video.add_argument("--smoothing", type=_number(float, 0, 1, high_open=True), default=SMOOTHING,
+                       help=f"exponential moving average weight of the past, 0 = off (default {SMOOTHING})")
+    video.add_argument("--detect-scale", type=_number(float, 0, 1, low_open=True),
+                       help=f"detect faces on the frame scaled by this factor (default {DETECT_SCALE}; min-size "
+                       "applies there)")
+    video.add_argument("--refresh", type=POSITIVE_INT,
+                       help="scan the whole frame every N frames, in between only near known faces "
+                            f"(default {REFRESH}; 1 scans every frame)")
     video.add_argument("--json", action="store_true", help="print the summary as JSON")
     video.add_argument("--tta", **tta_option)
     video.set_defaults(run=_video)

@@ -33,18 +33,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model_files import ModelError, packaged_models_dir, shipped_models_dir
 from .half_precision import pack_float16, unpack_float16
-from .model_files import packaged_models_dir, shipped_models_dir
 from .provenance import library_versions
 
 MANIFEST = "manifest.json"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 MODEL_SUFFIXES = (".joblib", ".npz")
 KINDS = ("classical", "cnn")
-
-
-class ModelError(RuntimeError):
-    """A model that cannot be found, is not listed, fails its hash check, or is not trusted."""
 
 
 def _packaged_manifest_path():
@@ -126,7 +122,7 @@ def save_model(model, path, entry):
         :class:`~fer_classic.cnn.CNNClassifier`) writes ``.npz`` weights in
         ``entry["storage_dtype"]``; anything else is pickled with joblib, its
         large arrays in float16 when ``entry["storage_dtype"]`` says so
-        (:mod:`fer_classic.half_precision`).
+        (:mod:`fer_classic.store.half_precision`).
     path : str or Path
         Target file; its stem is the model's name.
     entry : dict

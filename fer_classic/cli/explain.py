@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .annotate import emotion_colors_float
-from .data import EMOTIONS
-from .extract import geometric_feature_names, lbp_histograms
-from .extract.align import alignment_matrices, transform_points
-from .extract.lbp import N_LABELS
-from .loading import warm_up
-from .phases import run_phases
+from ..annotate import emotion_colors_float
+from ..extract import geometric_feature_names, lbp_histograms
+from ..extract.align import alignment_matrices, transform_points
+from ..extract.lbp import N_LABELS
+from ..faces import EMOTIONS
+from ..phases import run_phases
+from ..store import warm_up
 
 N_HAAR_FEATURES = 4
 N_GEOMETRIC_FEATURES = 8
@@ -57,7 +57,7 @@ def _top_geometric(geometric, scaling):
 def _draw_haar_features(axis, crop, cascade):
     from matplotlib.patches import Rectangle
 
-    from .detect.viola_jones.haar import FEATURE_KINDS
+    from ..detect.viola_jones.haar import FEATURE_KINDS
 
     axis.imshow(crop, cmap="gray", vmin=0, vmax=255)
     if cascade is None:

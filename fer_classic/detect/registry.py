@@ -1,24 +1,23 @@
-"""Build detectors, load models and warm them up: the one place every front end calls.
+"""Every face detector by name, with its defaults: the one place a detector name gets its meaning.
 
-The CLI, the GUI, batch jobs, the comparison and ``explain`` all get their
-detector from :func:`build_detector` and their model from :func:`load_model`,
-so a detector name or a model file means the same thing everywhere.
-
-Models of each ``kind`` in the manifest are loaded by the function that
-:data:`MODEL_LOADERS` names for it; the trust rule for pickles is the
-store's (:mod:`fer_classic.store`).
+The API (:class:`~fer_classic.pipeline.EmotionRecognizer`), the CLI, the
+GUI, batch jobs, the comparison and the benchmarks all build their detector
+with :func:`build_detector`, and take their defaults from here: the photo
+default (:data:`PHOTO_DETECTOR`), the video default (:data:`VIDEO_DETECTOR`)
+and each detector's own pyramid step and neighbour count.
 """
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
-
-from .data import FACE_SIZE
-from .detect import (CASCADES, DlibCnnDetector, DlibHogDetector, DownscaledDetector, HaarCascadeDetector,
-                     MergedDetector, ProfileDetector, RegionTrackingDetector, VerifiedDetector)
-from .store import ModelError, check_integrity, resolve_model, shipped_models_dir, unpickle
+from ..model_files import ModelError, shipped_models_dir
+from .dlib_cnn import DlibCnnDetector
+from .dlib_hog import DlibHogDetector
+from .haar import CASCADES, HaarCascadeDetector
+from .merged import MergedDetector
+from .profile import ProfileDetector
+from .scaled import DownscaledDetector
+from .tracking import RegionTrackingDetector
+from .verified import VerifiedDetector
 
 VERIFIED = "verified"
 FRONTAL_PROFILE = "frontal-profile"
@@ -45,19 +44,24 @@ DLIB_PYRAMID_STEP = 6 / 5
 # comparison's clip, in runs alternating with and without it, detection took 6.5-6.8 ms a frame against 7.6-8.3, and
 # found a face in 69 of 90 frames against 70 (the whole pipeline: benchmarks/results/2026-12-02-21174b9-video).
 TRACKED_FACE_SIDE = 100
+# Smallest face side in pixels; faces in FER2013-like photos are rarely smaller.
+MIN_SIZE = 30
+# Video: detection runs on the frame scaled by this factor, and scans the whole frame every REFRESH frames.
+DETECT_SCALE = 0.5
+REFRESH = 10
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
 
 def shipped_cascade():
     """The from-scratch Viola-Jones cascade that ships with the package, or None if it is absent."""
-    from .detect.viola_jones import load_cascade
+    from .viola_jones import load_cascade
 
     path = shipped_models_dir() / VIOLA_JONES_FILE
     return load_cascade(path) if path.is_file() else None
 
 
-def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30, video=False,
-                   detect_scale=0.5, refresh=10):
+def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=None, video=False,
+                   detect_scale=None, refresh=None):
     """A face detector by name, checked.
 
     Parameters
@@ -79,18 +83,18 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30
     min_neighbors : int, optional
         Raw detections needed to keep a face (>= 0), for the cascades;
         default :data:`DEFAULT_MIN_NEIGHBORS`, else 5.
-    min_size : int
-        Smallest face side in pixels (> 0). dlib's detectors upsample the
-        image once when it is below :data:`DLIB_WINDOW`.
+    min_size : int, optional
+        Smallest face side in pixels (> 0; default :data:`MIN_SIZE`). dlib's
+        detectors upsample the image once when it is below :data:`DLIB_WINDOW`.
     video : bool
         Wrap it for video: detection on a frame scaled by ``detect_scale``,
         full scans every ``refresh`` frames, and in between a search of the
         region around each known face, zoomed so the face is about
         :data:`TRACKED_FACE_SIDE` pixels wide.
-    detect_scale : float
-        In (0, 1].
-    refresh : int
-        >= 1.
+    detect_scale : float, optional
+        In (0, 1]; default :data:`DETECT_SCALE`.
+    refresh : int, optional
+        >= 1; default :data:`REFRESH`.
 
     Returns
     -------
@@ -99,6 +103,9 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=30
     name = name or (VIDEO_DETECTOR if video else PHOTO_DETECTOR)
     scale_factor = DEFAULT_SCALE_FACTOR.get(name, 1.1) if scale_factor is None else scale_factor
     min_neighbors = DEFAULT_MIN_NEIGHBORS.get(name, 5) if min_neighbors is None else min_neighbors
+    min_size = MIN_SIZE if min_size is None else min_size
+    detect_scale = DETECT_SCALE if detect_scale is None else detect_scale
+    refresh = REFRESH if refresh is None else refresh
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
     if not scale_factor > 1:
@@ -133,7 +140,7 @@ def _detector(name, scale_factor, min_neighbors, min_size):
     if name == DLIB_CNN:
         return DlibCnnDetector(upsample, min_size=min_size)
     if name == VIOLA_JONES:
-        from .detect.viola_jones import ViolaJonesDetector
+        from .viola_jones import ViolaJonesDetector
 
         cascade = shipped_cascade()
         if cascade is None:
@@ -141,76 +148,3 @@ def _detector(name, scale_factor, min_neighbors, min_size):
                              "train one with `fer-classic train-detector`")
         return ViolaJonesDetector(cascade, scale_factor, min_neighbors, min_size)
     return HaarCascadeDetector(name, scale_factor, min_neighbors, min_size)
-
-
-def _load_pickled(path, entry, trust):
-    return unpickle(path, trust)
-
-
-def _load_cnn(path, entry, trust):
-    from .cnn import CNNClassifier  # pickle-free weights: trust is not needed
-
-    return CNNClassifier.load(path, tta=entry.get("parameters", {}).get("tta", "flip"))
-
-
-MODEL_LOADERS = {"classical": _load_pickled, "cnn": _load_cnn}
-
-
-def _kind(resolved):
-    """The manifest's kind for a listed model; for a bare file, what its format says."""
-    if resolved.source != "file" and resolved.entry.get("kind") in MODEL_LOADERS:
-        return resolved.entry["kind"]
-    return "cnn" if resolved.path.suffix == ".npz" else "classical"
-
-
-def load_model(name_or_path, trust=False):
-    """Load a model by name or path, under the store's trust rule.
-
-    Parameters
-    ----------
-    name_or_path : str or Path
-        A name from ``fer-classic models``, or a model file.
-    trust : bool
-        Unpickle a file that is neither shipped nor trained by this user.
-
-    Returns
-    -------
-    model : object with ``predict_proba``
-    entry : dict
-        Its manifest entry (``{}`` for an unlisted file).
-    """
-    resolved = resolve_model(name_or_path)
-    check_integrity(resolved)
-    model = MODEL_LOADERS[_kind(resolved)](resolved.path, resolved.entry, trust)
-    _check_landmark_model(resolved)
-    return model, resolved.entry
-
-
-def _check_landmark_model(resolved):
-    """Warn when a classical model meets landmarks from another model than the one it was trained with."""
-    from .extract.landmarks import find_landmark_model, landmark_model_digest
-
-    expected = resolved.entry.get("landmark_model")
-    if expected and expected["digest"] != landmark_model_digest(expected["name"]):
-        warnings.warn(f"{resolved.path.name} was trained with the landmark model {expected['file']} but "
-                      f"{find_landmark_model(expected['name'])} is in use ($FER_CLASSIC_LANDMARKS?): its features "
-                      "shift and its accuracy may drop", stacklevel=3)
-
-
-def warm_up(model):
-    """Classify one blank face and fit its landmarks, so lazy loads happen now.
-
-    dlib's landmark model (which the phase views need whatever the model),
-    a network's graph and lazy imports would otherwise land in the first
-    image's timings, or freeze a window for most of a second.
-
-    Returns
-    -------
-    model
-    """
-    from .extract import fit_landmarks
-
-    blank = np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8)
-    model.predict_proba(blank)
-    fit_landmarks(blank)
-    return model

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from joblib import Parallel, delayed, parallel_config
 
-from .data import EMOTIONS
-from .paths import check_outputs, display_path, find_images, path_key
+from ..faces import EMOTIONS
+from ..paths import check_outputs, display_path, find_images, path_key
 
 BATCH_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion", *EMOTIONS, "error"]
 _RECOGNIZERS = {}
@@ -33,8 +33,8 @@ _RECOGNIZERS = {}
 
 def _recognizer(model, detector_options, trust):
     """The recognizer for ``model``, loaded once per worker process."""
-    from .loading import build_detector
-    from .pipeline import EmotionRecognizer
+    from ..detect.registry import build_detector
+    from ..pipeline import EmotionRecognizer
 
     key = (str(model), tuple(sorted(detector_options.items())), trust)
     if key not in _RECOGNIZERS:
@@ -45,7 +45,7 @@ def _recognizer(model, detector_options, trust):
 def classify_chunk(paths, model="classic", detector_options=None, trust=False):
     """Rows of :data:`BATCH_COLUMNS` for some files: one per face, or one for a file with no face or an error.
 
-    ``detector_options`` are :func:`fer_classic.loading.build_detector`'s.
+    ``detector_options`` are :func:`fer_classic.detect.registry.build_detector`'s.
     """
     recognizer = _recognizer(model, detector_options or {}, trust)
     rows = []
@@ -171,7 +171,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     model : str
         Model name or path, see :meth:`fer_classic.EmotionRecognizer.load`.
     detector_options : dict, optional
-        Keyword arguments of :func:`fer_classic.loading.build_detector`.
+        Keyword arguments of :func:`fer_classic.detect.registry.build_detector`.
     n_jobs : int
         Local worker processes (``loky``); with ``dask``, tasks in flight.
     backend : {"loky", "dask"}
