@@ -13,7 +13,7 @@ The set, ``benchmarks/detection_set.json``, holds two groups of images:
   with hand-labelled boxes, as they are, enlarged twice (a large photo, where
   cascades find faces in cloth), and the astronaut in a 3x3 grid.
 
-For every detector of :data:`fer_classic.detect.registry.DETECTORS`, with its
+For every detector of :data:`fer_classic.detect.registry.FACE_FINDERS`, with its
 defaults (as ``--detector NAME`` gives it), this measures recall (faces
 found, IoU >= 0.3 with the label, each face at most once), false positives
 per image, and the median milliseconds per 640x480 scene on one core (the
@@ -51,7 +51,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector  # noqa: E402
+from fer_classic.detect.registry import FACE_FINDERS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector  # noqa: E402
 from fer_classic.detect.scenes import IOU_MATCH, build_scene, match, plan_scenes  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
@@ -279,7 +279,7 @@ def main(argv=None):
                       "scene_faces": sum(len(b) for _, _, b in groups["scenes"]), "photos": len(groups["photos"]),
                       "photo_faces": sum(len(b) for _, _, b in groups["photos"])},
               "detectors": {}}
-    for name in DETECTORS:
+    for name in FACE_FINDERS:
         log(f"detecting with {name}")
         detector = build_detector(name)
         record["detectors"][name] = evaluate(detector, groups)

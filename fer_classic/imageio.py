@@ -1,4 +1,4 @@
-"""Reading images and normalising them to 8-bit grayscale, in one place.
+"""Reading and writing images, and normalising them to 8-bit grayscale, in one place.
 
 Every phase works on 8-bit grayscale, as FER2013 does. Images arrive in many
 forms (BGR or RGB, with alpha, 16-bit PNGs, float arrays), so this module is
@@ -9,12 +9,15 @@ shows them (EXIF orientation applied), and never decoded past a size limit.
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import warnings
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .paths import display_path
+from .paths import WRITABLE_IMAGE_SUFFIXES, display_path
 
 # A 100-megapixel photo still reads (about 300 MB as BGR); a larger image is refused for that file only.
 MAX_PIXELS = 100_000_000
@@ -162,6 +165,19 @@ def to_gray_uint8(image, color_order="bgr"):
     return image
 
 
+def to_bgr_uint8(image):
+    """Any image :func:`to_gray_uint8` accepts (BGR order for colour) as 8-bit BGR, shape (h, w, 3): to draw on."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise ImageError(f"expected an image of shape (h, w), (h, w, 3) or (h, w, 4), got {image.shape}")
+    image = _to_uint8(image)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
+
+
 def _to_uint8(image):
     if image.dtype == np.uint8:
         return image
@@ -177,3 +193,44 @@ def _to_uint8(image):
         scaled = np.clip(image, 0, None).astype(np.float64) * (255.0 / full_scale)
         return (scaled + 0.5).astype(np.uint8)
     raise ImageError(f"unsupported image dtype {image.dtype}")
+
+
+def write_image(path, image):
+    """Write an image file whole or not at all: encoded in memory, written beside ``path``, then renamed onto it.
+
+    Parameters
+    ----------
+    path : str or Path
+        Its suffix, one of :data:`~fer_classic.paths.WRITABLE_IMAGE_SUFFIXES`, picks the format.
+    image : ndarray of uint8, shape (h, w), (h, w, 3) BGR or (h, w, 4) BGRA
+
+    Raises
+    ------
+    ImageError
+        Naming the file, when its suffix is not an image format or it cannot be written.
+    """
+    path = Path(path)
+    name = display_path(path)
+    if path.suffix.lower() not in WRITABLE_IMAGE_SUFFIXES:
+        raise ImageError(f"{name}: cannot write {path.suffix or 'a file without a suffix'}; "
+                         f"use one of {', '.join(WRITABLE_IMAGE_SUFFIXES)}")
+    encoded, ok = None, False
+    try:
+        ok, encoded = cv2.imencode(path.suffix.lower(), image)
+    except cv2.error:
+        pass
+    if not ok:
+        raise ImageError(f"{name}: cannot encode a {image.dtype} image of shape {image.shape} as {path.suffix}")
+    temporary = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".partial",
+                                         delete=False) as out:
+            temporary = out.name
+            out.write(encoded.tobytes())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise ImageError(f"{name}: cannot write ({error.strerror or error})") from None

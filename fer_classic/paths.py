@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".gif")
+WRITABLE_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")  # OpenCV writes no GIF
 
 
 def display_path(path):
@@ -107,3 +108,52 @@ def check_outputs(inputs, outputs):
         if key in written:
             raise ValueError(f"{option} and {written[key]} name the same file {display_path(path)}")
         written[key] = option
+
+
+def annotated_outputs(out, inputs, option="out"):
+    """Plan where ``predict --out`` writes each annotated image, before any work.
+
+    Parameters
+    ----------
+    out : str or Path
+        An image file (its suffix is a :data:`WRITABLE_IMAGE_SUFFIXES` one)
+        when ``inputs`` is a single image file; otherwise a folder, created
+        if missing, that receives ``<name>.annotated.png`` per image.
+    inputs : list of str
+        The paths given to ``predict``.
+    option : str
+        How messages name ``out``.
+
+    Returns
+    -------
+    callable
+        ``target(path) -> Path``: the file to write for an input image;
+        names that two inputs share get ``-2``, ``-3``... appended.
+
+    Raises
+    ------
+    ValueError
+        Naming ``option``, when a file is asked for several images or the
+        folder is a file.
+    """
+    out = Path(out)
+    if out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir():
+        if out.suffix.lower() not in WRITABLE_IMAGE_SUFFIXES:
+            raise ValueError(f"{option} {display_path(out)}: cannot write {out.suffix}; "
+                             f"use one of {', '.join(WRITABLE_IMAGE_SUFFIXES)}")
+        if len(inputs) != 1 or not Path(inputs[0]).is_file():
+            raise ValueError(f"{option} {display_path(out)} is one image, for one input image; "
+                             "name a folder to annotate several")
+        check_outputs(inputs, {option: out})
+        return lambda path: out
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{option} {display_path(out)} is a file; name a folder (or an image file for one image)")
+    taken = {}
+
+    def target(path):
+        stem = Path(path).stem
+        count = taken[stem] = taken.get(stem, 0) + 1
+        out.mkdir(parents=True, exist_ok=True)
+        return out / f"{stem}{'' if count == 1 else f'-{count}'}.annotated.png"
+
+    return target

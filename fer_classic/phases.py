@@ -60,7 +60,7 @@ def run_phases(recognizer, image, color_order="bgr"):
     gray = to_gray_uint8(image, color_order)
     boxes = np.array([face["box"] for face in results], dtype=np.int64).reshape(-1, 4)
     crops = crop_faces(gray, boxes)
-    landmarks = fit_landmarks(crops)
+    landmarks = fit_landmarks(crops, model=recognizer.landmark_model)
     aligned = align_faces(crops, landmarks)
     geometric = geometric_features(landmarks)
     labels = lbp_image(aligned)

@@ -14,6 +14,7 @@ grayscale image and resized to that size.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ from .detect.registry import build_detector
 from .faces import EMOTIONS, FACE_SIZE, check_faces
 from .imageio import ImageError, read_image, to_gray_uint8
 from .paths import IMAGE_SUFFIXES, display_path, find_images
+from .extract.landmarks import DEFAULT_LANDMARK_MODEL
 from .store import load_model
 
 __all__ = ["IMAGE_SUFFIXES", "EmotionRecognizer", "crop_faces", "expand_image_paths"]
@@ -82,6 +84,11 @@ class EmotionRecognizer:
         self.detector = build_detector(detector) if detector is None or isinstance(detector, str) else detector
         self.info = info or {}
 
+    @property
+    def landmark_model(self):
+        """The landmark model the classifier was trained on (its manifest says), else the default; overlays use it."""
+        return self.info.get("landmark_model", {}).get("name", DEFAULT_LANDMARK_MODEL)
+
     @classmethod
     def load(cls, name_or_path="classic", detector=None, tta=None, trust=False):
         """Load a model by name (see ``fer-classic models``) or path, under the store's trust rule.
@@ -94,8 +101,8 @@ class EmotionRecognizer:
         model, info = load_model(name_or_path, trust=trust)
         if tta is not None:
             if not hasattr(model, "tta"):
-                raise ValueError(f"model {str(name_or_path)!r} is not a CNN: test-time augmentation "
-                                 "(--tta) applies to CNNs only")
+                raise ValueError(f"model {str(name_or_path)!r} is not a CNN: test-time augmentation (tta) "
+                                 "applies to CNNs only")
             model.set_params(tta=tta)
         return cls(model, detector=detector, info=info)
 
@@ -162,7 +169,7 @@ class EmotionRecognizer:
                  "probabilities": {e: float(v) for e, v in zip(EMOTIONS, p)}}
                 for box, p in zip(boxes, probabilities)]
 
-    def analyze_files(self, paths):
+    def analyze_files(self, paths, keep_images=False):
         """Analyze image files and folders, one result per file, never stopping on a bad one.
 
         Parameters
@@ -170,6 +177,9 @@ class EmotionRecognizer:
         paths : iterable of str or Path
             Image files, folders searched recursively for images, or glob
             patterns: see :func:`fer_classic.paths.find_images`.
+        keep_images : bool
+            Add ``path`` (Path) and ``image`` (the decoded image) to each
+            result read, to draw on it.
 
         Yields
         ------
@@ -182,7 +192,9 @@ class EmotionRecognizer:
         for path, error in find_images(paths):
             if error is None:
                 try:
-                    yield {"file": display_path(path), "faces": self.analyze(read_image(path))}
+                    image = read_image(path)
+                    result = {"file": display_path(path), "faces": self.analyze(image)}
+                    yield {**result, "path": Path(path), "image": image} if keep_images else result
                     continue
                 except ImageError as image_error:
                     error = str(image_error)

@@ -113,11 +113,11 @@ def test_dlib_detectors_find_the_astronaut(astronaut_gray):
 
 def test_every_named_detector_builds_and_finds_the_face(astronaut_gray):
     from fer_classic.detect import box_iou
-    from fer_classic.detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector
+    from fer_classic.detect.registry import DETECTORS, FACE_FINDERS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector
 
     assert PHOTO_DETECTOR in DETECTORS and VIDEO_DETECTOR in DETECTORS
     assert build_detector("verified").candidates.min_neighbors == 2             # the cascade only proposes
-    for name in set(DETECTORS) - {"profile", "dlib-cnn"}:                        # a frontal face; the CNN is slow
+    for name in set(FACE_FINDERS) - {"profile", "dlib-cnn"}:                        # a frontal face; the CNN is slow
         options = {"scale_factor": 1.25} if name == "viola-jones" else {}
         assert box_iou(build_detector(name, **options).detect(astronaut_gray), [ASTRONAUT_BOX]).max() > 0.5, name
     with pytest.raises(ValueError, match="unknown detector"):

@@ -372,7 +372,7 @@ def test_start_up_is_quiet(tmp_path):
     broken = tmp_path / "broken.avi"
     broken.write_bytes(b"this is not a video")
     code = ("import importlib.util, sys, cv2\n"
-            "from fer_classic.gui.app import quiet_libraries\n"
+            "from fer_classic import quiet_libraries\n"
             "quiet_libraries()\n"
             "cv2.VideoCapture(99)\n"
             "cv2.VideoCapture(sys.argv[1])\n"

@@ -67,6 +67,8 @@ from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScale
 from sklearn.svm import SVC
 
 from ..extract import HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors
+from ..extract.landmarks import DEFAULT_LANDMARK_MODEL
+from ..method_name import MethodName
 from .kernel_maps import hellinger_map
 from .calibration import fit_temperature, softmax
 from .linear_svm import LinearSVM
@@ -276,18 +278,20 @@ def method_names():
 
 def parse_method(name):
     """Split ``"hog+lbp/svm-kernel"`` into ``(("hog", "lbp"), "svm-kernel")``, validating both parts."""
-    features, _, classifier = str(name).partition("/")
-    feature_names = tuple(features.split("+")) if features else ()
-    unknown = [f for f in feature_names if f not in FEATURES]
-    if not feature_names or unknown or classifier not in CLASSIFIERS or len(set(feature_names)) < len(feature_names):
+    try:
+        parsed = MethodName.parse(name)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.family != "classical" or any(f not in FEATURES for f in parsed.features) \
+            or parsed.classifier not in CLASSIFIERS:
         raise ValueError(
             f"unknown method {name!r}: expected <features>/<classifier> with features from "
             f"{'+'.join(FEATURES)} and a classifier from {', '.join(CLASSIFIERS)}, e.g. 'hog+lbp+landmarks/svm-kernel'")
-    return feature_names, classifier
+    return parsed.features, parsed.classifier
 
 
 def default_landmark_model(feature_names):
-    """The landmark model a method's features are built on: ``"dlib"`` for the geometry alone, else ``"distilled"``.
+    """The landmark model a method's features are built on: ``"dlib"`` for the geometry alone, else the default.
 
     The distilled model is about six times faster and aligns faces nearly as
     well: on it the other methods moved by -1.6 to +0.06 points on
@@ -297,7 +301,7 @@ def default_landmark_model(feature_names):
     ``landmarks/mlp`` scored 0.4823 with it against 0.5333 with dlib's own
     (2026-12-05).
     """
-    return "dlib" if tuple(feature_names) == ("landmarks",) else "distilled"
+    return "dlib" if tuple(feature_names) == ("landmarks",) else DEFAULT_LANDMARK_MODEL
 
 
 def _feature_pipeline(spec, n_jobs, landmark_model, max_components=None):

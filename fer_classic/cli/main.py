@@ -9,14 +9,18 @@ import signal
 import sys
 from pathlib import Path
 
-from .. import __version__
-from ..cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES
+from .. import __version__, quiet_libraries
+from ..cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES, check_architecture
 from ..cnn.recipes import MIXING, OPTIMIZERS
 from ..cnn.tta import TTA_MODES
 from ..data import load_fer2013
+from ..extract.cache import show_progress
 from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETECT_SCALE, DETECTORS, MIN_SIZE,
                                PHOTO_DETECTOR, REFRESH, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector)
-from ..paths import check_outputs
+from ..extract.landmarks import LANDMARK_MODELS
+from ..method_name import MethodName
+from ..paths import annotated_outputs, check_outputs, display_path
+from ..store.catalogue import UntrustedModelError
 from ..video.tracking import SMOOTHING
 
 INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (128 + SIGINT)
@@ -25,24 +29,27 @@ INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (12
 def _train(args):
     from ..store import save_model, user_models_dir
 
-    if not args.method.startswith("cnn/"):
-        if args.method.startswith("cnn-"):
-            from ..cnn import embeddings  # noqa: F401  registers the cnn-* features
-        from ..classify import parse_method
+    try:  # before the data: a typo must not cost a load
+        method = MethodName.parse(args.method)
+        if method.family == "cnn":
+            check_architecture(method.classifier)
+        else:
+            if any(feature.startswith("cnn-") for feature in method.features):
+                from ..cnn import embeddings  # noqa: F401  registers the cnn-* features
+            from ..classify import parse_method
 
-        try:
-            parse_method(args.method)  # before the data: a typo must not cost a load
-        except ValueError as error:
-            raise ValueError(f"--method: {error}") from None
+            parse_method(args.method)
+    except ValueError as error:
+        raise ValueError(f"--method: {error}") from None
     data = load_fer2013(args.data)
     for note in data.notes:
         print(note, file=sys.stderr)
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    if args.method.startswith("cnn/"):
+    if method.family == "cnn":
         return _train_cnn(args, data, log)
     from ..classify import train_method
 
-    out = Path(args.out) if args.out else user_models_dir() / (args.method.replace("/", "_") + ".joblib")
+    out = Path(args.out) if args.out else user_models_dir() / f"{method.file_stem}.joblib"
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
                                 n_jobs=args.jobs, landmark_model=args.landmarks, log=log)
     entry = save_model(model, out, entry)
@@ -66,7 +73,7 @@ def _train_cnn(args, data, log):
     from ..extract.cache import cache_dir
     from ..store import check_integrity, resolve_model, save_model, shipped_models_dir, user_models_dir
 
-    architecture = args.method.partition("/")[2]
+    architecture = MethodName.parse(args.method).classifier
     recipe = recipe_for(architecture, **{name: getattr(args, name) for name in RECIPE_OPTIONS})
     checkpoints = Path(args.checkpoint_dir) if args.checkpoint_dir else cache_dir() / "checkpoints" / architecture
     warm_start = warm_start_entry = None
@@ -124,15 +131,24 @@ def _evaluate(args):
 
 
 def _predict(args):
+    from ..annotate import write_annotated
+    from ..imageio import ImageError
     from ..pipeline import EmotionRecognizer
 
+    annotated = annotated_outputs(args.out, args.paths, "--out") if args.out else None
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
     results, interrupted = [], False
     try:
-        for result in recognizer.analyze_files(args.paths):
+        for result in recognizer.analyze_files(args.paths, keep_images=annotated is not None):
+            if annotated is not None and "faces" in result:
+                path, image = result.pop("path"), result.pop("image")
+                try:
+                    result["annotated"] = display_path(write_annotated(annotated(path), image, result["faces"]))
+                except ImageError as error:
+                    result["error"] = str(error)
             results.append(result)
             if not args.json:
-                print(_describe(result), flush=True)
+                print(_describe(result), file=sys.stderr if "error" in result else sys.stdout, flush=True)
     except KeyboardInterrupt:
         interrupted = True              # print what was done: the JSON stays a whole list
     if args.json:
@@ -145,8 +161,10 @@ def _predict(args):
 
 def _describe(result):
     if "error" in result:
-        return f"{result['file']}: error: {result['error']}"
-    lines = [f"{result['file']}: {len(result['faces'])} face(s)"]
+        error = result["error"]  # most errors name their file already
+        return error if error.startswith(result["file"]) else f"{result['file']}: {error}"
+    lines = [f"{result['file']}: {len(result['faces'])} face(s)"
+             + (f", annotated in {result['annotated']}" if "annotated" in result else "")]
     for face in result["faces"]:
         ranked = sorted(face["probabilities"].items(), key=lambda kv: -kv[1])
         lines.append(f"  box {face['box']}: {face['emotion']} ({face['probabilities'][face['emotion']]:.2f})   "
@@ -295,7 +313,7 @@ def build_parser():
     classical.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
     classical.add_argument("--no-mirror-test", action="store_true",
                            help="predict on each face alone, not averaged with its mirror image")
-    classical.add_argument("--landmarks", choices=["distilled", "dlib"],
+    classical.add_argument("--landmarks", choices=list(LANDMARK_MODELS),
                            help="landmark model the features are built on (default: dlib's own for landmarks "
                                 "alone, where the points' precision decides; the six times faster distilled one "
                                 "otherwise)")
@@ -355,6 +373,9 @@ def build_parser():
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
     predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.add_argument("--out", metavar="FILE_OR_DIR",
+                         help="write annotated images: an image file for one input image, else a folder that "
+                              "receives <name>.annotated.png per image")
     predict.add_argument("--tta", **tta_option)
     predict.set_defaults(run=_predict)
 
@@ -432,6 +453,8 @@ def build_parser():
 def main(argv=None):
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
+    quiet_libraries()
+    show_progress(True)  # the library is silent unless asked; a command shows its long steps
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")   # a name the terminal cannot show is escaped, not fatal
     try:
@@ -444,6 +467,9 @@ def main(argv=None):
         # SIGPIPE does; stdout goes to /dev/null so that Python's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
+    except UntrustedModelError as error:
+        print(f"fer-classic: error: {error} (--trust-model)", file=sys.stderr)
+        return 2
     except (OSError, ValueError, RuntimeError) as error:
         # Bad input (missing data, malformed file, unknown or tampered model, an output that would overwrite
         # an input) is reported in one line, never a traceback.

@@ -33,6 +33,7 @@ from ..cnn.embeddings import EMBEDDING_NETWORKS
 from ..extract.cache import cache_dir
 from ..extract.landmarks import landmark_model_digest
 from ..faces import EMOTIONS
+from ..method_name import ENSEMBLE, MethodName
 from ..store import load_model, read_manifest, save_model, sha256, shipped_models_dir
 
 ALL_FEATURES = "+".join(COMBINED_FEATURES)
@@ -42,7 +43,6 @@ FUSED_METHOD = f"cnn-fer+{ALL_FEATURES}/svm-local-full"
 CLASSICAL_METHODS = ([f"{name}/mlp" for name in HANDCRAFTED_FEATURES]
                      + [f"{ALL_FEATURES}/{classifier}" for classifier in CLASSIFIERS] + [FUSED_METHOD])
 PEER_METHODS = ("peer/fer-mini-xception",)
-ENSEMBLE = "ensemble"
 
 
 class MissingModel(RuntimeError):
@@ -98,9 +98,7 @@ def compared_methods():
 
 def method_kind(name):
     """``"classical"``, ``"cnn"``, ``"ensemble"`` or ``"peer"``."""
-    if name == ENSEMBLE:
-        return "ensemble"
-    return {"cnn": "cnn", "peer": "peer"}.get(name.partition("/")[0], "classical")
+    return MethodName.parse(name).family
 
 
 def _shipped_entry(predicate):
@@ -150,7 +148,7 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
                          _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}",
                          identity=entry["sha256"])
     folder = trained_models_dir(tag)
-    stem = name.replace("/", "_").replace("+", "-")
+    stem = MethodName.parse(name).file_stem
     cached = read_manifest(folder)["models"].get(stem)
     if cached and not _trained_on_current_recipe(name, cached):
         log(f"{name}: the model trained earlier was built on another landmark model or with other parameters; "
@@ -173,7 +171,7 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
 
 def load_cnn(name):
     """A :class:`Candidate` for a shipped ``cnn/<architecture>``."""
-    architecture = name.partition("/")[2]
+    architecture = MethodName.parse(name).classifier
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown CNN {name!r}; choose from {', '.join('cnn/' + a for a in ARCHITECTURES)}")
     shipped, entry = _shipped_entry(lambda e: e.get("kind") == "cnn" and e.get("architecture") == architecture)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..faces import EMOTIONS
+from ..method_name import MethodName
 
 
 def _number(value, digits=4):
@@ -176,7 +177,7 @@ def write_plots(record, folder):
         axis.set_ylabel("true")
         axis.set_title(f"{row['name']} on {split}: accuracy {row['metrics'][split]['accuracy']:.3f}")
         figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
-        written.append(save(figure, folder / "confusion" / f"{row['name'].replace('/', '_').replace('+', '-')}.png"))
+        written.append(save(figure, folder / "confusion" / f"{MethodName.parse(row['name']).file_stem}.png"))
 
     # The combined methods' full names would run off the axes; legend and title spell the prefix out.
     combined = "+".join(ALL_FEATURES) + "/"

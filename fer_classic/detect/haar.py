@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from .base import FaceDetector
 from .boxes import sort_boxes_by_size
@@ -70,10 +69,3 @@ class HaarCascadeDetector(LazyModel, FaceDetector):
         boxes = self._model().detectMultiScale(
             gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=tuple(self.min_size))
         return sort_boxes_by_size(boxes)
-
-
-class WholeImageDetector(FaceDetector):
-    """Treat the whole image as one face, box (0, 0, w, h): how FER2013's 48x48 crops are processed."""
-
-    def _find(self, gray):
-        return np.array([[0, 0, gray.shape[1], gray.shape[0]]], dtype=np.int64)

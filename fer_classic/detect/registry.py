@@ -18,14 +18,18 @@ from .profile import ProfileDetector
 from .scaled import DownscaledDetector
 from .tracking import RegionTrackingDetector
 from .verified import VerifiedDetector
+from .whole_image import WholeImageDetector
 
 VERIFIED = "verified"
 FRONTAL_PROFILE = "frontal-profile"
 DLIB_HOG = "dlib-hog"
 DLIB_CNN = "dlib-cnn"
 VIOLA_JONES = "viola-jones"
-# Every detector by name; README "Detection" measures each on the committed labelled set.
-DETECTORS = (VERIFIED, *CASCADES, FRONTAL_PROFILE, DLIB_HOG, DLIB_CNN, VIOLA_JONES)
+WHOLE_IMAGE = "whole-image"
+# Every face finder by name; README "Detection" measures each on the committed labelled set.
+FACE_FINDERS = (VERIFIED, *CASCADES, FRONTAL_PROFILE, DLIB_HOG, DLIB_CNN, VIOLA_JONES)
+# What --detector accepts: the face finders, and no detection at all for images that are face crops.
+DETECTORS = (*FACE_FINDERS, WHOLE_IMAGE)
 # The most accurate detector within about 100 ms on a 640x480 photo on one core, and a fast one for video
 # (benchmarks/detectors.py measures them all).
 PHOTO_DETECTOR = VERIFIED
@@ -76,7 +80,9 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
         - ``"profile"``: OpenCV's profile cascade on the image and its mirror;
         - ``"frontal-profile"``: the frontal and profile cascades, duplicates merged;
         - ``"dlib-hog"``, ``"dlib-cnn"``: dlib's HOG and CNN detectors;
-        - ``"viola-jones"``: this project's from-scratch cascade.
+        - ``"viola-jones"``: this project's from-scratch cascade;
+        - ``"whole-image"``: no detection, each image is one face (for
+          images that are face crops already).
     scale_factor : float, optional
         Step between pyramid scales (> 1), for the cascades; default
         :data:`DEFAULT_SCALE_FACTOR`, else 1.1.
@@ -119,7 +125,7 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
     if refresh < 1:
         raise ValueError(f"refresh must be 1 or more, got {refresh}")
     detector = _detector(name, scale_factor, min_neighbors, (min_size, min_size))
-    if video:
+    if video and name != WHOLE_IMAGE:
         pyramid_step = DLIB_PYRAMID_STEP if name in (DLIB_HOG, DLIB_CNN) else scale_factor
         detector = RegionTrackingDetector(DownscaledDetector(detector, detect_scale), refresh=refresh,
                                           face_side=TRACKED_FACE_SIDE, pyramid_step=pyramid_step)
@@ -128,6 +134,8 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
 
 def _detector(name, scale_factor, min_neighbors, min_size):
     upsample = int(min_size[0] < DLIB_WINDOW)
+    if name == WHOLE_IMAGE:
+        return WholeImageDetector()
     if name == VERIFIED:
         return VerifiedDetector(HaarCascadeDetector("frontal-default", scale_factor, min_neighbors, min_size))
     if name == "profile":

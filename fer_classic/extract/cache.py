@@ -26,6 +26,13 @@ MIN_DISK_BATCH = 512
 _MEMO = OrderedDict()
 _MEMO_SIZE = 8
 _ENABLED = True
+_PROGRESS = False  # progress bars are for commands: a library call prints nothing unless asked
+
+
+def show_progress(enabled):
+    """Show (True) or hide (False, the default) progress bars of long extractions in this process."""
+    global _PROGRESS
+    _PROGRESS = bool(enabled)
 
 
 @contextmanager
@@ -76,7 +83,7 @@ def map_chunks(function, arrays, n_jobs=1, chunk_size=256, desc=None):
         joblib worker processes; 1 runs in this process.
     chunk_size : int
     desc : str, optional
-        Progress-bar label; no bar when None.
+        Progress-bar label; no bar when None, or unless :func:`show_progress` switched bars on.
 
     Returns
     -------
@@ -85,7 +92,7 @@ def map_chunks(function, arrays, n_jobs=1, chunk_size=256, desc=None):
     n = len(arrays[0])
     starts = range(0, n, chunk_size)
     chunks = [[a[s:s + chunk_size] for a in arrays] for s in starts]
-    show = desc is not None and n >= MIN_DISK_BATCH
+    show = _PROGRESS and desc is not None and n >= MIN_DISK_BATCH
     if n_jobs == 1 or len(chunks) == 1:
         results = [function(*chunk) for chunk in tqdm(chunks, desc=desc, unit="chunk", disable=not show)]
     else:

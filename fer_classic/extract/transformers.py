@@ -22,12 +22,12 @@ from .dense_sift import dense_grid, dense_sift
 from .fisher import fisher_vectors
 from .geometry import geometric_features
 from .hog import hog_features
-from .landmarks import fit_landmarks, landmark_model_digest
+from .landmarks import DEFAULT_LANDMARK_MODEL, fit_landmarks, landmark_model_digest
 from .lbp import lbp_histograms
 from .pooling import pyramid_regions
 
 
-def face_landmarks(faces, upsample=2, model="distilled", n_jobs=1):
+def face_landmarks(faces, upsample=2, model=DEFAULT_LANDMARK_MODEL, n_jobs=1):
     """Cached :func:`fit_landmarks` over a batch of face crops, shape (n, 68, 2)."""
     return cached_map("landmarks", {"upsample": upsample, "model": landmark_model_digest(model)},
                       partial(fit_landmarks, upsample=upsample, model=model), [faces], n_jobs=n_jobs,
@@ -73,7 +73,7 @@ class LandmarkFeatures(_FaceFeatures):
         Worker processes for large batches.
     """
 
-    def __init__(self, upsample=2, landmark_model="distilled", n_jobs=1):
+    def __init__(self, upsample=2, landmark_model=DEFAULT_LANDMARK_MODEL, n_jobs=1):
         self.upsample = upsample
         self.landmark_model = landmark_model
         self.n_jobs = n_jobs
@@ -97,7 +97,8 @@ class HOGFeatures(_FaceFeatures):
         As in :class:`LandmarkFeatures`.
     """
 
-    def __init__(self, cell_sizes=(4, 8), n_bins=9, align=True, upsample=2, landmark_model="distilled", n_jobs=1):
+    def __init__(self, cell_sizes=(4, 8), n_bins=9, align=True, upsample=2, landmark_model=DEFAULT_LANDMARK_MODEL,
+                 n_jobs=1):
         self.cell_sizes = cell_sizes
         self.n_bins = n_bins
         self.align = align
@@ -123,7 +124,7 @@ class LBPFeatures(_FaceFeatures):
         As in :class:`LandmarkFeatures`.
     """
 
-    def __init__(self, grid=(6, 6), align=True, upsample=2, landmark_model="distilled", n_jobs=1):
+    def __init__(self, grid=(6, 6), align=True, upsample=2, landmark_model=DEFAULT_LANDMARK_MODEL, n_jobs=1):
         self.grid = grid
         self.align = align
         self.upsample = upsample
@@ -231,7 +232,7 @@ class SIFTBagOfWords(_SIFTEncoding):
 
     def __init__(self, n_words=256, assignment="soft", pooling="counts", levels=(1, 2), step=6,
                  patch_sizes=(12, 18), max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0,
-                 upsample=2, landmark_model="distilled", n_jobs=1):
+                 upsample=2, landmark_model=DEFAULT_LANDMARK_MODEL, n_jobs=1):
         self.n_words = n_words
         self.assignment = assignment
         self.pooling = pooling
@@ -286,7 +287,7 @@ class SIFTFisherVectors(_SIFTEncoding):
 
     def __init__(self, n_components=32, n_dims=32, levels=(1, 2), step=6, patch_sizes=(12, 18),
                  max_fit_faces=4000, max_fit_descriptors=100_000, random_state=0, upsample=2,
-                 landmark_model="distilled", n_jobs=1):
+                 landmark_model=DEFAULT_LANDMARK_MODEL, n_jobs=1):
         self.n_components = n_components
         self.n_dims = n_dims
         self.levels = levels

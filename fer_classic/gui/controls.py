@@ -8,6 +8,7 @@ from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, Q
 
 from ..cnn.architectures import ARCHITECTURES
 from ..detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR
+from ..method_name import MethodName
 from .render import Overlays
 from .worker import AnalysisSettings
 
@@ -26,7 +27,10 @@ def model_features(entry):
     ``"hog+lbp+landmarks/mlp"`` gives ``{"hog", "lbp", "landmarks"}``,
     ``"landmarks/mlp"`` ``{"landmarks"}``, and a CNN (``"cnn/fer-cnn"``) nothing.
     """
-    features = entry.get("method", "").split("/")[0].split("+")
+    try:
+        features = MethodName.parse(entry.get("method", "")).features
+    except ValueError:  # a model without a method in its manifest: no overlay to choose
+        return set()
     return {name for name in FEATURE_OVERLAYS if name in features}
 
 

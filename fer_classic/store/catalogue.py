@@ -43,6 +43,10 @@ MODEL_SUFFIXES = (".joblib", ".npz")
 KINDS = ("classical", "cnn")
 
 
+class UntrustedModelError(ModelError):
+    """A pickle whose sha256 is neither shipped nor the user's own: loading it needs ``trust=True``."""
+
+
 def _packaged_manifest_path():
     """The manifest that ships inside the package: the only one whose hashes are trusted."""
     return packaged_models_dir() / MANIFEST
@@ -272,8 +276,7 @@ def unpickle(path, trust=False):
 
     path = Path(path)
     if not trust and sha256(path) not in trusted_hashes():
-        raise ModelError(
+        raise UntrustedModelError(
             f"refusing to unpickle {path}: it is neither a shipped model nor one you trained here, and loading a "
-            "pickle runs its author's code. If you trust whoever made it, pass --trust-model "
-            "(EmotionRecognizer.load(..., trust=True)).")
+            "pickle runs its author's code. If you trust whoever made it, load it with trust=True")
     return unpack_float16(joblib.load(path))

@@ -70,7 +70,7 @@ def _check_landmark_model(resolved):
 
 
 def warm_up(model):
-    """Classify one blank face and fit its landmarks, so lazy loads happen now.
+    """Classify one blank face and fit its landmarks, so lazy loads happen now: the one warm-up every front end uses.
 
     dlib's landmark model (which the phase views need whatever the model),
     a network's graph and lazy imports would otherwise land in the first
@@ -80,9 +80,9 @@ def warm_up(model):
     -------
     model
     """
-    from ..extract import fit_landmarks
+    from ..extract.landmarks import DEFAULT_LANDMARK_MODEL, fit_landmarks
 
     blank = np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8)
     model.predict_proba(blank)
-    fit_landmarks(blank)
+    fit_landmarks(blank, model=getattr(model, "landmark_model", DEFAULT_LANDMARK_MODEL))
     return model
