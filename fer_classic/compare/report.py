@@ -144,6 +144,32 @@ def readme_summary(record, folder):
     return "\n".join(lines)
 
 
+def short_summary(record, details):
+    """The README's short results table: each measured method's test accuracy, speed, size and training time.
+
+    Parameters
+    ----------
+    record : dict
+        A comparison's ``results.json``.
+    details : str
+        Where the full results are, relative to the README, for the link.
+    """
+    split = record["options"]["rank_by"]
+    origin = record["provenance"]
+    lines = [f"From the comparison of commit `{origin['commit'][:7]}` ({origin['date'][:10]}, "
+             f"{origin['machine']['cpu']}, {origin['machine']['cores']} cores); ranked by {split} accuracy, "
+             f"which no choice was made on. Full table, plots and how to read them: [{details}]({details}).", "",
+             f"| method | {split} accuracy | ms a face (batch 1, one core) | size MB | train s |",
+             "|---|---|---|---|---|"]
+    for row in ranked(record["methods"], split):
+        if row["status"] == "ok":
+            size = row.get("size_bytes")
+            lines.append(f"| `{row['name']}` | {_number(row['metrics'].get(split, {}).get('accuracy'))} | "
+                         f"{_number(row.get('latency_ms'), 1)} | {_number(size / 1e6 if size else None, 1)} | "
+                         f"{_number(row.get('train_seconds'), 0)} |")
+    return "\n".join(lines)
+
+
 def write_plots(record, folder):
     """Confusion matrices, accuracy versus latency, and recall per class, as PNGs; returns their paths."""
     import matplotlib
