@@ -63,7 +63,7 @@ def _train(args):
 
 RECIPE_OPTIONS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "warmup_epochs",
                   "label_smoothing", "mixing", "mixing_alpha", "erasing", "patience", "input_size", "width",
-                  "batch_norm")
+                  "batch_norm", "stem_stride")
 
 
 def _train_cnn(args, data, log):
@@ -334,6 +334,8 @@ def build_parser():
     cnn.add_argument("--width", type=int, help="fer-cnn's first-block channels")
     cnn.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
                      help="vgg19 only: batch normalisation after every convolution (VGG19-BN, its recipe's default)")
+    cnn.add_argument("--stem-stride", type=int, choices=[1, 2],
+                     help="resnet50 only: a 3x3 stem of this stride, no max-pooling, made for 48 px faces")
     cnn.add_argument("--seed", type=int, default=0)
     cnn.add_argument("--tta", choices=list(TTA_MODES), default="flip",
                      help="test-time augmentation for evaluation and prediction (default flip)")

@@ -30,6 +30,16 @@ recipe's choice (:mod:`fer_classic.cnn.recipes`), made by pilots.
     (configuration E of [3]_), each followed by batch normalisation, built
     from ``fer-cnn``'s blocks; plain VGG19 has no normalisation, which makes
     it hard to train from scratch.
+``resnet50`` with ``stem_stride``
+    ResNet50's bottleneck stages (3, 4, 6 and 3 blocks, 64-128-256-512
+    channels wide, four times that out) [4]_ behind a stem made for 48 px
+    faces: one 3x3 convolution of stride ``stem_stride`` (1 or 2) and no
+    max-pooling. Keras's stem, a 7x7 convolution of stride 2 then a stride-2
+    max-pooling, was made for 224 px: at 48 px it leaves the first stage a
+    12x12 map and the last 2x2. With stride 1 the stages see 48, 24, 12 and
+    6 px maps; with 2, 24 to 3. Blocks downsample in their 3x3 convolution
+    (ResNet v1.5), and each block's last batch normalisation starts at zero,
+    so every block starts as the identity [5]_.
 
 The three ``keras.applications`` networks are built with ``weights=None``:
 ImageNet weights cannot be downloaded offline, so they are trained from
@@ -50,6 +60,10 @@ References
    Bottlenecks", CVPR 2018.
 .. [3] K. Simonyan and A. Zisserman, "Very Deep Convolutional Networks for
    Large-Scale Image Recognition", ICLR 2015.
+.. [4] K. He et al., "Deep Residual Learning for Image Recognition", CVPR
+   2016.
+.. [5] P. Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in
+   1 Hour", arXiv:1706.02677, 2017.
 """
 
 from __future__ import annotations
@@ -93,7 +107,7 @@ def check_architecture(name):
 
 
 FER_CNN_WIDTH = 24
-NETWORK_OPTION_OWNERS = {"width": "fer-cnn", "batch_norm": "vgg19"}  # options that shape one network only
+NETWORK_OPTION_OWNERS = {"width": "fer-cnn", "batch_norm": "vgg19", "stem_stride": "resnet50"}  # one network's
 
 
 def check_network_options(name, **options):
@@ -131,6 +145,33 @@ def _vgg19_bn_body(x, layers):
 
 
 APPLICATION_BN_MOMENTUM = 0.99
+RESNET50_STAGES = ((64, 3), (128, 4), (256, 6), (512, 3))  # (bottleneck width, blocks); a block outputs 4x width
+STEM_STRIDES = (1, 2)
+
+
+def _bottleneck(x, width, stride, layers, project):
+    shortcut = x
+    if project:
+        shortcut = layers.Conv2D(4 * width, 1, strides=stride, use_bias=False)(x)
+        shortcut = layers.BatchNormalization(momentum=APPLICATION_BN_MOMENTUM)(shortcut)
+    y = x
+    for filters, size, step in ((width, 1, 1), (width, 3, stride), (4 * width, 1, 1)):
+        if y is not x:
+            y = layers.Activation("relu")(y)
+        y = layers.Conv2D(filters, size, strides=step, padding="same", use_bias=False)(y)
+        last = filters == 4 * width
+        y = layers.BatchNormalization(momentum=APPLICATION_BN_MOMENTUM,
+                                      gamma_initializer="zeros" if last else "ones")(y)
+    return layers.Activation("relu")(layers.Add()([shortcut, y]))
+
+
+def _resnet50_small_stem_body(x, layers, stem_stride):
+    x = layers.Conv2D(64, 3, strides=stem_stride, padding="same", use_bias=False)(x)
+    x = layers.Activation("relu")(layers.BatchNormalization(momentum=APPLICATION_BN_MOMENTUM)(x))
+    for stage, (width, blocks) in enumerate(RESNET50_STAGES):
+        for block in range(blocks):
+            x = _bottleneck(x, width, 2 if stage and not block else 1, layers, project=not block)
+    return layers.GlobalAveragePooling2D()(x)
 
 
 def _application_body(name, x, keras, size):
@@ -143,7 +184,7 @@ def _application_body(name, x, keras, size):
     return keras.layers.GlobalAveragePooling2D()(base(x))
 
 
-def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False):
+def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False, stem_stride=None):
     """Build an untrained network.
 
     Parameters
@@ -160,6 +201,9 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False):
     batch_norm : bool
         ``vgg19`` only: build VGG19-BN instead of ``keras.applications``'
         VGG19.
+    stem_stride : {1, 2}, optional
+        ``resnet50`` only: ResNet50's stages behind a 3x3 stem of this
+        stride instead of Keras's ImageNet stem.
 
     Returns
     -------
@@ -167,7 +211,9 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False):
         Input (None, 48, 48, 1) grey levels 0-255; output (None, 7) softmax.
     """
     spec = check_architecture(name)
-    check_network_options(name, width=width, batch_norm=batch_norm)
+    check_network_options(name, width=width, batch_norm=batch_norm, stem_stride=stem_stride)
+    if stem_stride is not None and stem_stride not in STEM_STRIDES:
+        raise ValueError(f"stem_stride must be one of {STEM_STRIDES}, got {stem_stride!r}")
     if input_size < 32:
         raise ValueError(f"input_size must be at least 32, got {input_size}")
     import keras
@@ -184,6 +230,8 @@ def build_cnn(name, seed=0, input_size=FACE_SIZE, width=None, batch_norm=False):
         x = _fer_cnn_body(x, layers, width or FER_CNN_WIDTH)
     elif batch_norm:
         x = _vgg19_bn_body(x, layers)
+    elif stem_stride is not None:
+        x = _resnet50_small_stem_body(x, layers, stem_stride)
     else:
         x = _application_body(name, x, keras, input_size)
     x = layers.Dropout(0.4)(x)

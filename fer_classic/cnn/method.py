@@ -216,7 +216,9 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
         "kind": "cnn",
         "method": f"cnn/{architecture}",
         "architecture": architecture,
-        "classifier": f"{architecture}{'-BN' if recipe.batch_norm else ''} CNN (Keras {keras.__version__}), "
+        "classifier": f"{architecture}{'-BN' if recipe.batch_norm else ''}"
+                      f"{f' (3x3 stem, stride {recipe.stem_stride})' if recipe.stem_stride else ''} "
+                      f"CNN (Keras {keras.__version__}), "
                       "trained from scratch",
         "parameters": {"recipe": recipe.as_dict(), "seed": seed, "tta": tta,
                        "augmentation": f"mirror, shift 10%, rotation 10 deg, zoom 10%, "

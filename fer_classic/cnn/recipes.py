@@ -52,6 +52,9 @@ class Recipe:
         ``fer-cnn`` only: channels of its first block (doubling per block).
     batch_norm : bool
         ``vgg19`` only: batch normalisation after every convolution (VGG19-BN).
+    stem_stride : int or None
+        ``resnet50`` only: a 3x3 stem of this stride (1 or 2) with no
+        max-pooling, made for 48 px faces, instead of Keras's ImageNet stem.
 
     References
     ----------
@@ -75,6 +78,7 @@ class Recipe:
     input_size: int = 48
     width: int | None = None
     batch_norm: bool = False
+    stem_stride: int | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -104,6 +108,8 @@ class Recipe:
             options["width"] = self.width
         if self.batch_norm:
             options["batch_norm"] = True
+        if self.stem_stride is not None:
+            options["stem_stride"] = self.stem_stride
         return options
 
 
