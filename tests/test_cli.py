@@ -55,10 +55,12 @@ def test_predict_keeps_going_past_bad_files(photos, capsys):
 
 def test_predict_folder_in_text(photos, capsys):
     assert main(["predict", str(photos)]) == 1
-    out = capsys.readouterr().out
-    assert "astronaut.png: 1 face(s)" in out and "happy" in out
-    assert "blank.png: 0 face(s)" in out and "corrupt.jpg: error:" in out
-    assert "Traceback" not in out
+    captured = capsys.readouterr()
+    assert "astronaut.png: 1 face(s)" in captured.out and "happy" in captured.out
+    assert "blank.png: 0 face(s)" in captured.out and "corrupt.jpg" not in captured.out
+    [line] = [line for line in captured.err.splitlines() if "corrupt.jpg" in line]   # errors on stderr, path once
+    assert line.count("corrupt.jpg") == 1 and "not a decodable image" in line
+    assert "Traceback" not in captured.err
 
 
 def test_evaluate_json(tmp_path, face_batch, capsys):
@@ -222,3 +224,57 @@ def test_broken_pipe_ends_quietly(photos):
     err = process.stderr.read()
     assert process.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_predict_out_writes_one_annotated_image(photos, tmp_path, capsys):
+    out = tmp_path / "annotated.png"
+    assert main(["predict", str(photos / "astronaut.png"), "--out", str(out), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["annotated"] == str(out)
+    drawn, original = cv2.imread(str(out)), cv2.imread(str(photos / "astronaut.png"))
+    assert drawn.shape == original.shape and (drawn != original).any()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_predict_out_folder_names_each_image_and_refuses_a_file_for_several(photos, tmp_path, capsys):
+    folder = tmp_path / "annotated"
+    assert main(["predict", str(photos / "astronaut.png"), str(photos / "blank.png"), "--out", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["astronaut.annotated.png", "blank.annotated.png"]
+    capsys.readouterr()
+    one = tmp_path / "one.png"
+    assert main(["predict", str(photos), "--out", str(one)]) == 2
+    assert "--out" in capsys.readouterr().err and not one.exists()              # refused before any work
+
+
+def test_whole_image_detector_gives_one_face_per_crop(tmp_path, astronaut_gray, capsys):
+    from fer_classic.pipeline import crop_faces
+
+    from .conftest import ASTRONAUT_BOX
+
+    crop = crop_faces(astronaut_gray, np.array([ASTRONAUT_BOX]))[0]
+    cv2.imwrite(str(tmp_path / "crop.png"), crop)
+    assert main(["predict", str(tmp_path / "crop.png"), "--detector", "whole-image", "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    [face] = result["faces"]
+    assert face["box"] == [0, 0, 48, 48]
+
+
+def test_api_and_cli_find_the_same_faces(photos, capsys):
+    from fer_classic import EmotionRecognizer
+    from fer_classic.imageio import read_image
+
+    assert main(["predict", str(photos / "astronaut.png"), "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    api = EmotionRecognizer.load("classic").analyze(read_image(photos / "astronaut.png"))
+    assert [list(f["box"]) for f in api] == [f["box"] for f in result["faces"]]
+    assert [f["emotion"] for f in api] == [f["emotion"] for f in result["faces"]]
+
+
+@pytest.mark.parametrize("model", ["classic", "landmarks", "fer-cnn"])
+def test_predict_on_a_good_photo_keeps_stderr_empty(photos, model):
+    if model == "fer-cnn":
+        pytest.importorskip("keras")
+    result = subprocess.run([sys.executable, "-m", "fer_classic", "predict", str(photos / "astronaut.png"),
+                             "--model", model], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0 and "happy" in result.stdout
+    assert result.stderr == ""

@@ -153,3 +153,13 @@ def test_scenes_are_rebuilt_exactly_from_their_plan():
     np.testing.assert_array_equal(again[1], scene)
     found, false_positives = match([boxes[0] + [2, 2, 0, 0], [0, 0, 5, 5]], boxes)
     assert found.tolist() == [True, False, False] and false_positives == 1
+
+
+def test_whole_image_detector_is_named_and_skips_video_tracking(astronaut_gray):
+    from fer_classic.detect.registry import DETECTORS, FACE_FINDERS, build_detector
+
+    assert "whole-image" in DETECTORS and "whole-image" not in FACE_FINDERS
+    for video in (False, True):
+        detector = build_detector("whole-image", video=video)
+        assert isinstance(detector, WholeImageDetector)
+        np.testing.assert_array_equal(detector.detect(astronaut_gray), [[0, 0, 512, 512]])

@@ -1,3 +1,6 @@
+import os
+
+import cv2
 import numpy as np
 import pytest
 
@@ -107,3 +110,21 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path, monkeypatch):
     with pytest.raises(ImageError, match="12000x12000 pixels is more than") as raised:
         read_image(bomb)
     assert str(bomb) in str(raised.value)
+
+
+def test_write_image_is_atomic_and_reports_write_errors(tmp_path):
+    from fer_classic.imageio import ImageError, write_image
+
+    image = np.full((8, 8, 3), 7, np.uint8)
+    target = tmp_path / "out.png"
+    target.write_bytes(b"the old file")
+    write_image(target, image)
+    np.testing.assert_array_equal(cv2.imread(str(target)), image)
+    with pytest.raises(ImageError, match="cannot write .gif"):
+        write_image(tmp_path / "out.gif", image)
+    with pytest.raises(ImageError, match="missing"):
+        write_image(tmp_path / "missing" / "out.png", image)
+    if os.path.exists("/dev/full"):
+        with pytest.raises(ImageError, match="cannot write"):
+            write_image("/dev/full/x.png", image)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]          # no partial file left behind
