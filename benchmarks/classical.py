@@ -47,7 +47,7 @@ from fer_classic.store.half_precision import pack_float16  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
 
 ALL = "+".join(ALL_FEATURES)
-CLASSIC = read_manifest()["models"]["classic"]["method"]  # whatever ships as `classic`
+CLASSIC = read_manifest().models["classic"].method  # whatever ships as `classic`
 METHODS = [*(f"{feature}/svm-linear" for feature in FEATURES), "hog+lbp+landmarks/svm-linear",
            *(f"{ALL}/{classifier}" for classifier in CLASSIFIERS)]
 

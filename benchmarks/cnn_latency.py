@@ -53,7 +53,7 @@ def to_markdown(record):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    shipped = [name for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"]
+    shipped = [name for name, entry in read_manifest().models.items() if entry.kind == "cnn"]
     parser.add_argument("--models", nargs="+", default=shipped, help="shipped CNNs (default: all)")
     parser.add_argument("--faces", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
@@ -63,7 +63,7 @@ def main(argv=None):
     faces = data["PrivateTest"].faces[:args.faces]
     record = {"provenance": provenance(data), "faces": len(faces), "repeats": args.repeats, "rows": []}
     for name in args.models:
-        path = shipped_models_dir() / read_manifest()["models"][name]["file"]
+        path = shipped_models_dir() / read_manifest().models[name].file
         for tta in TTA:
             record["rows"].append({"model": name, **measure(path, tta, faces, data["PublicTest"], args.repeats)})
     save_results(results_folder(record, args.results_dir, "cnn-latency"), record, to_markdown(record))

@@ -197,7 +197,7 @@ def main(argv=None):
         scratch = Path(scratch)
         write_clip(scratch / "clip.mp4", args.frames)
         record["video"] = [video_fps(scratch / "clip.mp4", model, args.repeats, refresh)
-                           for model in sorted(read_manifest()["models"]) for refresh in (10, 1)]
+                           for model in sorted(read_manifest().models) for refresh in (10, 1)]
         print(json.dumps(record["video"], indent=2), file=sys.stderr)
 
         faces = np.concatenate([data["PrivateTest"].faces, data["PublicTest"].faces])[:args.images]

@@ -169,8 +169,8 @@ def faces_figure(data, numbers):
 
 def confusion_figure(numbers):
     """Row-normalised PrivateTest confusion matrix of the shipped classic model, from its manifest."""
-    entry = read_manifest()["models"]["classic"]
-    metrics = entry["metrics"]["PrivateTest"]
+    entry = read_manifest().models["classic"]
+    metrics = entry.metrics["PrivateTest"]
     confusion = np.array(metrics["confusion"], dtype=np.float64)
     rates = confusion / confusion.sum(axis=1, keepdims=True)
     figure, axis = plt.subplots(figsize=(6.5, 5.5))
@@ -184,10 +184,10 @@ def confusion_figure(numbers):
         tick.set_color(color)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
-    axis.set_title(f"classic: {entry['method']}\nPrivateTest accuracy {metrics['accuracy']:.3f}")
+    axis.set_title(f"classic: {entry.method}\nPrivateTest accuracy {metrics['accuracy']:.3f}")
     figure.colorbar(image, fraction=0.046)
     save(figure, "confusion_classic.png")
-    numbers["classic"] = {"method": entry["method"], "private_test_accuracy": metrics["accuracy"],
+    numbers["classic"] = {"method": entry.method, "private_test_accuracy": metrics["accuracy"],
                           "macro_f1": metrics["macro_f1"], "per_class_recall": metrics["per_class_recall"]}
 
 
@@ -195,8 +195,8 @@ def deep_figure(numbers):
     """Training curves of every shipped network, and the first convolution's filters of fer-cnn."""
     from fer_classic.cnn.method import full_history  # needs Keras, which the other figures do not
 
-    networks = {name: entry for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"}
-    histories = {name: full_history(entry["training"]) for name, entry in networks.items()}
+    networks = {name: entry for name, entry in read_manifest().models.items() if entry.kind == "cnn"}
+    histories = {name: full_history(entry.training) for name, entry in networks.items()}
     figure, axis = plt.subplots(figsize=(8, 4.5))
     for index, (name, history) in enumerate(histories.items()):
         epochs = [h["epoch"] for h in history]
@@ -214,13 +214,13 @@ def deep_figure(numbers):
     save(figure, "cnn_training_curves.png")
     # A warm restart's epochs count after those of the run it started from.
     numbers["deep"] = {name: {"epochs_run": len(histories[name]),
-                              "best_epoch": entry["training"]["best_epoch"] + len(histories[name])
-                              - entry["training"]["epochs_run"],
+                              "best_epoch": entry.training["best_epoch"] + len(histories[name])
+                              - entry.training["epochs_run"],
                               "warm_restarts": sum(bool(h.get("restart")) for h in histories[name]),
-                              "training_minutes": round(entry["timings_seconds"]["total"] / 60),
-                              "private_test_accuracy": entry["metrics"]["PrivateTest"]["accuracy"],
-                              "ferplus_private_test_accuracy": entry["metrics"]["FERPlus-PrivateTest"]["accuracy"],
-                              "size_bytes": entry["size_bytes"], "recipe": entry["parameters"]["recipe"]}
+                              "training_minutes": round(entry.training_seconds / 60),
+                              "private_test_accuracy": entry.accuracy("PrivateTest"),
+                              "ferplus_private_test_accuracy": entry.accuracy("FERPlus-PrivateTest"),
+                              "size_bytes": entry.size_bytes, "recipe": entry.parameters["recipe"]}
                        for name, entry in networks.items()}
 
     # The first layer sees grey levels directly, so its 3x3 kernels can be read as tiny image filters.

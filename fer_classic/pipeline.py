@@ -75,19 +75,20 @@ class EmotionRecognizer:
         A detector, or a name of :data:`fer_classic.detect.registry.DETECTORS`
         built with its defaults. Default: the photo detector
         (:data:`~fer_classic.detect.registry.PHOTO_DETECTOR`), as the CLI uses.
-    info : dict, optional
-        The model's manifest entry.
+    info : fer_classic.store.manifest.ModelEntry, optional
+        The model's manifest entry, if it is listed.
     """
 
     def __init__(self, model, detector=None, info=None):
         self.model = model
         self.detector = build_detector(detector) if detector is None or isinstance(detector, str) else detector
-        self.info = info or {}
+        self.info = info
 
     @property
     def landmark_model(self):
         """The landmark model the classifier was trained on (its manifest says), else the default; overlays use it."""
-        return self.info.get("landmark_model", {}).get("name", DEFAULT_LANDMARK_MODEL)
+        recorded = self.info.landmark_model if self.info is not None else None
+        return recorded["name"] if recorded else DEFAULT_LANDMARK_MODEL
 
     @classmethod
     def load(cls, name_or_path="classic", detector=None, tta=None, trust=False):

@@ -209,7 +209,7 @@ def test_tiny_training_end_to_end(separable_data, tmp_path, method):
     assert entry["recipe_digest"] == recipe_digest(method)
     saved = save_model(model, tmp_path / "tiny.joblib", entry)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert saved["sha256"] and manifest["models"]["tiny"]["method"] == method
+    assert saved.sha256 and manifest["models"]["tiny"]["method"] == method and manifest["schema"] == 2
     recognizer = EmotionRecognizer.load(tmp_path / "tiny.joblib")
     probabilities = recognizer.predict_proba(separable_data["PrivateTest"].faces)
     assert probabilities.shape == (20, 7)
@@ -234,4 +234,4 @@ def test_tampered_or_unknown_models_are_refused(separable_data, tmp_path):
         load_model("model")
     with pytest.raises(ModelError, match="unknown model 'nope'"):
         load_model("nope")
-    assert "model" in read_manifest(tmp_path)["models"]
+    assert "model" in read_manifest(tmp_path).models

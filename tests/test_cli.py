@@ -29,7 +29,7 @@ def photos(tmp_path_factory, astronaut_bgr):
 def test_classic_model_is_shipped():
     model = resolve_model("classic")
     assert model.source == "shipped" and model.path.stat().st_size <= 25e6
-    assert model.entry["metrics"]["PrivateTest"]["n"] == 3589
+    assert model.entry.metrics["PrivateTest"]["n"] == 3589
 
 
 def test_predict_astronaut_is_happy(photos, capsys):

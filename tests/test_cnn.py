@@ -22,6 +22,7 @@ from fer_classic.cnn.tta import test_time_views as views_of  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.pipeline import EmotionRecognizer  # noqa: E402
 from fer_classic.store import load_model, read_manifest  # noqa: E402
+from fer_classic.store.manifest import ModelEntry  # noqa: E402
 
 from .conftest import write_npz  # noqa: E402
 
@@ -290,7 +291,7 @@ def test_shipping_verdict_refuses_constant_and_weak_networks():
 @pytest.mark.skipif(not SHARED.is_file(), reason="the real FER2013 is not beside the checkout")
 def test_every_shipped_model_predicts_at_least_five_classes():
     faces = load_fer2013(SHARED)["PrivateTest"].faces[:200]
-    for name in sorted(read_manifest()["models"]):
+    for name in sorted(read_manifest().models):
         model, _ = load_model(name)
         predicted = np.asarray(model.predict_proba(faces)).argmax(axis=1)
         assert len(np.unique(predicted)) >= 5, f"{name} predicts only {np.unique(predicted)}"
@@ -328,12 +329,12 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     out = tmp_path / "models" / "tiny-cnn.npz"
     assert main(["train", "--method", "cnn/fer-cnn", "--epochs", "1", "--batch-size", "16", "--data", str(data),
                  "--out", str(out), "--checkpoint-dir", str(tmp_path / "checkpoints")]) == 0
-    entry = read_manifest(out.parent)["models"]["tiny-cnn"]
-    assert entry["kind"] == "cnn" and entry["retrain"].startswith("fer-classic train --method cnn/fer-cnn --epochs 1")
-    assert entry["shipping"]["ok"] is False and entry["parameters"]["recipe"]["batch_size"] == 16
-    assert set(entry["metrics"]) >= {"PublicTest", "PrivateTest"}
-    assert entry["storage_dtype"] in ("int8", "float16", "float32")
-    assert set(entry["storage_change"]["PublicTest"]) <= {"int8", "float16"}
+    entry = read_manifest(out.parent).models["tiny-cnn"]
+    assert entry.kind == "cnn" and entry.retrain.startswith("fer-classic train --method cnn/fer-cnn --epochs 1")
+    assert entry.shipping["ok"] is False and entry.parameters["recipe"]["batch_size"] == 16
+    assert set(entry.metrics) >= {"PublicTest", "PrivateTest"}
+    assert entry.storage_dtype in ("int8", "float16", "float32")
+    assert set(entry.storage_change["PublicTest"]) <= {"int8", "float16"}
     assert (tmp_path / "checkpoints" / "last.keras").is_file()
     recognizer = EmotionRecognizer.load(out)
     assert np.allclose(recognizer.predict_proba(face_batch[:5]).sum(axis=1), 1)
@@ -342,16 +343,16 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     warm = tmp_path / "models" / "warm-cnn.npz"
     assert main(["train", "--method", "cnn/fer-cnn", "--epochs", "1", "--batch-size", "16", "--data", str(data),
                  "--out", str(warm), "--checkpoint-dir", str(tmp_path / "warm"), "--warm-start", str(out)]) == 0
-    warm_entry = read_manifest(out.parent)["models"]["warm-cnn"]
-    assert warm_entry["training"]["warm_start"]["file"] == "tiny-cnn.npz"
-    assert "epochs_run" not in warm_entry["training"]["warm_start"]  # a loose file's manifest proves nothing
+    warm_entry = read_manifest(out.parent).models["warm-cnn"]
+    assert warm_entry.training["warm_start"]["file"] == "tiny-cnn.npz"
+    assert "epochs_run" not in warm_entry.training["warm_start"]  # a loose file's manifest proves nothing
     assert main(["evaluate", "--model", "landmarks", "--tta", "flip", "--data", str(data)]) == 2
     assert "applies to CNNs only" in capsys.readouterr().err
     assert main(["train", "--method", "cnn/alexnet", "--data", str(data), "--out", str(out)]) == 2
     assert "unknown CNN architecture" in capsys.readouterr().err
 
 
-SHIPPED = sorted(name for name, entry in read_manifest()["models"].items() if entry.get("kind") == "cnn")
+SHIPPED = sorted(name for name, entry in read_manifest().models.items() if entry.kind == "cnn")
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -391,9 +392,9 @@ def test_a_warm_started_entry_counts_the_earlier_training(trained, face_batch, t
               "PrivateTest": Split(face_batch[20:40], labels[20:40], rows[20:40])}
     data = FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
     earlier_history = [{"epoch": e, "seconds": 25.0 * e, "accuracy": 0.5, "val_accuracy": 0.5} for e in (1, 2)]
-    earlier = {"sha256": "ab" * 32, "training": {"epochs_run": 30, "history": earlier_history,
-                                                  "warm_start": {"epochs_run": 10}},
-               "timings_seconds": {"total": 1000.0}, "retrain": "fer-classic train --method cnn/fer-cnn"}
+    earlier = ModelEntry(kind="cnn", file="start.npz", sha256="ab" * 32,
+                         training={"epochs_run": 30, "history": earlier_history, "warm_start": {"epochs_run": 10}},
+                         timings_seconds={"total": 1000.0}, retrain="fer-classic train --method cnn/fer-cnn")
     _, entry = train_cnn_method("fer-cnn", data, recipe=TINY.replace(epochs=1), warm_start=tmp_path / "start.npz",
                                 warm_start_entry=earlier, progress=False, log=lambda line: None)
     warm = entry["training"]["warm_start"]

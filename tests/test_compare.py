@@ -34,7 +34,8 @@ def _shipped_manifest_without_vgg19(real_read):
         manifest = real_read(*args, **kwargs)
         if args or kwargs:
             return manifest
-        return {**manifest, "models": {k: v for k, v in manifest["models"].items() if k != "vgg19"}}
+        manifest.models.pop("vgg19", None)
+        return manifest
     return read
 
 

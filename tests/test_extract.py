@@ -267,7 +267,7 @@ def test_landmark_models_are_found_by_name_and_the_variable_overrides_them(tmp_p
     monkeypatch.delenv("FER_CLASSIC_LANDMARKS", raising=False)
     shipped = packaged_models_dir() / landmarks.SHIPPED_MODEL_FILE
     assert landmarks.find_landmark_model() == landmarks.find_landmark_model("distilled") == shipped
-    assert read_manifest()["landmark_predictor"]["sha256"] == sha256(shipped)   # the file its record describes
+    assert read_manifest().landmark_predictor["sha256"] == sha256(shipped)   # the file its record describes
     dlib_model = landmarks.find_landmark_model("dlib")
     assert dlib_model.name == landmarks.DLIB_MODEL_FILE
     with pytest.raises(ValueError, match="unknown landmark model 'tiny'"):

@@ -27,7 +27,8 @@ from fer_classic.cnn.architectures import ARCHITECTURES  # noqa: E402
 from fer_classic.detect import box_iou  # noqa: E402
 from fer_classic.gui import MainWindow, run  # noqa: E402
 from fer_classic.gui.render import to_qimage  # noqa: E402
-from fer_classic.gui.widgets import LABEL_PIXELS, RingBar, TimelinePlot, emotion_qcolor, face_label  # noqa: E402
+from fer_classic.annotate import face_label  # noqa: E402
+from fer_classic.gui.widgets import LABEL_PIXELS, RingBar, TimelinePlot, emotion_qcolor  # noqa: E402
 from fer_classic.store import read_manifest, save_model, shipped_models_dir  # noqa: E402
 
 from .conftest import ASTRONAUT_BOX, jittered_faces  # noqa: E402
@@ -207,7 +208,7 @@ def test_the_result_comes_first_and_fits_1024x640(qtbot, window, astronaut_png):
     analysis = open_and_wait(qtbot, window, [astronaut_png])
     assert (window.width(), window.height()) == (1024, 640)
     panel, result = window.panel, window.result
-    accuracy = read_manifest()["models"]["classic"]["metrics"]["PrivateTest"]["accuracy"]
+    accuracy = read_manifest().models["classic"].accuracy("PrivateTest")
     assert panel.model.currentText() == "classic"
     assert panel.accuracy.text() == f"{accuracy:.1%} accuracy on the FER2013 test set"
     assert "3,589 faces" in panel.accuracy.toolTip()

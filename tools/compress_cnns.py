@@ -37,20 +37,21 @@ def compress(name, data):
     resolved = resolve_model(name)
     check_integrity(resolved)
     entry = resolved.entry
-    before = {"storage": entry["storage_dtype"], "size_bytes": entry["size_bytes"], "sha256": entry["sha256"],
-              "metrics": {split: entry["metrics"][split]["accuracy"] for split in entry["metrics"]}}
-    classifier = CNNClassifier.load(resolved.path, tta=entry["parameters"]["tta"])
+    before = {"storage": entry.storage_dtype, "size_bytes": entry.size_bytes, "sha256": entry.sha256,
+              "metrics": {split: entry.metrics[split]["accuracy"] for split in entry.metrics}}
+    classifier = CNNClassifier.load(resolved.path, tta=entry.parameters["tta"])
     storage, changes = choose_storage(classifier, data["PublicTest"])
     row = {"model": name, "before": before, "storage": storage, "public_change": changes}
-    if storage in (entry["storage_dtype"], "float32"):
-        print(f"{name}: stays {entry['storage_dtype']}")
+    if storage in (entry.storage_dtype, "float32"):
+        print(f"{name}: stays {entry.storage_dtype}")
         return {**row, "after": before}
     metrics = score_splits(classifier, data)
     ship, reason = shipping_verdict(metrics)
     # Entries written before int8 storage existed record float16's accuracy change on its own.
-    earlier = entry.get("storage_change", {}).get("PublicTest") or \
-        {"float16": {"accuracy": entry.get("float16_accuracy_change", {}).get("PublicTest")}}
-    new_entry = {key: value for key, value in entry.items() if key != "float16_accuracy_change"}
+    earlier = (entry.storage_change or {}).get("PublicTest") or \
+        {"float16": {"accuracy": (entry.float16_accuracy_change or {}).get("PublicTest")}}
+    new_entry = {key: value for key, value in entry.to_dict().items()
+                 if key not in ("float16_accuracy_change", "file", "sha256", "size_bytes", "library_versions")}
     new_entry.update({
         "storage_dtype": storage, "metrics": metrics, "shipping": {"ok": ship, "reason": reason},
         # float16 was measured against float32 at training; int8 against the float16 weights it replaces.
@@ -59,8 +60,8 @@ def compress(name, data):
     })
     saved = save_model(classifier, resolved.path, new_entry)
     print(f"{name}: {before['storage']} {before['size_bytes'] / 1e6:.1f} MB -> {storage} "
-          f"{saved['size_bytes'] / 1e6:.1f} MB; {reason}")
-    return {**row, "after": {"storage": storage, "size_bytes": saved["size_bytes"], "sha256": saved["sha256"],
+          f"{saved.size_bytes / 1e6:.1f} MB; {reason}")
+    return {**row, "after": {"storage": storage, "size_bytes": saved.size_bytes, "sha256": saved.sha256,
                              "metrics": {split: metrics[split]["accuracy"] for split in metrics}}}
 
 
@@ -84,7 +85,7 @@ def to_markdown(record):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    shipped = [name for name, entry in read_manifest()["models"].items() if entry["kind"] == "cnn"]
+    shipped = [name for name, entry in read_manifest().models.items() if entry.kind == "cnn"]
     parser.add_argument("--models", nargs="+", default=shipped, help="shipped CNNs (default: all)")
     parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parents[1] / "benchmarks" / "results"))
     args = parser.parse_args(argv)

@@ -217,7 +217,7 @@ def main(argv=None):
 
     if not (args.skip_classic or args.ship):
         record["classic_shipped_metrics"] = {split: round(m["accuracy"], 4) for split, m in
-                                             read_manifest()["models"]["classic"]["metrics"].items()}
+                                             read_manifest().models["classic"].metrics.items()}
         with fresh_cache():  # every feature from the student's landmarks
             started = time.perf_counter()
             _, entry = train_method(CLASSIC, data, n_jobs=args.jobs, log=log)

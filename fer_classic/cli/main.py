@@ -53,10 +53,10 @@ def _train(args):
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
                                 n_jobs=args.jobs, landmark_model=args.landmarks, log=log)
     entry = save_model(model, out, entry)
-    accuracy = entry["metrics"].get("PrivateTest", {}).get("accuracy", float("nan"))
-    peak = entry.get("peak_memory_mb")
-    print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
-          f"trained in {entry['timings_seconds']['total']:.0f} s"
+    accuracy = entry.accuracy("PrivateTest")
+    peak = entry.peak_memory_mb
+    print(f"saved {out} ({entry.size_bytes / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
+          f"trained in {entry.training_seconds:.0f} s"
           f"{f', peak memory {peak / 1024:.1f} GB' if peak else ''}; PrivateTest accuracy {accuracy:.4f}")
     return 0
 
@@ -91,9 +91,8 @@ def _train_cnn(args, data, log):
         log(f"not saved among the shipped models: {entry['shipping']['reason']}")
         out = checkpoints / f"{architecture}.npz"
     entry = save_model(model, out, entry)
-    accuracy = entry["metrics"]["PublicTest"]["accuracy"]
-    print(f"saved {out} ({entry['size_bytes'] / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
-          f"trained in {entry['timings_seconds']['total']:.0f} s; PublicTest accuracy {accuracy:.4f}")
+    print(f"saved {out} ({entry.size_bytes / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
+          f"trained in {entry.training_seconds:.0f} s; PublicTest accuracy {entry.accuracy('PublicTest'):.4f}")
     return 0
 
 
@@ -258,11 +257,14 @@ def _models(args):
     if not models:
         print(f"no models: none ships in {shipped_models_dir()} and none is recorded in {user_registry_path()}")
     for name, model in models.items():
-        metrics = model.entry.get("metrics", {})
+        if model.entry is None:  # a user's model whose manifest entry is gone
+            print(f"{name:<12} {model.source:<8} {'?':<28} {model.path.stat().st_size / 1e6:5.1f} MB")
+            continue
+        metrics = model.entry.metrics
         scores = "  ".join(f"{split} acc {metrics[split]['accuracy']:.4f} F1 {metrics[split]['macro_f1']:.4f}"
                            for split in ("PublicTest", "PrivateTest") if split in metrics)
-        print(f"{name:<12} {model.source:<8} {model.entry.get('method', '?'):<28} "
-              f"{model.entry.get('size_bytes', 0) / 1e6:5.1f} MB  {scores}")
+        print(f"{name:<12} {model.source:<8} {model.entry.method:<28} {model.entry.size_bytes / 1e6:5.1f} MB  "
+              f"{scores}")
     return 0
 
 

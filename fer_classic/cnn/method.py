@@ -205,12 +205,12 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
     if warm_start is not None:
         training["warm_start"] = {**history.get("warm_start", {}), "file": Path(warm_start).name}
         if warm_start_entry:
-            before = warm_start_entry.get("training", {})
+            before = warm_start_entry.training or {}
             # A chain of restarts counts the epochs of every earlier run.
             earlier_epochs = (before.get("warm_start", {}).get("epochs_run") or 0) + (before.get("epochs_run") or 0)
-            training["warm_start"].update(sha256=warm_start_entry.get("sha256"), epochs_run=earlier_epochs or None,
-                                          retrain=warm_start_entry.get("retrain"), history=full_history(before))
-            timings = {"total": round(history["seconds"] + warm_start_entry["timings_seconds"]["total"], 1),
+            training["warm_start"].update(sha256=warm_start_entry.sha256, epochs_run=earlier_epochs or None,
+                                          retrain=warm_start_entry.retrain, history=full_history(before))
+            timings = {"total": round(history["seconds"] + warm_start_entry.training_seconds, 1),
                        "this_run": history["seconds"]}
     entry = {
         "kind": "cnn",

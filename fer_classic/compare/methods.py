@@ -102,22 +102,22 @@ def method_kind(name):
 
 
 def _shipped_entry(predicate):
-    for name, entry in sorted(read_manifest()["models"].items()):
+    for name, entry in sorted(read_manifest().models.items()):
         if predicate(entry):
             return name, entry
     return None, None
 
 
 def _file_size(entry, folder):
-    path = Path(folder) / entry["file"]
-    return path.stat().st_size if path.is_file() else entry.get("size_bytes")
+    path = Path(folder) / entry.file
+    return path.stat().st_size if path.is_file() else entry.size_bytes
 
 
 def _trained_on_current_recipe(name, entry):
     """Whether a cached model was trained as its method is today: same landmark model, same parameters."""
     landmark_model = default_landmark_model(parse_method(name)[0])
-    return (entry.get("landmark_model", {}).get("digest") == landmark_model_digest(landmark_model)
-            and entry.get("recipe_digest") == recipe_digest(name, landmark_model))
+    return ((entry.landmark_model or {}).get("digest") == landmark_model_digest(landmark_model)
+            and entry.recipe_digest == recipe_digest(name, landmark_model))
 
 
 def trained_models_dir(tag):
@@ -141,32 +141,32 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
     """
     from ..classify import train_method
 
-    shipped, entry = _shipped_entry(lambda e: e.get("method") == name and e.get("kind") != "cnn")
+    shipped, entry = _shipped_entry(lambda e: e.method == name and e.kind != "cnn")
     if shipped:
         model, entry = load_model(shipped)
-        return Candidate(name, "classical", model, entry.get("timings_seconds", {}).get("total"),
-                         _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}",
-                         identity=entry["sha256"])
+        return Candidate(name, "classical", model, entry.training_seconds,
+                         _file_size(entry, shipped_models_dir()), f"shipped models/{entry.file}",
+                         identity=entry.sha256)
     folder = trained_models_dir(tag)
     stem = MethodName.parse(name).file_stem
-    cached = read_manifest(folder)["models"].get(stem)
+    cached = read_manifest(folder).models.get(stem)
     if cached and not _trained_on_current_recipe(name, cached):
         log(f"{name}: the model trained earlier was built on another landmark model or with other parameters; "
             "it no longer counts")
         cached = None
     if cached:
         model, entry = load_model(folder / f"{stem}.joblib")
-        return Candidate(name, "classical", model, entry["timings_seconds"]["total"],
+        return Candidate(name, "classical", model, entry.training_seconds,
                          _file_size(entry, folder), f"trained earlier by the comparison ({folder})",
-                         identity=entry["sha256"])
+                         identity=entry.sha256)
     if training_data is None:
         raise MissingModel(f"{name}: no trained model (neither shipped nor in {folder}); "
                            "run the comparison with --train-missing")
     log(f"{name}: training now")
     model, entry = train_method(name, training_data, n_jobs=n_jobs, log=log)
     entry = save_model(model, folder / f"{stem}.joblib", entry)
-    return Candidate(name, "classical", model, entry["timings_seconds"]["total"], entry["size_bytes"],
-                     "trained now", identity=entry["sha256"])
+    return Candidate(name, "classical", model, entry.training_seconds, entry.size_bytes,
+                     "trained now", identity=entry.sha256)
 
 
 def load_cnn(name):
@@ -174,20 +174,20 @@ def load_cnn(name):
     architecture = MethodName.parse(name).classifier
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown CNN {name!r}; choose from {', '.join('cnn/' + a for a in ARCHITECTURES)}")
-    shipped, entry = _shipped_entry(lambda e: e.get("kind") == "cnn" and e.get("architecture") == architecture)
+    shipped, entry = _shipped_entry(lambda e: e.kind == "cnn" and e.architecture == architecture)
     if not shipped:
         raise NotTrained(name)
     model, entry = load_model(shipped)
     from ..cnn.method import full_history  # Keras is loaded by now
 
-    training = entry.get("training", {})
+    training = entry.training or {}
     epochs = training.get("epochs_run")
     if training.get("warm_start", {}).get("epochs_run"):
         epochs = f"{training['warm_start']['epochs_run']} + {epochs} (a warm restart)"
-    notes = [f"trained {epochs} epochs on {entry.get('device')}, stopped by {training.get('stopped_by')}"]
-    return Candidate(name, "cnn", model, entry.get("timings_seconds", {}).get("total"),
-                     _file_size(entry, shipped_models_dir()), f"shipped models/{entry['file']}", notes,
-                     identity=f"{entry['sha256']}|tta={model.tta}", history=full_history(training))
+    notes = [f"trained {epochs} epochs on {entry.device}, stopped by {training.get('stopped_by')}"]
+    return Candidate(name, "cnn", model, entry.training_seconds,
+                     _file_size(entry, shipped_models_dir()), f"shipped models/{entry.file}", notes,
+                     identity=f"{entry.sha256}|tta={model.tta}", history=full_history(training))
 
 
 class FerMiniXception:

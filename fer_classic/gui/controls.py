@@ -28,22 +28,22 @@ def model_features(entry):
     ``"landmarks/mlp"`` ``{"landmarks"}``, and a CNN (``"cnn/fer-cnn"``) nothing.
     """
     try:
-        features = MethodName.parse(entry.get("method", "")).features
-    except ValueError:  # a model without a method in its manifest: no overlay to choose
+        features = MethodName.parse(entry.method).features
+    except (AttributeError, ValueError):  # no manifest entry (None), or no method in it: no overlay to choose
         return set()
     return {name for name in FEATURE_OVERLAYS if name in features}
 
 
 def accuracy_text(entry):
     """``"62.7% accuracy on the FER2013 test set"``, from the manifest's PrivateTest metrics."""
-    accuracy = entry.get("metrics", {}).get("PrivateTest", {}).get("accuracy")
+    accuracy = entry.accuracy("PrivateTest") if entry is not None else None
     return "not measured on the FER2013 test set" if accuracy is None else \
         f"{accuracy:.1%} accuracy on the FER2013 test set"
 
 
 def untrained_architectures(models):
     """The CNN architectures that no listed model was trained as."""
-    trained = {entry.get("method") for entry in models.values()}
+    trained = {entry.method for entry in models.values() if entry is not None}
     return [name for name in ARCHITECTURES if f"cnn/{name}" not in trained]
 
 
@@ -167,9 +167,9 @@ class SidePanel(QWidget):
 
     def _on_model_changed(self):
         name = self.model.currentData()
-        entry = self.models.get(name, {})
+        entry = self.models.get(name)
         self.accuracy.setText(accuracy_text(entry))
-        self.accuracy.setToolTip("\n\n".join(filter(None, [ACCURACY_TIP, entry.get("note")])))
+        self.accuracy.setToolTip("\n\n".join(filter(None, [ACCURACY_TIP, entry.note if entry else None])))
         # Overlays of features the model does not extract would show work it never does.
         features = model_features(entry)
         for overlay in FEATURE_OVERLAYS:

@@ -13,7 +13,7 @@ from qtpy.QtCore import QPointF, QRectF, Qt, Signal
 from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..annotate import EMOTION_COLORS
+from ..annotate import EMOTION_COLORS, face_label
 from ..faces import EMOTIONS, FACE_SIZE
 from .render import LANDMARK_COLOR, SELECTED_COLOR, Overlays, hog_display, landmarks_in_image, lbp_display, to_qimage
 
@@ -49,12 +49,6 @@ def ink_on(color):
 def swatch(emotion):
     """A square in the emotion's colour, as rich text for a ``QLabel``."""
     return f'<span style="color:{emotion_qcolor(emotion).name()}">&#9632;</span>'
-
-
-def face_label(face):
-    """``"#2 happy 87%"``: the face's track id (video only), top emotion and its probability."""
-    label = f"{face['emotion']} {face['probabilities'][face['emotion']]:.0%}"
-    return f"#{face['face_id']} {label}" if face.get("face_id") is not None else label
 
 
 class FrameView(QWidget):

@@ -35,12 +35,12 @@ from pathlib import Path
 
 from ..model_files import ModelError, packaged_models_dir, shipped_models_dir
 from .half_precision import pack_float16, unpack_float16
+from .manifest import Manifest, ModelEntry
 from .provenance import library_versions
 
 MANIFEST = "manifest.json"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 MODEL_SUFFIXES = (".joblib", ".npz")
-KINDS = ("classical", "cnn")
 
 
 class UntrustedModelError(ModelError):
@@ -83,9 +83,8 @@ def _read_json(path, what):
 
 
 def read_manifest(folder=None):
-    """The manifest of ``folder`` (default: the shipped models): ``{"models": {name: entry}}``."""
-    path = Path(folder or shipped_models_dir()) / MANIFEST
-    return _read_json(path, "the manifest") if path.is_file() else {"models": {}}
+    """The :class:`~fer_classic.store.manifest.Manifest` of ``folder`` (default: the shipped models)."""
+    return Manifest.read(Path(folder or shipped_models_dir()) / MANIFEST)
 
 
 def read_user_registry():
@@ -98,8 +97,7 @@ def trusted_hashes():
     """sha256 of every file that may be unpickled: shipped ones and the user's own."""
     packaged = _packaged_manifest_path()
     hashes = set()
-    if packaged.is_file():
-        hashes |= {entry.get("sha256") for entry in _read_json(packaged, "the manifest")["models"].values()}
+    hashes |= {entry.sha256 for entry in Manifest.read(packaged).models.values()}
     hashes |= {record.get("sha256") for record in read_user_registry()["models"].values()}
     return hashes - {None}
 
@@ -130,20 +128,19 @@ def save_model(model, path, entry):
     path : str or Path
         Target file; its stem is the model's name.
     entry : dict
-        Manifest fields (``kind``, ``method``, ``parameters``, ``data``,
-        ``metrics``...); ``file``, ``sha256``, ``size_bytes`` and
-        ``library_versions`` are filled in here.
+        The :class:`~fer_classic.store.manifest.ModelEntry` fields (``kind``,
+        ``method``, ``parameters``, ``data``, ``metrics``...); ``file``,
+        ``sha256``, ``size_bytes`` and ``library_versions`` are filled in here.
 
     Returns
     -------
-    dict
+    ModelEntry
         The complete manifest entry.
     """
     import joblib
 
     path = Path(path)
-    if entry.get("kind") not in KINDS:
-        raise ValueError(f"a manifest entry needs a kind, one of {', '.join(KINDS)}; got {entry.get('kind')!r}")
+    ModelEntry.from_dict({"file": "", "sha256": "", "size_bytes": 0, **entry}, f"the entry of {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npz":
         model.save(path, dtype=entry.get("storage_dtype", "float32"))
@@ -151,21 +148,17 @@ def save_model(model, path, entry):
         joblib.dump(pack_float16(model), path, compress=3)
     else:
         joblib.dump(model, path, compress=3)
-    entry = _describe_file(path, entry)
+    entry = ModelEntry.from_dict(_describe_file(path, entry), f"the entry of {path.name}")
     manifest = read_manifest(path.parent)
-    manifest["models"][path.stem] = entry
-    _write_manifest(path.parent, manifest)
-    _register_user_model(path, path.stem, entry["sha256"])
+    manifest.models[path.stem] = entry
+    manifest.write(path.parent / MANIFEST)
+    _register_user_model(path, path.stem, entry.sha256)
     return entry
 
 
 def _describe_file(path, entry):
     return {**entry, "file": path.name, "sha256": sha256(path), "size_bytes": path.stat().st_size,
             "library_versions": library_versions()}
-
-
-def _write_manifest(folder, manifest):
-    (Path(folder) / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def record_landmark_predictor(path, entry):
@@ -182,8 +175,8 @@ def record_landmark_predictor(path, entry):
     path = Path(path)
     entry = _describe_file(path, entry)
     manifest = read_manifest(path.parent)
-    manifest["landmark_predictor"] = entry
-    _write_manifest(path.parent, manifest)
+    manifest.landmark_predictor = entry
+    manifest.write(path.parent / MANIFEST)
     return entry
 
 
@@ -194,15 +187,15 @@ class ResolvedModel:
     Attributes
     ----------
     path : Path
-    entry : dict
+    entry : ModelEntry or None
         Its manifest entry; for a file given by path that is not listed
         anywhere trusted, whatever the manifest beside it says (for
-        display only) or ``{}``.
+        display only), or None.
     source : {"shipped", "user", "file"}
     """
 
     path: Path
-    entry: dict
+    entry: ModelEntry | None
     source: str
 
 
@@ -213,14 +206,13 @@ def list_models():
     """
     models = {}
     folder = shipped_models_dir()
-    for name, entry in sorted(read_manifest(folder)["models"].items()):
-        models[name] = ResolvedModel(folder / entry["file"], entry, "shipped")
+    for name, entry in sorted(read_manifest(folder).models.items()):
+        models[name] = ResolvedModel(folder / entry.file, entry, "shipped")
     for path, record in sorted(read_user_registry()["models"].items()):
         path = Path(path)
         if record["name"] in models or not path.is_file():
             continue
-        entry = read_manifest(path.parent)["models"].get(path.stem, {})
-        models[record["name"]] = ResolvedModel(path, entry, "user")
+        models[record["name"]] = ResolvedModel(path, read_manifest(path.parent).models.get(path.stem), "user")
     return models
 
 
@@ -235,7 +227,10 @@ def resolve_model(name_or_path):
     if candidate.suffix in MODEL_SUFFIXES or candidate.is_file():
         if not candidate.is_file():
             raise ModelError(f"model file {candidate} does not exist")
-        entry = read_manifest(candidate.parent)["models"].get(candidate.stem, {})
+        try:  # a manifest beside a file is for display only: a broken one must not stop the file loading
+            entry = read_manifest(candidate.parent).models.get(candidate.stem)
+        except ModelError:
+            entry = None
         return ResolvedModel(candidate, entry, "file")
     models = list_models()
     if str(name_or_path) not in models:
@@ -249,7 +244,7 @@ def resolve_model(name_or_path):
 
 def check_integrity(resolved):
     """Refuse a shipped or user model whose file no longer matches its recorded sha256."""
-    recorded = resolved.entry.get("sha256")
+    recorded = resolved.entry.sha256 if resolved.entry else None
     if resolved.source in ("shipped", "user") and recorded:
         actual = sha256(resolved.path)
         if actual != recorded:

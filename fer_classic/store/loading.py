@@ -22,7 +22,7 @@ def _load_pickled(path, entry, trust):
 def _load_cnn(path, entry, trust):
     from ..cnn import CNNClassifier  # pickle-free weights: trust is not needed
 
-    return CNNClassifier.load(path, tta=entry.get("parameters", {}).get("tta", "flip"))
+    return CNNClassifier.load(path, tta=entry.parameters.get("tta", "flip") if entry else "flip")
 
 
 MODEL_LOADERS = {"classical": _load_pickled, "cnn": _load_cnn}
@@ -30,8 +30,8 @@ MODEL_LOADERS = {"classical": _load_pickled, "cnn": _load_cnn}
 
 def _kind(resolved):
     """The manifest's kind for a listed model; for a bare file, what its format says."""
-    if resolved.source != "file" and resolved.entry.get("kind") in MODEL_LOADERS:
-        return resolved.entry["kind"]
+    if resolved.source != "file" and resolved.entry and resolved.entry.kind in MODEL_LOADERS:
+        return resolved.entry.kind
     return "cnn" if resolved.path.suffix == ".npz" else "classical"
 
 
@@ -48,8 +48,8 @@ def load_model(name_or_path, trust=False):
     Returns
     -------
     model : object with ``predict_proba``
-    entry : dict
-        Its manifest entry (``{}`` for an unlisted file).
+    entry : ModelEntry or None
+        Its manifest entry (None for an unlisted file).
     """
     resolved = resolve_model(name_or_path)
     check_integrity(resolved)
@@ -62,7 +62,7 @@ def _check_landmark_model(resolved):
     """Warn when a classical model meets landmarks from another model than the one it was trained with."""
     from ..extract.landmarks import find_landmark_model, landmark_model_digest
 
-    expected = resolved.entry.get("landmark_model")
+    expected = resolved.entry.landmark_model if resolved.entry else None
     if expected and expected["digest"] != landmark_model_digest(expected["name"]):
         warnings.warn(f"{resolved.path.name} was trained with the landmark model {expected['file']} but "
                       f"{find_landmark_model(expected['name'])} is in use ($FER_CLASSIC_LANDMARKS?): its features "
