@@ -42,6 +42,7 @@ from fer_classic.classify.training import fit_and_score, fit_features  # noqa: E
 from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips  # noqa: E402
 from fer_classic.faces import mirror_views  # noqa: E402
+from fer_classic.method_name import MethodName  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
 from fer_classic.store.half_precision import pack_float16  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
@@ -156,7 +157,8 @@ def summary_row(method, entry):
     return {"method": method, "classifier": entry["classifier"],
             **{f"{split} {key}": round(metrics[split][key], 4)
                for split in metrics for key in ("accuracy", "macro_f1")},
-            "train seconds (cached features)": entry["timings_seconds"]["total"]}
+            "train seconds (cached features)": entry["timings_seconds"]["total"],
+            "peak memory MB (process and workers)": entry["peak_memory_mb"]}
 
 
 def to_markdown(record):
@@ -249,6 +251,8 @@ def main(argv=None):
         record["retraining_breakdown"] = retraining_breakdown(data, args.jobs, log)
 
     if "methods" in args.parts:
+        if any(feature.startswith("cnn-") for method in args.methods for feature in MethodName.parse(method).features):
+            import fer_classic.cnn.embeddings  # noqa: F401  registers the cnn-* features
         record["methods"], record["entries"] = [], {}
         for method in args.methods:
             model, entry = train_method(method, data, n_jobs=args.jobs, log=log)

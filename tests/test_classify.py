@@ -1,4 +1,5 @@
 import json
+import time
 
 import numpy as np
 import pytest
@@ -235,3 +236,17 @@ def test_tampered_or_unknown_models_are_refused(separable_data, tmp_path):
     with pytest.raises(ModelError, match="unknown model 'nope'"):
         load_model("nope")
     assert "model" in read_manifest(tmp_path).models
+
+
+def test_peak_memory_counts_what_is_allocated_inside_the_block_only():
+    from fer_classic.classify.memory import PeakMemory, tree_resident_bytes
+
+    if tree_resident_bytes() == 0:
+        pytest.skip("no /proc here")
+    with PeakMemory() as before:
+        pass
+    with PeakMemory(interval=0.005) as peak:
+        block = np.ones(200 * 2**20 // 8)                                  # 200 MB, touched
+        time.sleep(0.05)
+        del block
+    assert peak.mb - before.mb > 150

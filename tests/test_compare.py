@@ -16,6 +16,7 @@ from fer_classic.compare.report import readme_summary
 from fer_classic.data import load_fer2013
 from fer_classic.extract.landmarks import landmark_model_digest
 from fer_classic.pipeline import EmotionRecognizer
+from fer_classic.store.manifest import ModelEntry
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fer2013" / "fer2013.npz"
 pytestmark = pytest.mark.skipif(not SHARED.is_file(), reason="the real FER2013 is not beside the checkout")
@@ -159,7 +160,7 @@ def test_ensemble_fuses_a_classical_model_and_a_cnn_with_weights_chosen_on_publi
 
 def _current_entry(name):
     landmark_model = default_landmark_model(parse_method(name)[0])
-    return {"kind": "classical", "method": name, "file": name.replace("/", "_") + ".joblib",
+    return {"kind": "classical", "method": name, "file": name.replace("/", "_") + ".joblib", "sha256": "0" * 64,
             "recipe_digest": recipe_digest(name, landmark_model),
             "landmark_model": {"name": landmark_model, "digest": landmark_model_digest(landmark_model)}}
 
@@ -170,9 +171,9 @@ def test_a_model_trained_on_another_recipe_no_longer_counts(tmp_path, monkeypatc
     folder = methods.trained_models_dir("full")
     folder.mkdir(parents=True)
     current = _current_entry("hog/logreg")
-    assert methods._trained_on_current_recipe("hog/logreg", current)
+    assert methods._trained_on_current_recipe("hog/logreg", ModelEntry.from_dict(current))
     stale = dict(current, **{stale_field: {"digest": "old"} if stale_field == "landmark_model" else "old"})
-    assert not methods._trained_on_current_recipe("hog/logreg", stale)
+    assert not methods._trained_on_current_recipe("hog/logreg", ModelEntry.from_dict(stale))
     (folder / "manifest.json").write_text(json.dumps({"models": {"hog_logreg": stale}}))
     lines = []
     with pytest.raises(methods.MissingModel, match="--train-missing"):

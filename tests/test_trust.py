@@ -94,7 +94,7 @@ def test_models_you_train_are_trusted_through_your_registry(tmp_path):
     assert str(path.resolve()) in registry["models"]
     assert list_models()["constant"].source == "user"
     assert load_model("constant")[0].predict_proba(np.zeros((2, 48, 48))).shape == (2, 7)
-    with pytest.raises(ValueError, match="needs a kind"):
+    with pytest.raises(ModelError, match="missing kind"):
         save_model(Constant(), tmp_path / "x.joblib", {"method": "hog/mlp"})
 
 

@@ -24,6 +24,7 @@ from ..faces import average_views, mirror_views
 from ..store.half_precision import round_to_float16
 from .methods import CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method, recipe_digest
 from .metrics import EVALUATION_SPLITS, emotion_metrics, probabilities_by_split
+from .memory import PeakMemory
 from .mirror import MirrorAveragedClassifier
 
 
@@ -52,15 +53,6 @@ def fit_and_score(classifier, params, train_features, train_labels, val_features
     probabilities = average_views(fitted.predict_proba(val_features), len(val_features) // len(val_labels))
     accuracy = float((fitted.classes_[probabilities.argmax(axis=1)] == val_labels).mean())
     return fitted, accuracy, fit_seconds
-
-
-def peak_memory_mb():
-    """This process's peak resident memory so far, in MB (None where the platform cannot tell)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
 
 
 def fit_features(union, faces, labels, log):
@@ -104,6 +96,41 @@ def _drop_training_state(classifier):
                 vars(member).pop(attribute, None)
 
 
+def _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirror_test, n_jobs, log):
+    """Fit phase 2, then the classifier at each grid point; keep the one best on PublicTest.
+
+    Returns the fitted model (mirror-averaged if ``mirror_test``), the chosen grid point and the timings.
+    """
+    started = time.perf_counter()
+    log(f"{method}: features of {len(faces)} training faces (cached on disk after the first run)")
+    features, _ = fit_features(model.named_steps["features"], faces, labels, log)
+    log(f"{method}: features of {len(validation.faces)} PublicTest faces{' and their mirrors' if mirror_test else ''}")
+    val_features = model[:-1].transform(mirror_views(validation.faces) if mirror_test else validation.faces)
+    prepared = time.perf_counter()
+
+    grid = spec.grid_points()
+    log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
+        f"{len(grid)} grid point(s) scored on PublicTest")
+    results = []
+    for point, result in enumerate(Parallel(n_jobs=min(n_jobs, len(grid)), return_as="generator")(
+            delayed(fit_and_score)(model[-1], params, features, labels, val_features, validation.labels, groups)
+            for params in grid)):
+        results.append(result)
+        log(f"  grid point {point + 1}/{len(grid)} {grid[point] or 'defaults'}: PublicTest accuracy "
+            f"{result[1]:.4f}, fit {result[2]:.1f} s")
+    scores = [score for _, score, _ in results]
+    best = max(range(len(grid)), key=scores.__getitem__)
+    model.steps[-1] = ("classify", results[best][0])
+    _drop_training_state(model[-1])
+    round_to_float16(model)
+    if mirror_test:
+        model = MirrorAveragedClassifier.from_fitted(model)
+    finished = time.perf_counter()
+    timings = {"features": round(prepared - started, 2), "classifier_search": round(finished - prepared, 2),
+               "chosen_classifier_fit": round(results[best][2], 2), "total": round(finished - started, 2)}
+    return model, grid[best], timings
+
+
 def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_model=None, log=print):
     """Train and evaluate one named method.
 
@@ -141,33 +168,11 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
     limit_components(model, len(faces))
     spec = CLASSIFIERS[classifier]
 
-    started = time.perf_counter()
-    log(f"{method}: features of {len(faces)} training faces (cached on disk after the first run)")
-    features, _ = fit_features(model.named_steps["features"], faces, labels, log)
-    log(f"{method}: features of {len(validation.faces)} PublicTest faces{' and their mirrors' if mirror_test else ''}")
-    val_features = model[:-1].transform(mirror_views(validation.faces) if mirror_test else validation.faces)
-    prepared = time.perf_counter()
-
-    grid = spec.grid_points()
-    log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
-        f"{len(grid)} grid point(s) scored on PublicTest")
     # A face and its mirror image are one group: a held-out slice takes both or neither.
     groups = np.tile(np.arange(len(train.labels)), 2) if flip else None
-    results = []
-    for point, result in enumerate(Parallel(n_jobs=min(n_jobs, len(grid)), return_as="generator")(
-            delayed(fit_and_score)(model[-1], params, features, labels, val_features, validation.labels, groups)
-            for params in grid)):
-        results.append(result)
-        log(f"  grid point {point + 1}/{len(grid)} {grid[point] or 'defaults'}: PublicTest accuracy "
-            f"{result[1]:.4f}, fit {result[2]:.1f} s")
-    scores = [score for _, score, _ in results]
-    best = max(range(len(grid)), key=scores.__getitem__)
-    model.steps[-1] = ("classify", results[best][0])
-    _drop_training_state(model[-1])
-    round_to_float16(model)
-    if mirror_test:
-        model = MirrorAveragedClassifier.from_fitted(model)
-    finished = time.perf_counter()
+    with PeakMemory() as peak:
+        model, chosen, timings = _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirror_test,
+                                                 n_jobs, log)
 
     splits = [split for split in EVALUATION_SPLITS if split in data.splits]
     log(f"{method}: scoring {', '.join(splits)}")
@@ -183,7 +188,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
         "classifier": spec.description,
         "recipe_digest": recipe_digest(method, landmark_model),
         "storage_dtype": "float16",
-        "parameters": {"chosen": grid[best], "grid": spec.grid, "flip_augmentation": flip,
+        "parameters": {"chosen": chosen, "grid": spec.grid, "flip_augmentation": flip,
                        "test_time_mirroring": mirror_test, "model": repr(model)},
         "data": {"file": str(data.source.name), "md5": data.md5, "train": "Training", "validation": "PublicTest",
                  "n_training_faces": int(len(faces)), "notes": data.notes},
@@ -191,9 +196,7 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_m
         "landmark_model": {"name": landmark_model, "file": find_landmark_model(landmark_model).name,
                            "digest": landmark_model_digest(landmark_model)},
         "metrics": metrics,
-        "timings_seconds": {"features": round(prepared - started, 2),
-                            "classifier_search": round(finished - prepared, 2),
-                            "chosen_classifier_fit": round(results[best][2], 2), "total": round(finished - started, 2)},
-        "peak_memory_mb": None if peak_memory_mb() is None else round(peak_memory_mb()),
+        "timings_seconds": timings,
+        "peak_memory_mb": peak.mb,
     }
     return model, entry
