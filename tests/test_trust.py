@@ -148,3 +148,11 @@ def test_a_model_warns_when_it_meets_landmarks_from_another_model(monkeypatch):
     assert message.startswith("landmarks.joblib was trained with the landmark model "
                               "shape_predictor_68_face_landmarks.dat but ")
     assert str(distilled) in message
+
+
+def test_provenance_names_the_commit_of_a_source_checkout():
+    from fer_classic.store.provenance import CHECKOUT, _git
+
+    assert (CHECKOUT / "setup.cfg").is_file()
+    commit = _git("rev-parse", "HEAD")
+    assert len(commit) == 40 and int(commit, 16) >= 0

@@ -11,7 +11,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parent.parent  # a source checkout's root, if this is one
+CHECKOUT = Path(__file__).resolve().parents[2]  # a source checkout's root, if this is one
 _VERSIONED = ("fer-classic", "numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless",
               "dlib-bin", "joblib", "keras", "tensorflow-cpu", "tensorflow", "jax")
 
