@@ -16,21 +16,28 @@ _LAZY = {"EMOTIONS": "faces", "load_fer2013": "data", "EmotionRecognizer": "pipe
 __all__ = [*_LAZY, "__version__", "quiet_libraries"]
 
 
-def quiet_libraries():
+def quiet_libraries(training=False):
     """Keep the libraries' notices out of the terminal; their errors still print.
 
     TensorFlow's start-up lines and OpenCV's warnings about cameras and
     undecodable videos would otherwise reach stderr. Must run before
     TensorFlow is imported (a CNN imports it when it loads). Variables already
     set are left as they are.
+
+    Parameters
+    ----------
+    training : bool
+        Keep TensorFlow's oneDNN operations, as networks are trained with
+        them; TensorFlow then prints one notice at start-up.
     """
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # The oneDNN notice (and absl's line about logging before InitializeLog) is logged before TensorFlow applies
-    # TF_CPP_MIN_LOG_LEVEL; only switching the oneDNN custom operations off silences them. Measured: a
-    # CNN's per-face time does not change (5.7 ms with them, 5.3 ms without, on 2 cores).
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    if not training:
+        # The oneDNN notice (and absl's line about logging before InitializeLog) is logged before TensorFlow
+        # applies TF_CPP_MIN_LOG_LEVEL; only switching the oneDNN custom operations off silences them. Measured:
+        # a CNN's per-face time does not change (5.7 ms with them, 5.3 ms without, on 2 cores).
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import cv2
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)

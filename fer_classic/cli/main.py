@@ -457,7 +457,7 @@ def build_parser():
 def main(argv=None):
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
-    quiet_libraries()
+    quiet_libraries(training=args.command == "train")
     show_progress(True)  # the library is silent unless asked; a command shows its long steps
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")   # a name the terminal cannot show is escaped, not fatal
