@@ -59,6 +59,11 @@ class MethodName:
         return f"{self.family if self.family in FAMILIES else '+'.join(self.features)}/{self.classifier}"
 
     @property
+    def train_command(self):
+        """The command line that trains this method."""
+        return f"fer-classic train --method {self}"
+
+    @property
     def file_stem(self):
         """The name as a file name: ``hog+lbp/mlp`` gives ``hog-lbp_mlp``."""
         return str(self).replace("/", "_").replace("+", "-")

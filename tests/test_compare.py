@@ -176,7 +176,7 @@ def test_a_model_trained_on_another_recipe_no_longer_counts(tmp_path, monkeypatc
     assert not methods._trained_on_current_recipe("hog/logreg", ModelEntry.from_dict(stale))
     (folder / "manifest.json").write_text(json.dumps({"models": {"hog_logreg": stale}}))
     lines = []
-    with pytest.raises(methods.MissingModel, match="--train-missing"):
+    with pytest.raises(methods.MissingModel, match="fer-classic train --method hog/logreg"):
         methods.load_classical("hog/logreg", "full", log=lines.append)
     assert lines == ["hog/logreg: the model trained earlier was built on another landmark model or with other "
                      "parameters; it no longer counts"]

@@ -53,7 +53,7 @@ class NotTrained(MissingModel):
     """A CNN with no shipped network that learned; ``command`` trains one."""
 
     def __init__(self, name):
-        self.command = f"fer-classic train --method {name}"
+        self.command = MethodName.parse(name).train_command
         super().__init__(f"{name} is not trained: no network of it that learned is shipped; "
                          f"train one with `{self.command}`")
 
@@ -161,7 +161,8 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
                          identity=entry.sha256)
     if training_data is None:
         raise MissingModel(f"{name}: no trained model (neither shipped nor in {folder}); "
-                           "run the comparison with --train-missing")
+                           f"train it with `{MethodName.parse(name).train_command}`, or let the comparison train "
+                           "what is missing")
     log(f"{name}: training now")
     model, entry = train_method(name, training_data, n_jobs=n_jobs, log=log)
     entry = save_model(model, folder / f"{stem}.joblib", entry)
