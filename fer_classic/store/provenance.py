@@ -47,6 +47,22 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
+# Vector extensions that decide how fast NumPy and TensorFlow run: the same "AMD EPYC" has come with and without
+# AVX-512, and TensorFlow's CNN training ran about five times slower without it (2026-12-06 records).
+CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16")
+
+
+def _cpu_features():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return [feature for feature in CPU_FEATURES if feature in flags]
+    except OSError:
+        pass
+    return None
+
+
 def provenance(data=None):
     """A dict describing this run; ``data`` is a loaded :class:`fer_classic.data.FER2013`."""
     record = {
@@ -54,7 +70,8 @@ def provenance(data=None):
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+        "machine": {"platform": platform.platform(), "cpu": _cpu_model(), "cpu_features": _cpu_features(),
+                    "cores": os.cpu_count(),
                     # Other work on the machine slows every timing: record how busy it was.
                     "load_average_1min_at_start": round(os.getloadavg()[0], 2)},
         "library_versions": library_versions(),
