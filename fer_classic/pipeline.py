@@ -22,10 +22,10 @@ import numpy as np
 from .classify.metrics import emotion_metrics
 from .classify.timing import timed_predict_proba
 from .detect.registry import build_detector
+from .extract.landmarks import DEFAULT_LANDMARK_MODEL
 from .faces import EMOTIONS, FACE_SIZE, check_faces
 from .imageio import ImageError, read_image, to_gray_uint8
 from .paths import IMAGE_SUFFIXES, display_path, find_images
-from .extract.landmarks import DEFAULT_LANDMARK_MODEL
 from .store import load_model
 
 __all__ = ["IMAGE_SUFFIXES", "EmotionRecognizer", "crop_faces", "expand_image_paths"]
