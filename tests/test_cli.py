@@ -95,9 +95,13 @@ def test_predict_with_the_from_scratch_cascade(photos, capsys):
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--min-neighbors", "-1"], "--min-neighbors: must be >= 0, got -1"),
-    (["--min-size", "-5"], "--min-size: must be >= 1, got -5"),
-    (["--scale-factor", "1"], "--scale-factor: must be > 1, got 1"),
+    (["--min-neighbors", "-1"], "--min-neighbors: must be >= 0 and <= 1000, got -1"),
+    (["--min-size", "-5"], "--min-size: must be >= 1 and <= 1000000, got -5"),
+    (["--scale-factor", "1"], "--scale-factor: must be >= 1.01 and <= 4.0, got 1"),
+    (["--scale-factor", "1.0000001"], "--scale-factor: must be >= 1.01"),
+    (["--scale-factor", "inf"], "--scale-factor: must be a finite number, got inf"),
+    (["--scale-factor", "1e308"], "--scale-factor: must be >= 1.01 and <= 4.0, got 1e308"),
+    (["--scale-factor", "nan"], "--scale-factor: must be a finite number, got nan"),
     (["--min-neighbors", "many"], "invalid int value: 'many'"),
     (["--detector", "no-such"], "invalid choice: 'no-such'"),
 ])
@@ -109,9 +113,18 @@ def test_bad_option_values_are_refused(options, message, capsys):
 
 @pytest.mark.parametrize("command", [["video", "clip.avi", "--every", "0"], ["video", "clip.avi", "--smoothing", "1"],
                                      ["video", "clip.avi", "--detect-scale", "0"],
+                                     ["video", "clip.avi", "--detect-scale", "1e-6"],
+                                     ["batch", "photos", "--out", "o.csv", "--jobs", "1000"],
+                                     ["train", "--method", "cnn/fer-cnn", "--learning-rate", "inf"],
+                                     ["train", "--method", "cnn/fer-cnn", "--width", "0"],
+                                     ["train", "--method", "cnn/fer-cnn", "--weight-decay", "-1"],
+                                     ["train", "--method", "cnn/fer-cnn", "--warmup-epochs", "-5"],
+                                     ["train", "--method", "cnn/fer-cnn", "--mixing-alpha", "0"],
+                                     ["train", "--method", "cnn/fer-cnn", "--epochs", "0"],
+                                     ["train", "--method", "hog/mlp", "--jobs", "1000"],
                                      ["video", "clip.avi", "--refresh", "0"], ["batch", "photos", "--out", "o.csv",
                                                                                "--jobs", "0"]])
-def test_bad_video_and_batch_values_are_refused(command, capsys):
+def test_bad_video_batch_and_training_values_are_refused_before_any_work(command, capsys):
     with pytest.raises(SystemExit):
         main(command)
     assert "must be" in capsys.readouterr().err

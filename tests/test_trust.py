@@ -115,7 +115,9 @@ def test_detectors_are_built_and_checked_in_one_place():
     assert isinstance(build_detector("viola-jones"), ViolaJonesDetector)
     assert isinstance(build_detector("profile", video=True), RegionTrackingDetector)
     for options, message in [({"name": "nope"}, "unknown detector"), ({"min_neighbors": -1}, "min neighbors"),
-                             ({"min_size": -5}, "min size"), ({"scale_factor": 1.0}, "scale factor")]:
+                             ({"min_size": -5}, "min size"), ({"scale_factor": 1.0}, "scale factor"),
+                             ({"scale_factor": float("inf")}, "scale factor"),
+                             ({"video": True, "detect_scale": 1e-6}, "detect scale")]:
         with pytest.raises(ValueError, match=message):
             build_detector(**options)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -15,8 +16,9 @@ from ..cnn.recipes import MIXING, OPTIMIZERS
 from ..cnn.tta import TTA_MODES
 from ..data import load_fer2013
 from ..extract.cache import show_progress
-from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETECT_SCALE, DETECTORS, MIN_SIZE,
-                               PHOTO_DETECTOR, REFRESH, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector)
+from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETECT_SCALE, DETECT_SCALE_RANGE,
+                               DETECTORS, MIN_SIZE, PHOTO_DETECTOR, REFRESH, SCALE_FACTOR_RANGE, VIDEO_DETECTOR,
+                               VIOLA_JONES_FILE, build_detector)
 from ..extract.landmarks import LANDMARK_MODELS
 from ..method_name import MethodName
 from ..paths import annotated_outputs, check_outputs, display_path
@@ -279,6 +281,8 @@ def _number(kind, low=None, high=None, low_open=False, high_open=False):
 
     def parse(text):
         value = kind(text)            # a ValueError here reads "invalid int value: 'x'"
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if (low is not None and (value <= low if low_open else value < low)) or \
                 (high is not None and (value >= high if high_open else value > high)):
             raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
@@ -288,7 +292,9 @@ def _number(kind, low=None, high=None, low_open=False, high_open=False):
     return parse
 
 
-POSITIVE_INT = _number(int, 1)
+POSITIVE_INT = _number(int, 1, 1_000_000)
+# More local workers than CPUs only adds memory (each holds a model): --jobs 1000 once started 370 of them.
+JOBS = _number(int, 1, os.cpu_count() or 1)
 
 
 def build_parser():
@@ -319,26 +325,29 @@ def build_parser():
                            help="landmark model the features are built on (default: dlib's own for landmarks "
                                 "alone, where the points' precision decides; the six times faster distilled one "
                                 "otherwise)")
-    classical.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    classical.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
     cnn = train.add_argument_group("CNNs (cnn/<architecture>); each option overrides the architecture's recipe")
-    cnn.add_argument("--epochs", type=int, help="length of the learning-rate schedule")
-    cnn.add_argument("--batch-size", type=int)
+    cnn.add_argument("--epochs", type=_number(int, 1, 10_000), help="length of the learning-rate schedule")
+    cnn.add_argument("--batch-size", type=_number(int, 1, 4096))
     cnn.add_argument("--optimizer", choices=list(OPTIMIZERS), help="adam, adamw, or SGD with Nesterov momentum")
-    cnn.add_argument("--learning-rate", type=float, help="peak learning rate, after the warm-up")
-    cnn.add_argument("--weight-decay", type=float, help="decoupled weight decay (adamw, sgd)")
-    cnn.add_argument("--warmup-epochs", type=float, help="linear warm-up before the cosine decay")
-    cnn.add_argument("--label-smoothing", type=float)
+    cnn.add_argument("--learning-rate", type=_number(float, 0, 1, low_open=True),
+                     help="peak learning rate, after the warm-up")
+    cnn.add_argument("--weight-decay", type=_number(float, 0, 1), help="decoupled weight decay (adamw, sgd)")
+    cnn.add_argument("--warmup-epochs", type=_number(float, 0, 10_000), help="linear warm-up before the cosine decay")
+    cnn.add_argument("--label-smoothing", type=_number(float, 0, 1, high_open=True))
     cnn.add_argument("--mixing", choices=list(MIXING), help="mix pairs of faces within each batch")
-    cnn.add_argument("--mixing-alpha", type=float, help="Beta(alpha, alpha) of the mixing proportion")
-    cnn.add_argument("--erasing", type=float, help="probability of random erasing per face")
-    cnn.add_argument("--patience", type=int, help="early-stopping patience in epochs")
-    cnn.add_argument("--input-size", type=int, help="side the face is resized to inside the network")
-    cnn.add_argument("--width", type=int, help="fer-cnn's first-block channels")
+    cnn.add_argument("--mixing-alpha", type=_number(float, 0, 100, low_open=True),
+                     help="Beta(alpha, alpha) of the mixing proportion")
+    cnn.add_argument("--erasing", type=_number(float, 0, 1, high_open=True),
+                     help="probability of random erasing per face")
+    cnn.add_argument("--patience", type=POSITIVE_INT, help="early-stopping patience in epochs")
+    cnn.add_argument("--input-size", type=_number(int, 32, 512), help="side the face is resized to inside the network")
+    cnn.add_argument("--width", type=_number(int, 1, 1024), help="fer-cnn's first-block channels")
     cnn.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
                      help="vgg19 only: batch normalisation after every convolution (VGG19-BN, its recipe's default)")
     cnn.add_argument("--stem-stride", type=int, choices=[1, 2],
                      help="resnet50 only: a 3x3 stem of this stride, no max-pooling, made for 48 px faces")
-    cnn.add_argument("--seed", type=int, default=0)
+    cnn.add_argument("--seed", type=_number(int, 0, 2**32 - 1), default=0)
     cnn.add_argument("--tta", choices=list(TTA_MODES), default="flip",
                      help="test-time augmentation for evaluation and prediction (default flip)")
     cnn.add_argument("--checkpoint-dir",
@@ -365,10 +374,10 @@ def build_parser():
     detection.add_argument("--detector", "--cascade", dest="detector", choices=list(DETECTORS), metavar="NAME",
                            help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
                            f"for video {VIDEO_DETECTOR}); README 'Detection' compares them")
-    detection.add_argument("--scale-factor", type=_number(float, 1, low_open=True),
-                           help="Haar pyramid step, > 1 (default 1.1; "
+    detection.add_argument("--scale-factor", type=_number(float, *SCALE_FACTOR_RANGE),
+                           help=f"Haar pyramid step, {SCALE_FACTOR_RANGE[0]} to {SCALE_FACTOR_RANGE[1]} (default 1.1; "
                            f"{', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
-    detection.add_argument("--min-neighbors", type=_number(int, 0),
+    detection.add_argument("--min-neighbors", type=_number(int, 0, 1000),
                            help="Haar detections to keep a face, >= 0 (default 5; "
                            f"{', '.join(f'{k} {v}' for k, v in DEFAULT_MIN_NEIGHBORS.items())}, as it checks each)")
     detection.add_argument("--min-size", type=POSITIVE_INT,
@@ -391,7 +400,7 @@ def build_parser():
     video.add_argument("--every", type=POSITIVE_INT, default=1, help="process one frame in N (default 1)")
     video.add_argument("--smoothing", type=_number(float, 0, 1, high_open=True), default=SMOOTHING,
                        help=f"exponential moving average weight of the past, 0 = off (default {SMOOTHING})")
-    video.add_argument("--detect-scale", type=_number(float, 0, 1, low_open=True),
+    video.add_argument("--detect-scale", type=_number(float, *DETECT_SCALE_RANGE),
                        help=f"detect faces on the frame scaled by this factor (default {DETECT_SCALE}; min-size "
                        "applies there)")
     video.add_argument("--refresh", type=POSITIVE_INT,
@@ -404,7 +413,7 @@ def build_parser():
     batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
     batch.add_argument("pattern", metavar="DIR_OR_GLOB")
     batch.add_argument("--out", required=True, help="CSV to write, one row per face")
-    batch.add_argument("--jobs", type=POSITIVE_INT, default=2, help="worker processes (default 2)")
+    batch.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
     batch.add_argument("--resume", action="store_true", help="skip files already in --out")
     batch.add_argument("--backend", choices=["loky", "dask"], default="loky",
                        help="local processes (loky) or a Dask distributed cluster")
@@ -425,7 +434,7 @@ def build_parser():
     detector.add_argument("--negatives", type=POSITIVE_INT, default=2000,
                           help="non-face windows per stage (default 2000)")
     detector.add_argument("--max-stages", type=POSITIVE_INT, default=20, help="most cascade stages (default 20)")
-    detector.add_argument("--jobs", type=POSITIVE_INT, default=2, help="worker processes (default 2)")
+    detector.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
     detector.set_defaults(run=_train_detector)
 
     gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
@@ -442,7 +451,7 @@ def build_parser():
                            help="stratified subsample, under 2 minutes on 2 cores (numbers not comparable)")
     benchmark.add_argument("--train-missing", action="store_true",
                            help="train classical methods that have no model yet; CNNs are only listed")
-    benchmark.add_argument("--jobs", type=POSITIVE_INT, default=2, help="worker processes (default 2)")
+    benchmark.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
     benchmark.add_argument("--video", nargs="?", const="synthetic", metavar="FILE",
                            help="also time the end-to-end pipeline on a video (no FILE: a synthetic clip)")
     benchmark.add_argument("--out", help="results folder (default benchmarks/results/<date>-<commit>/)")

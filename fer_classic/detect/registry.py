@@ -48,6 +48,11 @@ DLIB_PYRAMID_STEP = 6 / 5
 # comparison's clip, in runs alternating with and without it, detection took 6.5-6.8 ms a frame against 7.6-8.3, and
 # found a face in 69 of 90 frames against 70 (the whole pipeline: benchmarks/results/2026-12-02-21174b9-video).
 TRACKED_FACE_SIDE = 100
+# Pyramid steps a cascade accepts: closer to 1 the pyramid grows without bound (OpenCV fails or allocates tens of
+# GB at 1.00001), and past 4 it skips most face sizes.
+SCALE_FACTOR_RANGE = (1.01, 4.0)
+# Frame scales for video detection: below 0.05 a 640x480 frame has fewer pixels than one face.
+DETECT_SCALE_RANGE = (0.05, 1.0)
 # Smallest face side in pixels; faces in FER2013-like photos are rarely smaller.
 MIN_SIZE = 30
 # Video: detection runs on the frame scaled by this factor, and scans the whole frame every REFRESH frames.
@@ -84,7 +89,7 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
         - ``"whole-image"``: no detection, each image is one face (for
           images that are face crops already).
     scale_factor : float, optional
-        Step between pyramid scales (> 1), for the cascades; default
+        Step between pyramid scales (in :data:`SCALE_FACTOR_RANGE`), for the cascades; default
         :data:`DEFAULT_SCALE_FACTOR`, else 1.1.
     min_neighbors : int, optional
         Raw detections needed to keep a face (>= 0), for the cascades;
@@ -98,7 +103,7 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
         region around each known face, zoomed so the face is about
         :data:`TRACKED_FACE_SIDE` pixels wide.
     detect_scale : float, optional
-        In (0, 1]; default :data:`DETECT_SCALE`.
+        In :data:`DETECT_SCALE_RANGE`; default :data:`DETECT_SCALE`.
     refresh : int, optional
         >= 1; default :data:`REFRESH`.
 
@@ -114,14 +119,16 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
     refresh = REFRESH if refresh is None else refresh
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
-    if not scale_factor > 1:
-        raise ValueError(f"scale factor must be greater than 1, got {scale_factor}")
+    if not SCALE_FACTOR_RANGE[0] <= scale_factor <= SCALE_FACTOR_RANGE[1]:
+        raise ValueError(f"scale factor must be in [{SCALE_FACTOR_RANGE[0]}, {SCALE_FACTOR_RANGE[1]}], "
+                         f"got {scale_factor}")
     if min_neighbors < 0:
         raise ValueError(f"min neighbors must be 0 or more, got {min_neighbors}")
     if min_size <= 0:
         raise ValueError(f"min size must be positive, got {min_size}")
-    if not 0 < detect_scale <= 1:
-        raise ValueError(f"detect scale must be in (0, 1], got {detect_scale}")
+    if not DETECT_SCALE_RANGE[0] <= detect_scale <= DETECT_SCALE_RANGE[1]:
+        raise ValueError(f"detect scale must be in [{DETECT_SCALE_RANGE[0]}, {DETECT_SCALE_RANGE[1]}], "
+                         f"got {detect_scale}")
     if refresh < 1:
         raise ValueError(f"refresh must be 1 or more, got {refresh}")
     detector = _detector(name, scale_factor, min_neighbors, (min_size, min_size))
