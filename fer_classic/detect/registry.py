@@ -119,16 +119,12 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
     refresh = REFRESH if refresh is None else refresh
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
-    if not SCALE_FACTOR_RANGE[0] <= scale_factor <= SCALE_FACTOR_RANGE[1]:
-        raise ValueError(f"scale factor must be in [{SCALE_FACTOR_RANGE[0]}, {SCALE_FACTOR_RANGE[1]}], "
-                         f"got {scale_factor}")
+    _check_within("scale factor", scale_factor, SCALE_FACTOR_RANGE)
     if min_neighbors < 0:
         raise ValueError(f"min neighbors must be 0 or more, got {min_neighbors}")
     if min_size <= 0:
         raise ValueError(f"min size must be positive, got {min_size}")
-    if not DETECT_SCALE_RANGE[0] <= detect_scale <= DETECT_SCALE_RANGE[1]:
-        raise ValueError(f"detect scale must be in [{DETECT_SCALE_RANGE[0]}, {DETECT_SCALE_RANGE[1]}], "
-                         f"got {detect_scale}")
+    _check_within("detect scale", detect_scale, DETECT_SCALE_RANGE)
     if refresh < 1:
         raise ValueError(f"refresh must be 1 or more, got {refresh}")
     detector = _detector(name, scale_factor, min_neighbors, (min_size, min_size))
@@ -137,6 +133,13 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
         detector = RegionTrackingDetector(DownscaledDetector(detector, detect_scale), refresh=refresh,
                                           face_side=TRACKED_FACE_SIDE, pyramid_step=pyramid_step)
     return detector
+
+
+
+def _check_within(what, value, bounds):
+    low, high = bounds
+    if not low <= value <= high:  # NaN fails it too
+        raise ValueError(f"{what} must be in [{low}, {high}], got {value}")
 
 
 def _detector(name, scale_factor, min_neighbors, min_size):
