@@ -9,14 +9,13 @@ shows them (EXIF orientation applied), and never decoded past a size limit.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .atomic import OutputError, write_bytes
 from .paths import WRITABLE_IMAGE_SUFFIXES, display_path
 
 # A 100-megapixel photo still reads (about 300 MB as BGR); a larger image is refused for that file only.
@@ -221,16 +220,7 @@ def write_image(path, image):
         pass
     if not ok:
         raise ImageError(f"{name}: cannot encode a {image.dtype} image of shape {image.shape} as {path.suffix}")
-    temporary = None
     try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".partial",
-                                         delete=False) as out:
-            temporary = out.name
-            out.write(encoded.tobytes())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise ImageError(f"{name}: cannot write ({error.strerror or error})") from None
+        write_bytes(path, encoded.tobytes())
+    except OutputError as error:
+        raise ImageError(str(error)) from None
