@@ -8,6 +8,8 @@ fixed in pixels.
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -20,6 +22,7 @@ EMOTION_COLORS = ((214, 39, 40), (140, 86, 75), (148, 103, 189), (255, 187, 34),
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 # Text height as a share of the image's shorter side, within pixel bounds: legible on a 640x480 frame and a 4k photo.
 TEXT_SHARE, MIN_TEXT_PX, MAX_TEXT_PX = 0.028, 11, 64
+CLEAR_SEARCH = 40                       # free label spots tried for one that covers no other face
 
 
 def _bgr(rgb):
@@ -39,8 +42,77 @@ def face_label(face):
     return label if face.get("face_id") is None else f"#{face['face_id']} {label}"
 
 
-def draw_faces(frame, faces, bars=True):
+def place_labels(boxes, sizes, bounds, taken=()):
+    """Where to put each face's label: next to its box, and never over another label.
+
+    Labels are placed in order, so give the face that matters most first. Each
+    takes the free spot nearest to the place above its box, preferring spots
+    that cover no other face: above, inside the top edge, below, then further
+    up, down and sideways in half-label steps. A label with no free spot left
+    (more labels than the picture has room for) goes above its box.
+
+    Parameters
+    ----------
+    boxes : sequence of (x, y, w, h)
+        The faces, in the picture's pixels.
+    sizes : sequence of (width, height)
+        Each label's size, in the same pixels.
+    bounds : (width, height)
+        The picture; labels stay inside it where they fit.
+    taken : sequence of (x, y, w, h), optional
+        Rectangles already drawn on, which labels must not cover either.
+
+    Returns
+    -------
+    list of tuple of float
+        One rectangle (x, y, w, h) per label.
+    """
+    boxes = [tuple(float(v) for v in box) for box in boxes]
+    placed = [tuple(rectangle) for rectangle in taken]
+    for index, (box, size) in enumerate(zip(boxes, sizes)):
+        others = boxes[:index] + boxes[index + 1:]
+        above = next(_label_spots(box, size, bounds))
+        free = (spot for spot in _label_spots(box, size, bounds)
+                if not any(_intersects(spot, label) for label in placed))
+        first = chosen = next(free, above)
+        # A spot that also leaves the other faces uncovered, if one is near: a few steps further at most.
+        for spot in itertools.islice(itertools.chain([first], free), CLEAR_SEARCH):
+            if not any(_intersects(spot, other) for other in others):
+                chosen = spot
+                break
+        placed.append(chosen)
+    return placed[len(taken):]
+
+
+def _label_spots(box, size, bounds):
+    """Candidate rectangles (x, y, w, h) for a label of ``size`` near ``box``, nearest to "above the box" first."""
+    x, y, w, h = box
+    label_w, label_h = (float(v) for v in size)
+    width, height = bounds
+
+    def inside(value, length, limit):
+        return min(max(value, 0.0), max(limit - length, 0.0))
+
+    left, top = inside(x, label_w, width), y - label_h
+    # Above, inside the top edge, below: usually one is free, and the wider search below is never made.
+    near = [(left, inside(spot_y, label_h, height), label_w, label_h) for spot_y in (top, y, y + h)]
+    yield from near
+    lefts = {inside(left + k * label_w / 2, label_w, width) for k in range(-6, 7)}
+    steps = int(height // (label_h / 2)) + 2
+    tops = {inside(top + k * label_h / 2, label_h, height) for k in range(-steps, steps + 1)}
+    spots = [(spot_x, spot_y, label_w, label_h) for spot_x in lefts for spot_y in tops]
+    yield from sorted(spots, key=lambda s: (abs(s[0] - near[0][0]) + abs(s[1] - near[0][1]), s[1], s[0]))
+
+
+def _intersects(a, b):
+    """Whether rectangles (x, y, w, h) overlap (touching edges do not)."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def draw_faces(frame, faces, bars=True, selected=None):
     """Draw each face's box, label and probability bars on a copy of ``frame``.
+
+    Labels never cover each other (:func:`place_labels`), so a crowd stays readable.
 
     Parameters
     ----------
@@ -50,7 +122,10 @@ def draw_faces(frame, faces, bars=True):
         Each with ``box`` (x, y, w, h), ``emotion``, ``probabilities``
         ({emotion: float}) and optionally ``face_id``.
     bars : bool
-        Draw the seven bars beside each box.
+        Draw the seven bars beside each box (beside the ``selected`` one only, when given).
+    selected : int, optional
+        The face in focus (the GUI's selected face): its label is placed
+        first, and only it gets bars.
 
     Returns
     -------
@@ -60,31 +135,50 @@ def draw_faces(frame, faces, bars=True):
     canvas = to_bgr_uint8(frame)
     canvas = canvas.copy() if canvas is frame else canvas
     scale, thickness = text_scale(canvas.shape)
-    for face in faces:
+    order = sorted(range(len(faces)), key=lambda i: i != selected)
+    labels = [face_label(faces[i]) for i in order]
+    metrics = [cv2.getTextSize(label, FONT, scale, thickness) for label in labels]
+    pad = max(2, metrics[0][0][1] // 4) if metrics else 2
+    sizes = [(text_w + 2 * pad, text_h + baseline + 2 * pad) for (text_w, text_h), baseline in metrics]
+    charts = [(i, _bars_layout(canvas.shape, faces[i]["box"], pad * 2, scale * 0.8, thickness))
+              for i in order if bars and selected in (None, i)]
+    spots = place_labels([faces[i]["box"] for i in order], sizes, (canvas.shape[1], canvas.shape[0]),
+                         taken=[layout[0] for _, layout in charts])
+    colors = [_bgr(EMOTION_COLORS[EMOTIONS.index(face["emotion"])]) for face in faces]
+    for face, color in zip(faces, colors):              # every box before any label: none covers a label
         x, y, w, h = (int(v) for v in face["box"])
-        color = _bgr(EMOTION_COLORS[EMOTIONS.index(face["emotion"])])
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, max(2, thickness + 1))
-        label = face_label(face)
-        (text_w, text_h), baseline = cv2.getTextSize(label, FONT, scale, thickness)
-        pad = max(2, text_h // 4)
-        top = max(y - text_h - baseline - 2 * pad, 0)
-        cv2.rectangle(canvas, (x, top), (x + text_w + 2 * pad, top + text_h + baseline + 2 * pad), color, -1)
-        cv2.putText(canvas, label, (x + pad, top + pad + text_h), FONT, scale, (0, 0, 0), thickness, cv2.LINE_AA)
-        if bars:
-            _draw_bars(canvas, face["probabilities"], x + w + pad * 2, y, scale * 0.8, thickness)
+    for i, label, ((_, text_h), _), spot in zip(order, labels, metrics, spots):
+        left, top, label_w, label_h = (int(round(v)) for v in spot)
+        cv2.rectangle(canvas, (left, top), (left + label_w, top + label_h), colors[i], -1)
+        cv2.putText(canvas, label, (left + pad, top + pad + text_h), FONT, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    for i, layout in charts:
+        _draw_bars(canvas, faces[i]["probabilities"], layout, scale * 0.8, thickness)
     return canvas
 
 
-def _draw_bars(canvas, probabilities, left, top, scale, thickness):
-    (name_w, row_h), _ = cv2.getTextSize("surprise 100%", FONT, scale, thickness)
-    length, gap = name_w, max(2, row_h // 3)
+def _bars_layout(shape, box, gap, scale, thickness):
+    """Where the seven bars of a face go: right of its box, or left of it where the picture ends.
+
+    Returns the rectangle (x, y, w, h) they cover, the bar length, the row height and the spacing.
+    """
+    (length, row_h), _ = cv2.getTextSize("surprise 100%", FONT, scale, thickness)
+    spacing = max(2, row_h // 3)
+    x, top, w, _ = (int(v) for v in box)
+    left = x + w + gap if x + w + gap + length <= shape[1] else max(0, x - gap - length)
+    return (left, top, length, len(EMOTIONS) * (row_h + spacing)), length, row_h, spacing
+
+
+def _draw_bars(canvas, probabilities, layout, scale, thickness):
+    (left, top, _, _), length, row_h, spacing = layout
     for i, emotion in enumerate(EMOTIONS):
-        row = top + i * (row_h + gap)
+        row = top + i * (row_h + spacing)
         probability = float(probabilities[emotion])
         filled = int(round(length * probability))
-        cv2.rectangle(canvas, (left, row), (left + length, row + row_h + gap // 2), (40, 40, 40), -1)
+        cv2.rectangle(canvas, (left, row), (left + length, row + row_h + spacing // 2), (40, 40, 40), -1)
         if filled:
-            cv2.rectangle(canvas, (left, row), (left + filled, row + row_h + gap // 2), _bgr(EMOTION_COLORS[i]), -1)
+            cv2.rectangle(canvas, (left, row), (left + filled, row + row_h + spacing // 2),
+                          _bgr(EMOTION_COLORS[i]), -1)
         cv2.putText(canvas, f"{emotion} {probability:.0%}", (left + 2, row + row_h), FONT, scale, (255, 255, 255),
                     thickness, cv2.LINE_AA)
 

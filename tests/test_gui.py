@@ -233,14 +233,14 @@ def test_errors_replace_results_and_stay(qtbot, window, tmp_path, astronaut_png)
     qtbot.waitUntil(lambda: "corrupt.png: not a decodable image" in window.view.message(), timeout=WAIT_MS)
     assert window.analysis is None and window.canvas() is None
     assert all(value is None for value in rings(window).values())
-    window.worker.message.emit("model classic ready")       # as a model load ending late would
+    window.worker.ready.emit("classic")       # as a model load ending late would
     assert status(window).startswith("Error: ") and "corrupt.png" in status(window)
 
     broken = tmp_path / "broken.avi"
     broken.write_bytes(b"this is not a video")
     with qtbot.waitSignal(window.stream_finished, timeout=WAIT_MS):
         window.open_video(broken)
-    window.worker.message.emit("model classic ready")
+    window.worker.ready.emit("classic")
     assert "broken.avi: cannot open" in window.view.message() and "broken.avi: cannot open" in status(window)
 
     with qtbot.waitSignal(window.stream_finished, timeout=WAIT_MS):
@@ -266,7 +266,7 @@ def test_thumbnails_mark_unreadable_files(qtbot, window, tmp_path, astronaut_bgr
     open_and_wait(qtbot, window, [folder])
     unreadable = window.thumbnails.item(1)
     qtbot.waitUntil(lambda: "not a decodable image" in unreadable.toolTip(), timeout=WAIT_MS)
-    assert not unreadable.icon().isNull() and window.thumbnails.item(0).toolTip() == ""
+    assert not unreadable.icon().isNull() and "not a decodable" not in window.thumbnails.item(0).toolTip()
 
 
 def two_faces(analysis, scale):

@@ -12,7 +12,8 @@ Modules, from the outside in:
 - :mod:`.sources`: background reading of videos, cameras and thumbnails;
 - :mod:`.worker`: recognition in a worker thread that always takes the newest frame;
 - :mod:`.render`: drawing results (through :mod:`fer_classic.annotate`) and converting to Qt images;
-- :mod:`.recorder`: recording the annotated video.
+- :mod:`.recorder`: recording the annotated video;
+- :mod:`.export`: CSV files (per video frame, or per face of images), and where outputs go by default.
 """
 
 from .app import run

@@ -143,7 +143,7 @@ class SidePanel(QWidget):
         return group
 
     def _smoothing_group(self):
-        group = QGroupBox("Video")
+        group = self.video_group = QGroupBox("Video")
         row = QHBoxLayout(group)
         self.smooth = QCheckBox("Smooth over time")
         self.smooth.setChecked(True)
@@ -171,12 +171,20 @@ class SidePanel(QWidget):
         self.accuracy.setText(accuracy_text(entry))
         self.accuracy.setToolTip("\n\n".join(filter(None, [ACCURACY_TIP, entry.note if entry else None])))
         # Overlays of features the model does not extract would show work it never does.
-        features = model_features(entry)
+        features = self.features()
         for overlay in FEATURE_OVERLAYS:
             check = self.overlay_checks[overlay]
             check.setEnabled(overlay in features)
             check.setToolTip("" if overlay in features else f"{name} does not use these features")
         self.analysis_changed.emit()
+
+    def show_video_settings(self, shown):
+        """Show the settings that only video has (smoothing over time), or hide them for still images."""
+        self.video_group.setVisible(shown)
+
+    def features(self):
+        """The overlays of what the chosen model extracts (see :func:`model_features`)."""
+        return model_features(self.models.get(self.model.currentData()))
 
     def _update_strength_label(self):
         self.strength_label.setText(f"{self.strength.value() / 100:.2f}")

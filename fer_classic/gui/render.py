@@ -21,6 +21,7 @@ from ..extract.lbp import N_LABELS
 from ..faces import FACE_SIZE
 
 LANDMARK_COLOR = (255, 255, 0)          # BGR cyan: visible on skin and on every emotion colour
+LANDMARK_SHARE = 1 / 80                 # dot radius as a share of the face box's width, on screen and saved
 SELECTED_COLOR = (255, 255, 255)
 
 
@@ -74,6 +75,11 @@ def landmarks_in_image(face, size=FACE_SIZE):
     return (np.asarray(face["landmarks"], dtype=np.float64) + 0.5) * scale - 0.5 + [x, y]
 
 
+def landmark_radius(box_width):
+    """Radius of a landmark dot on a face box ``box_width`` pixels wide: sized to the face, at least 1 px."""
+    return max(1.0, box_width * LANDMARK_SHARE)
+
+
 def render_frame(frame, faces, overlays, selected=None):
     """The frame as the window saves and records it.
 
@@ -85,21 +91,22 @@ def render_frame(frame, faces, overlays, selected=None):
         From the worker; ``landmarks`` are drawn only for faces that have them.
     overlays : Overlays
     selected : int, optional
-        Index of the face shown in the probability panel, outlined in white.
+        Index of the face shown in the probability panel: outlined in white,
+        its label placed first and its seven bars drawn (as the panel shows them).
 
     Returns
     -------
     ndarray of uint8, shape (h, w, 3)
         BGR.
     """
-    canvas = draw_faces(frame, faces) if overlays.boxes and faces else frame.copy()
+    canvas = draw_faces(frame, faces, selected=selected) if overlays.boxes and faces else frame.copy()
     if overlays.boxes and selected is not None and selected < len(faces):
         x, y, w, h = faces[selected]["box"]
         cv2.rectangle(canvas, (x - 3, y - 3), (x + w + 3, y + h + 3), SELECTED_COLOR, 1)
     if overlays.landmarks:
         for face in faces:
             if "landmarks" in face:
-                radius = max(1, round(face["box"][2] / 80))
+                radius = round(landmark_radius(face["box"][2]))
                 for px, py in np.round(landmarks_in_image(face)).astype(int):
                     cv2.circle(canvas, (int(px), int(py)), radius, LANDMARK_COLOR, -1, cv2.LINE_AA)
     return canvas

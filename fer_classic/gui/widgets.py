@@ -7,15 +7,19 @@ PySide2 5.13 on Python 3.11 cannot convert Qt's flag objects there.
 from __future__ import annotations
 
 import functools
+import inspect
 import operator
 
 from qtpy.QtCore import QPointF, QRectF, Qt, Signal
 from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..annotate import EMOTION_COLORS, face_label
+from ..annotate import EMOTION_COLORS, face_label, place_labels
+from ..extract.lbp import N_LABELS
 from ..faces import EMOTIONS, FACE_SIZE
-from .render import LANDMARK_COLOR, SELECTED_COLOR, Overlays, hog_display, landmarks_in_image, lbp_display, to_qimage
+from ..phases import hog_visualisation
+from .render import (LANDMARK_COLOR, SELECTED_COLOR, Overlays, hog_display, landmark_radius, landmarks_in_image,
+                     lbp_display, to_qimage)
 
 BACKGROUND = QColor(30, 30, 30)
 TRACK_COLOR = QColor(70, 70, 70)
@@ -24,6 +28,7 @@ ERROR_COLOR = QColor(255, 120, 110)
 LANDMARK_QCOLOR = QColor(*LANDMARK_COLOR[::-1])    # the saved image's colours, BGR there
 HALO_QCOLOR = QColor(*SELECTED_COLOR[::-1])
 LABEL_PIXELS = 14                       # height of the face labels on screen, whatever the image size
+DIM_COLOR = QColor(0, 0, 0, 170)        # over a frame whose result is out of date
 PLACEHOLDER = "Open images, a folder, a video or the camera,\nor drop files here."
 
 
@@ -55,8 +60,11 @@ class FrameView(QWidget):
     """The frame, scaled to fit and centred, with boxes, labels and landmarks drawn at screen resolution.
 
     Drawing the overlays on the screen rather than into the image keeps the
-    labels the same size for a 300 px photo and a 4000 px one. With no
-    frame, the view shows a message instead: how to start, or an error.
+    labels the same size for a 300 px photo and a 4000 px one; labels are
+    placed so that none covers another (:func:`fer_classic.annotate.place_labels`).
+    With no frame, the view shows a message instead: how to start, or an
+    error. While the worker is busy (a model loading, the next image being
+    analysed) the frame is dimmed, its faces hidden, and the view says why.
     """
 
     clicked = Signal(float, float)      # x, y in image pixels
@@ -66,7 +74,8 @@ class FrameView(QWidget):
         self._pixmap = QPixmap()
         self._faces, self._selected, self._overlays = [], None, Overlays()
         self._message, self._is_error = PLACEHOLDER, False
-        self.setMinimumSize(320, 240)
+        self._busy = ""                 # what the worker is doing while the frame shown is out of date
+        self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_frame(self, image, faces, selected, overlays):
@@ -83,18 +92,27 @@ class FrameView(QWidget):
         overlays : Overlays
         """
         self._pixmap = QPixmap.fromImage(image)
-        self._faces, self._selected, self._overlays = list(faces), selected, overlays
+        self._faces, self._selected, self._overlays, self._busy = list(faces), selected, overlays, ""
         self.update()
 
     def show_message(self, text, error=False):
         """Clear the frame and show ``text`` in its place, in red for an ``error``."""
         self._pixmap = QPixmap()
-        self._faces, self._message, self._is_error = [], text, error
+        self._faces, self._message, self._is_error, self._busy = [], text, error, ""
+        self.update()
+
+    def set_busy(self, text):
+        """Say what the worker is doing (e.g. "loading fer-cnn..."): the frame shown is dimmed and its faces hidden."""
+        self._busy = text
         self.update()
 
     def message(self):
         """The text shown in place of a frame; empty while a frame is shown."""
         return self._message if self._pixmap.isNull() else ""
+
+    def busy(self):
+        """What :meth:`set_busy` said, until the next frame or message; empty when the frame is up to date."""
+        return self._busy
 
     def transform(self):
         """Image pixels to widget pixels: as large as fits, aspect kept, centred (identity with no frame)."""
@@ -110,46 +128,76 @@ class FrameView(QWidget):
         if self._pixmap.isNull():
             painter.setPen(ERROR_COLOR if self._is_error else TEXT_COLOR)
             painter.drawText(QRectF(self.rect()).adjusted(20, 20, -20, -20),
-                             text_flags(Qt.AlignmentFlag.AlignCenter, Qt.TextFlag.TextWordWrap), self._message)
+                             text_flags(Qt.AlignmentFlag.AlignCenter, Qt.TextFlag.TextWordWrap),
+                             self._busy or self._message)
+            painter.end()
+            return
+        transform = self.transform()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(transform.mapRect(QRectF(self._pixmap.rect())), self._pixmap, QRectF(self._pixmap.rect()))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self._busy:
+            painter.fillRect(self.rect(), DIM_COLOR)
+            font = QFont(self.font())
+            font.setPixelSize(2 * LABEL_PIXELS)
+            painter.setFont(font)
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(QRectF(self.rect()), CENTER, self._busy)
         else:
-            transform = self.transform()
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawPixmap(transform.mapRect(QRectF(self._pixmap.rect())), self._pixmap,
-                               QRectF(self._pixmap.rect()))
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            # The selected face last, so that its box and label are on top.
-            for index in sorted(range(len(self._faces)), key=lambda i: i == self._selected):
-                self._paint_face(painter, transform, self._faces[index], index == self._selected)
+            self._paint_faces(painter, transform)
         painter.end()
 
-    def _paint_face(self, painter, transform, face, selected):
-        if self._overlays.landmarks and "landmarks" in face:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(LANDMARK_QCOLOR)
-            for x, y in landmarks_in_image(face):
-                painter.drawEllipse(transform.map(QPointF(x, y)), 2.0, 2.0)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-        if not self._overlays.boxes:
-            return
-        color = emotion_qcolor(face["emotion"])
-        box = transform.mapRect(QRectF(*face["box"]))
-        if selected:
-            painter.setPen(QPen(HALO_QCOLOR, 8))     # 2.5 px of white outside the coloured line
-            painter.drawRect(box)
-        painter.setPen(QPen(color, 3 if selected else 1.5))
-        painter.drawRect(box)
+    def _label_font(self, selected):
         font = QFont(self.font())
         font.setPixelSize(LABEL_PIXELS)
         font.setBold(selected)
-        painter.setFont(font)
-        text = face_label(face)
-        size = QFontMetricsF(font).size(0, text)
-        label = QRectF(box.left(), box.top() - size.height() - 4, size.width() + 8, size.height() + 4)
-        if label.top() < 0:             # no room above the box: inside it
-            label.moveTop(box.top())
-        painter.fillRect(label, color)
-        painter.setPen(ink_on(color))
-        painter.drawText(label, CENTER, text)
+        return font
+
+    def labels(self):
+        """Each face's label as drawn: ``(index, QRectF in widget pixels, text)``, none covering another.
+
+        The selected face's label is placed first, so it sits above its box.
+        """
+        if not self._overlays.boxes or self._busy:
+            return []
+        transform = self.transform()
+        order = sorted(range(len(self._faces)), key=lambda i: i != self._selected)
+        texts = [face_label(self._faces[i]) for i in order]
+        sizes = []
+        for i, text in zip(order, texts):
+            size = QFontMetricsF(self._label_font(i == self._selected)).size(0, text)
+            sizes.append((size.width() + 8, size.height() + 4))
+        boxes = [transform.mapRect(QRectF(*self._faces[i]["box"])).getRect() for i in order]
+        rectangles = place_labels(boxes, sizes, (self.width(), self.height()))
+        return [(i, QRectF(*rectangle), text) for i, rectangle, text in zip(order, rectangles, texts)]
+
+    def _paint_faces(self, painter, transform):
+        if self._overlays.landmarks:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(LANDMARK_QCOLOR)
+            for face in self._faces:
+                if "landmarks" in face:
+                    radius = landmark_radius(transform.mapRect(QRectF(*face["box"])).width())
+                    for x, y in landmarks_in_image(face):
+                        painter.drawEllipse(transform.map(QPointF(x, y)), radius, radius)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        if not self._overlays.boxes:
+            return
+        # The selected face last, so that its box is on top; then the labels, over every box.
+        for index in sorted(range(len(self._faces)), key=lambda i: i == self._selected):
+            selected, face = index == self._selected, self._faces[index]
+            box = transform.mapRect(QRectF(*face["box"]))
+            if selected:
+                painter.setPen(QPen(HALO_QCOLOR, 8))     # 2.5 px of white outside the coloured line
+                painter.drawRect(box)
+            painter.setPen(QPen(emotion_qcolor(face["emotion"]), 3 if selected else 1.5))
+            painter.drawRect(box)
+        for index, label, text in self.labels():
+            color = emotion_qcolor(self._faces[index]["emotion"])
+            painter.setFont(self._label_font(index == self._selected))
+            painter.fillRect(label, color)
+            painter.setPen(ink_on(color))
+            painter.drawText(label, CENTER, text)
 
     def mousePressEvent(self, event):
         inverse, invertible = self.transform().inverted()
@@ -217,42 +265,103 @@ class ProbabilityPanel(QWidget):
         return {emotion: bar.value for emotion, bar in self.bars.items()}
 
 
+def _hog_caption():
+    # The HOG image is drawn by phases.hog_visualisation: its own defaults say what it shows.
+    defaults = inspect.signature(hog_visualisation).parameters
+    cell, bins = defaults["cell_size"].default, defaults["n_bins"].default
+    return f"{cell}x{cell}-px cells, {bins} orientation bins: a bright stroke is a strong edge along it"
+
+
+PHASE_VIEWS = {         # name: (title, caption, what the grey levels mean)
+    "aligned": ("aligned face", f"{FACE_SIZE}x{FACE_SIZE} px, eyes level: what HOG and LBP read",
+                "The face cut out, turned so that the eyes are level, and resized; dark is dark."),
+    "HOG": ("HOG", _hog_caption(),
+            "Histograms of oriented gradients: in each cell, one stroke per orientation bin, as bright as the "
+            "edges in that direction are strong. Black: a flat cell."),
+    "LBP": ("LBP", f"each pixel's 8 neighbours give one of {N_LABELS} patterns; a grey level names a pattern",
+            "Local binary patterns: each pixel is compared with its 8 neighbours; the grey level is the label of "
+            "the pattern (edge, corner, spot...), not a brightness. Histograms of them per region describe texture."),
+}
+
+
+class PixelView(QWidget):
+    """A small gray image zoomed with nearest-neighbour pixels (the pixels are the point), or a note in its place."""
+
+    def __init__(self, side, parent=None):
+        super().__init__(parent)
+        self.setFixedSize(side, side)
+        self._pixmap, self._note = QPixmap(), ""
+
+    def set_image(self, image):
+        """Show ``image`` (uint8, (h, w)); None clears it."""
+        self._pixmap = QPixmap() if image is None else QPixmap.fromImage(to_qimage(image))
+        self.update()
+
+    def set_note(self, text):
+        """Show ``text`` in place of an image."""
+        self._pixmap, self._note = QPixmap(), text
+        self.update()
+
+    def has_image(self):
+        return not self._pixmap.isNull()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        if self._pixmap.isNull():
+            painter.fillRect(self.rect(), BACKGROUND)
+            painter.setPen(TEXT_COLOR)
+            painter.drawText(QRectF(self.rect()).adjusted(6, 6, -6, -6),
+                             text_flags(Qt.AlignmentFlag.AlignCenter, Qt.TextFlag.TextWordWrap), self._note)
+        else:
+            painter.drawPixmap(self.rect(), self._pixmap)      # no smoothing: pixels stay square
+        painter.end()
+
+
 class PhaseImages(QWidget):
-    """What phase 2 sees of the selected face: the aligned 48x48 face, its HOG and its LBP image.
+    """What phase 2 sees of the selected face: the aligned face, its HOG and its LBP image, each with a caption.
+
+    The three views always take their place, with a note where an image is
+    not shown, so ticking an overlay never moves the settings below.
 
     Parameters
     ----------
-    zoom : int
-        Display pixels per face pixel.
+    side : int
+        Size of each view, in display pixels.
     """
 
-    def __init__(self, zoom=2, parent=None):
+    def __init__(self, side=132, parent=None):
         super().__init__(parent)
         layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.images = {}
-        for column, name in enumerate(("aligned", "HOG", "LBP")):
-            title, image = QLabel(name), QLabel()
-            title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            image.setFixedSize(FACE_SIZE * zoom, FACE_SIZE * zoom)
-            layout.addWidget(title, 0, column)
-            layout.addWidget(image, 1, column)
-            self.images[name] = (title, image)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setHorizontalSpacing(6)
+        self.views, self.captions = {}, {}
+        small = QFont(self.font())
+        small.setPointSizeF(small.pointSizeF() * 0.85)
+        for column, (name, (title, caption, tip)) in enumerate(PHASE_VIEWS.items()):
+            heading, view, text = QLabel(f"<b>{title}</b>"), PixelView(side), QLabel(caption)
+            heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            text.setWordWrap(True)
+            text.setFixedWidth(side)
+            text.setFont(small)
+            text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+            for widget in (heading, view, text):
+                widget.setToolTip(tip)
+            layout.addWidget(heading, 0, column)
+            layout.addWidget(view, 1, column)
+            layout.addWidget(text, 2, column)
+            self.views[name], self.captions[name] = view, text
 
-    def show_face(self, face, hog=True, lbp=True):
-        """Show ``face``'s HOG and LBP images (those asked for) beside its aligned face; hide when none is."""
+    def show_face(self, face, hog=True, lbp=True, note="no face"):
+        """Show ``face``'s aligned face, and its HOG and LBP images when asked for; else ``note`` in their place."""
         arrays = {"aligned": face["aligned"], "HOG": hog_display(face["hog_image"]),
-                  "LBP": lbp_display(face["lbp_image"])} if face and "aligned" in face and (hog or lbp) else {}
+                  "LBP": lbp_display(face["lbp_image"])} if face and "aligned" in face else {}
+        hints = {"aligned": note, "HOG": "tick HOG below to see it", "LBP": "tick LBP below to see it"}
         wanted = {"aligned": True, "HOG": hog, "LBP": lbp}
-        for name, (title, label) in self.images.items():
-            visible = name in arrays and wanted[name]
-            title.setVisible(visible)
-            label.setVisible(visible)
-            if visible:
-                # Nearest-neighbour zoom: the pixels are the point.
-                label.setPixmap(QPixmap.fromImage(to_qimage(arrays[name])).scaled(
-                    label.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation))
-        self.setVisible(bool(arrays))
+        for name, view in self.views.items():
+            if name in arrays and wanted[name]:
+                view.set_image(arrays[name])
+            else:
+                view.set_note(hints[name] if arrays else note)
 
 
 class ResultPanel(QWidget):
@@ -273,7 +382,6 @@ class ResultPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         for widget in (self.headline, self.detail, self.rings, self.phase_images):
             column.addWidget(widget)
-        self.setMinimumWidth(self.phase_images.sizeHint().width())     # they are hidden until a face has them
         self.clear("No face yet")
 
     def show_face(self, face, index, count, hog=False, lbp=False):
@@ -285,11 +393,11 @@ class ResultPanel(QWidget):
         self.phase_images.show_face(face, hog, lbp)
 
     def clear(self, headline, detail=""):
-        """Show no face: ``headline`` (e.g. "No face found") and an optional ``detail``."""
+        """Show no face: ``headline`` (e.g. "No face found", "loading fer-cnn...") and an optional ``detail``."""
         self.headline.setText(headline)
         self.detail.setText(detail)
         self.rings.set_probabilities(None)
-        self.phase_images.show_face(None)
+        self.phase_images.show_face(None, note=headline)
 
 
 class TimelinePlot(QWidget):
@@ -325,6 +433,11 @@ class TimelinePlot(QWidget):
 
     def clear(self):
         self.points = []
+        self.update()
+
+    def truncate(self, seconds):
+        """Forget the points from ``seconds`` on: the video jumped back there and plays them again."""
+        self.points = [point for point in self.points if point[0] < seconds]
         self.update()
 
     def paintEvent(self, event):

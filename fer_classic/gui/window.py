@@ -3,34 +3,52 @@
 The window only moves data around. Images and frames go to the
 :class:`~fer_classic.gui.worker.AnalysisWorker` (recognition, in its own
 thread); its results come back as signals and are drawn here. Every source
-(an image, a video, the camera) gets a new *source id*: a result stamped with
-an older one arrived too late and is ignored.
+(an image, a video, the camera, a jump within a video) gets a new *source
+id*: a result stamped with an older one arrived too late and is ignored, as
+is a result made with settings that have changed since.
 
-Errors replace results: the view shows the error where the picture was, the
-rings are cleared, and the status bar keeps the error until the user does
-something (passing messages, such as a model being ready, do not replace it).
-There are no modal dialogs, and the window keeps running.
+While the worker is busy for the user (a model loading, the next image, a
+setting changed) the old result is dimmed and says so: nothing out of date
+looks like the answer. Errors replace results: the view shows the error where
+the picture was, the rings are cleared, and the status bar keeps the error
+until the user does something (passing messages, such as a model being ready,
+do not replace it). There are no modal dialogs, and the window keeps running.
 """
 
 from __future__ import annotations
 
-from qtpy.QtCore import QSize, Qt, Signal
-from qtpy.QtGui import QAction, QIcon, QPixmap
-from qtpy.QtWidgets import (QFileDialog, QLabel, QListView, QListWidget, QListWidgetItem, QMainWindow,
-                            QScrollArea, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
+import dataclasses
+from pathlib import Path
 
+from qtpy.QtCore import QSize, Qt, Signal
+from qtpy.QtGui import QAction, QIcon, QKeySequence, QPixmap
+from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget,
+                            QListWidgetItem, QMainWindow, QProgressBar, QScrollArea, QSlider, QSpinBox, QSplitter,
+                            QStyle, QToolButton, QVBoxLayout, QWidget)
+
+from ..atomic import OutputError
+from ..imageio import ImageError, write_image
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
 from ..store import ModelError, list_models
-from ..video import TimelineWriter, VideoError
+from ..video import VideoError
 from .controls import SidePanel
+from .export import BatchExporter, default_output, write_timeline
 from .recorder import VideoRecorder
 from .render import render_frame, to_qimage
-from .sources import FALLBACK_FPS, VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video
+from .sources import FALLBACK_FPS, VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video, videos_in
 from .widgets import FrameView, ResultPanel, TimelinePlot
 from .worker import AnalysisWorker, FrameJob
 
 RECORD_KEYS = ("face_id", "box", "emotion", "probabilities")    # what a CSV row needs of a face
 INFO_MS = 5000                                                  # how long passing messages stay
+TITLE = "fer_classic: facial expressions in three phases"
+THUMBNAIL_ICON, THUMBNAIL_GRID = QSize(80, 80), QSize(112, 106)  # every item in the same cell: none overlaps
+
+
+def clock(seconds):
+    """``"1:05"`` for 65 seconds."""
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 class MainWindow(QMainWindow):
@@ -40,27 +58,30 @@ class MainWindow(QMainWindow):
     ----------
     analysis : Analysis or None
         The result on display.
-    records : list of dict
-        One per analysed frame of the current video or camera stream, as
-        :func:`fer_classic.video.analyze_video` yields them; exported by
-        :meth:`export_csv`.
     """
 
     analysis_shown = Signal(object)     # Analysis, once drawn
-    stream_finished = Signal()          # a video or camera stream ended and its last frame was shown
+    stream_finished = Signal()          # a video or camera stream ended (or was stopped) and its last frame was shown
+    export_finished = Signal(bool)      # a CSV of images was written (True) or not
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("fer_classic: facial expressions in three phases")
+        self.setWindowTitle(TITLE)
         self.setAcceptDrops(True)
         self.resize(1280, 820)
-        self.analysis, self.records = None, []
+        self.analysis = None
+        self._records = {}              # frame index -> record, for the current video or camera stream
         self._error_message = None      # the error on display, until the user does something
+        self._busy = ""                 # what the worker is doing for the user; the result shown is out of date
         self._source_id = 0
-        self._folder_id, self._paths, self._still_job = None, [], None
+        self._folder_id, self._paths, self._still_job, self._opened_paths = None, [], None, []
+        self._opening, self._skipped = False, 0     # stepping over unreadable files to the first image
         self._selected_id = None        # face_id (streams) or index (images) of the face in the panel
-        self._reader, self._thumbnail_loader, self._recorder = None, None, None
+        self._reader, self._thumbnail_loader, self._recorder, self._exporter = None, None, None, None
         self._streaming = False         # a video or camera is between start and finish
+        self._stream_job = None         # the last stream frame shown, to analyse again when a setting changes
+        self._stream_id = None          # the source id the current reader started with
+        self._awaiting = False          # an image (or a frame shown again) was submitted and not yet answered
         self._stream_fps, self._end_frame, self._last_frame = FALLBACK_FPS, None, -1
 
         self.result = ResultPanel()
@@ -70,10 +91,21 @@ class MainWindow(QMainWindow):
         self.worker = AnalysisWorker(self.panel.settings(), self)
         self.worker.analyzed.connect(self._on_analyzed)
         self.worker.failed.connect(self._on_failed)
-        self.worker.message.connect(self._info)     # model loading: passing, never over an error
+        self.worker.loading.connect(self._on_model_loading)
+        self.worker.ready.connect(self._on_model_ready)
         self.panel.analysis_changed.connect(self._on_analysis_changed)
         self.panel.display_changed.connect(self._on_display_changed)
         self.worker.start()
+        self._update_actions()
+
+    @property
+    def records(self):
+        """One dict per analysed frame of the current video or camera stream, in frame order.
+
+        As :func:`fer_classic.video.analyze_video` yields them; a frame analysed
+        again (a setting changed, a jump back) keeps its latest result.
+        """
+        return [self._records[frame] for frame in sorted(self._records)]
 
     # ----------------------------------------------------------------- layout
 
@@ -95,18 +127,25 @@ class MainWindow(QMainWindow):
         self.thumbnails.setFlow(QListView.Flow.LeftToRight)
         self.thumbnails.setWrapping(False)
         self.thumbnails.setMovement(QListView.Movement.Static)
-        self.thumbnails.setIconSize(QSize(96, 96))
-        self.thumbnails.setFixedHeight(136)
+        self.thumbnails.setIconSize(THUMBNAIL_ICON)
+        # A fixed cell per item, whatever its name or whether its icon has arrived: names are elided, never overlap.
+        self.thumbnails.setGridSize(THUMBNAIL_GRID)
+        self.thumbnails.setUniformItemSizes(True)
+        self.thumbnails.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.thumbnails.setFixedHeight(THUMBNAIL_GRID.height() + self.thumbnails.horizontalScrollBar().sizeHint()
+                                       .height() + 2 * self.thumbnails.frameWidth() + 4)
         self.thumbnails.currentRowChanged.connect(self._show_still)
         self.thumbnails.hide()
+        self.player = self._build_player()
+        self.player.hide()
         self.timeline = TimelinePlot()
-        self.timeline.setFixedHeight(150)
+        self.timeline.setFixedHeight(130)
         self.timeline.hide()
         self.timing_label = QLabel()
 
         left = QWidget()
         column = QVBoxLayout(left)
-        for widget in (self.view, self.thumbnails, self.timeline, self.timing_label):
+        for widget in (self.view, self.player, self.thumbnails, self.timeline, self.timing_label):
             column.addWidget(widget)
         column.setStretch(0, 1)
 
@@ -124,10 +163,34 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)
         self.setCentralWidget(splitter)
 
-    def _action(self, text, slot, shortcut=None, checkable=False):
+        self.busy_bar = QProgressBar()      # moving while the worker is busy for the user
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.hide()
+        self.statusBar().addPermanentWidget(self.busy_bar)
+
+    def _build_player(self):
+        """Play/pause, the position in the video (drag or click to jump) and its time over the total."""
+        player = QWidget()
+        row = QHBoxLayout(player)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.play_button = QToolButton()
+        self.seek_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seek_slider.setToolTip("Position in the video: drag or click to jump (the frame is analysed there)")
+        self.seek_slider.valueChanged.connect(self._on_slider_moved)
+        self.seek_slider.sliderReleased.connect(lambda: self.seek(self.seek_slider.value()))
+        self.position_label = QLabel()
+        for widget in (self.play_button, self.seek_slider, self.position_label):
+            row.addWidget(widget)
+        row.setStretch(1, 1)
+        return player
+
+    def _action(self, text, slot, shortcuts=(), checkable=False, tip=None):
         action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(shortcut)
+        action.setShortcuts([QKeySequence(key) for key in shortcuts])
+        # Tool bar buttons show their shortcut in the tooltip, so the keys can be learnt there.
+        keys = ", ".join(QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) for key in shortcuts)
+        action.setToolTip(f"{tip or text.rstrip('.')}" + (f" ({keys})" if keys else ""))
         action.setCheckable(checkable)
         (action.toggled if checkable else action.triggered).connect(slot)
         return action
@@ -137,15 +200,26 @@ class MainWindow(QMainWindow):
         self.camera_index.setRange(0, 9)
         self.camera_index.setPrefix("camera ")
         self.camera_index.setToolTip("Index of the camera to open")
-        self.stop_action = self._action("Stop", self.stop_stream)
-        self.stop_action.setEnabled(False)
-        self.record_action = self._action("Record video...", self._on_record_toggled, checkable=True)
-        groups = [[self._action("Open images...", self._ask_images, "Ctrl+O"),
-                   self._action("Open folder...", self._ask_folder, "Ctrl+Shift+O"),
-                   self._action("Open video...", self._ask_video, "Ctrl+Shift+V")],
-                  [self.camera_index, self._action("Start camera", lambda: self.open_camera()), self.stop_action],
-                  [self._action("Save image...", self._ask_save_image, "Ctrl+S"), self.record_action,
-                   self._action("Export CSV...", self._ask_export_csv)]]
+        self.stop_action = self._action("Stop", self.stop_stream, ["Esc"], tip="Stop the video or camera")
+        self.pause_action = self._action("Pause", self.set_paused, ["Space"], checkable=True,
+                                         tip="Pause or resume the video")
+        self.play_button.setDefaultAction(self.pause_action)
+        self.record_action = self._action("Record video...", self._on_record_toggled, ["Ctrl+R"], checkable=True,
+                                          tip="Record the annotated video while it plays")
+        self.save_action = self._action("Save image...", self._ask_save_image, ["Ctrl+S"],
+                                        tip="Save the annotated image, beside the source")
+        self.copy_action = self._action("Copy image", self.copy_image, [QKeySequence.StandardKey.Copy],
+                                        tip="Copy the annotated image to the clipboard")
+        self.export_action = self._action("Export CSV...", self._ask_export_csv, ["Ctrl+E"],
+                                          tip="Export the results as CSV: per frame for video, per face for images")
+        self.previous_action = self._action("Previous image", lambda: self._step_image(-1), ["Left", "PgUp"])
+        self.next_action = self._action("Next image", lambda: self._step_image(1), ["Right", "PgDown"])
+        groups = [[self._action("Open images...", self._ask_images, ["Ctrl+O"]),
+                   self._action("Open folder...", self._ask_folder, ["Ctrl+Shift+O"]),
+                   self._action("Open video...", self._ask_video, ["Ctrl+Shift+V"])],
+                  [self.camera_index, self._action("Start camera", lambda: self.open_camera(), ["Ctrl+Shift+C"]),
+                   self.stop_action],
+                  [self.save_action, self.copy_action, self.record_action, self.export_action]]
         toolbar = self.addToolBar("Main")
         menu = self.menuBar().addMenu("&File")
         for group in groups:
@@ -157,7 +231,32 @@ class MainWindow(QMainWindow):
                     toolbar.addWidget(item)
             toolbar.addSeparator()
             menu.addSeparator()
-        menu.addAction(self._action("Quit", self.close, "Ctrl+Q"))
+        menu.addAction(self._action("Quit", self.close, ["Ctrl+Q"]))
+        view = self.menuBar().addMenu("&View")
+        for action in (self.pause_action, self.previous_action, self.next_action):
+            view.addAction(action)
+            self.addAction(action)      # their keys work with the menu closed and no tool bar button
+
+    def _update_actions(self):
+        """Enable what can be done now: nothing opens a dialog only to say there is nothing to do."""
+        shown = self.analysis is not None and not self._busy
+        reading = self._reader is not None and self._reader.isRunning()
+        file_open = reading and not self._reader.camera
+        self.save_action.setEnabled(shown)
+        self.copy_action.setEnabled(shown)
+        self.export_action.setEnabled(self._exporter is None and (bool(self._records) or (
+            bool(self._paths) and self._still_job is not None and not self._opening)))
+        self.record_action.setEnabled(reading or self._recorder is not None)
+        self.stop_action.setEnabled(reading)
+        self.pause_action.setEnabled(reading)
+        self.seek_slider.setEnabled(file_open and self.seek_slider.maximum() > 0)
+        several = len(self._paths) > 1
+        self.previous_action.setEnabled(several and self.thumbnails.currentRow() > 0)
+        self.next_action.setEnabled(several and self.thumbnails.currentRow() < len(self._paths) - 1)
+        self.pause_action.setText("Play" if self.pause_action.isChecked() else "Pause")
+
+    def _set_title(self, name=None):
+        self.setWindowTitle(f"{name} - {TITLE}" if name else TITLE)
 
     # ---------------------------------------------------------------- sources
 
@@ -171,25 +270,35 @@ class MainWindow(QMainWindow):
             self.open_files(paths)
 
     def open_files(self, paths):
-        """Show image files, and the images in folders, with a thumbnail strip to step through them."""
+        """Show image files, and the images in folders, with a thumbnail strip to step through them.
+
+        The first image that can be read is shown: unreadable files before it
+        are stepped over (and marked in the strip). Videos inside folders are
+        not images; the status bar says how many were left out.
+        """
         images = list(expand_image_paths(paths))
+        self._stop_sources()
+        self._new_source()              # late results of what was shown before no longer count
+        self.panel.show_video_settings(False)
         if not images:
-            self._stop_sources()
-            self._new_source()          # late results of what was shown before no longer count
+            self._set_title()
             self._show_error(f"no images found in {', '.join(map(str, paths))}")
             return
-        self._stop_sources()
-        self._paths = images
-        self._folder_id = self._new_source()
+        self._paths, self._opened_paths = images, [Path(p) for p in paths]
+        self._folder_id = self._source_id
+        self._opening, self._skipped = True, 0
         self.thumbnails.blockSignals(True)      # fill the strip quietly, then show the first image once
         self.thumbnails.clear()
         for path in images:
-            self.thumbnails.addItem(QListWidgetItem(path.name))
+            item = QListWidgetItem(path.name)
+            item.setToolTip(str(path))
+            self.thumbnails.addItem(item)
         self.thumbnails.setCurrentRow(0)
         self.thumbnails.blockSignals(False)
         self.thumbnails.setVisible(len(images) > 1)
         self.timeline.hide()
-        self._thumbnail_loader = ThumbnailLoader(images, self._folder_id, parent=self)
+        self.player.hide()
+        self._thumbnail_loader = ThumbnailLoader(images, self._folder_id, size=THUMBNAIL_ICON.width(), parent=self)
         self._thumbnail_loader.thumbnail.connect(self._on_thumbnail)
         self._thumbnail_loader.unreadable.connect(self._on_unreadable_thumbnail)
         self._thumbnail_loader.start()
@@ -208,9 +317,31 @@ class MainWindow(QMainWindow):
         self._start_stream(self.camera_index.value() if index is None else int(index))
 
     def stop_stream(self):
-        """Stop the video or camera; the last frame read is still analysed."""
+        """Stop the video or camera; the last frame read is still analysed, and settings still apply to it."""
         if self._reader is not None:
             self._reader.stop()
+        self._set_paused_quietly(False)
+        self._update_actions()
+
+    def set_paused(self, paused):
+        """Pause or resume the video (Space); resuming at its end plays it again from the start."""
+        if self._reader is None or not self._reader.isRunning():
+            self._set_paused_quietly(False)
+            return
+        if not paused and not self._streaming:
+            self.seek(0)                # at the end: played again from the start
+        self._reader.set_paused(paused)
+        self._set_paused_quietly(paused)
+        self._update_actions()
+
+    def seek(self, frame):
+        """Jump to ``frame`` of the video: it is read and analysed next, playing or paused."""
+        if self._reader is None or self._reader.camera or not self._reader.isRunning():
+            return
+        self._reader.seek(frame, self._new_source())
+        self.timeline.truncate(frame / self._stream_fps)
+        self._set_streaming(True)
+        self._show_position(frame)
 
     def _new_source(self):
         self._source_id += 1
@@ -219,100 +350,212 @@ class MainWindow(QMainWindow):
         return self._source_id
 
     def _stop_sources(self):
-        for thread in (self._reader, self._thumbnail_loader):
+        for thread in (self._reader, self._thumbnail_loader, self._exporter):
             if thread is not None:
                 thread.stop()
                 thread.deleteLater()
-        self._reader, self._thumbnail_loader, self._still_job = None, None, None
+        self._reader, self._thumbnail_loader, self._exporter, self._still_job = None, None, None, None
+        self._paths, self._stream_job = [], None
         if self._streaming:
             self.stop_recording()       # the next source may have another frame size
         self._set_streaming(False)
+        self._set_paused_quietly(False)
+        self._set_busy("")
 
     def _set_streaming(self, streaming):
         self._streaming = streaming
         self._end_frame = None
-        self.stop_action.setEnabled(streaming)
+        self._update_actions()
 
     def _show_still(self, row):
         if not 0 <= row < len(self._paths):
             return
         path = self._paths[row]
         self._still_job = FrameJob(self._new_source(), path.name, path=str(path))
-        self.worker.submit(self._still_job)
-        self._info(f"analysing {path.name}...")
+        self._set_title(path.name)
+        self._submit(self._still_job)
+
+    def _step_image(self, step):
+        row = self.thumbnails.currentRow() + step
+        if 0 <= row < len(self._paths):
+            self.thumbnails.setCurrentRow(row)
+
+    def _submit(self, job):
+        """Hand ``job`` to the worker, showing the old result as out of date until the new one comes."""
+        self.worker.submit(job)
+        self._awaiting = True
+        model = self.panel.settings().model
+        self._set_busy(f"analysing {job.label}..." if self.worker.has_model(model) else f"loading {model}...")
 
     def _start_stream(self, source):
         self._stop_sources()
-        self._paths = []
         self.thumbnails.hide()
+        self.panel.show_video_settings(True)
         self.timeline.clear()
         self.timeline.show()
-        self.records, self._last_frame, self._stream_fps = [], -1, FALLBACK_FPS
-        self._reader = FrameReader(source, self._new_source(), self.worker.submit, parent=self)
+        self._records, self._last_frame, self._stream_fps = {}, -1, FALLBACK_FPS
+        self._stream_id = self._new_source()      # the id the reader starts with; a jump gives the next ones
+        self._reader = FrameReader(source, self._stream_id, self.worker.submit, parent=self)
         self._reader.opened.connect(self._on_stream_opened)
         self._reader.failed.connect(self._on_stream_failed)
+        self._reader.at_end.connect(self._on_stream_at_end)
         self._reader.ended.connect(self._on_stream_ended)
+        self._reader.finished.connect(self._update_actions)     # the thread is over: no more pause or jump
+        # A model still loading holds the video at its first frame: no frame passes unanalysed.
+        model = self.panel.settings().model
+        self._reader.set_held(not self.worker.has_model(model))
         self._reader.start()
         self._set_streaming(True)
+        self._set_title(self._reader.label)
+        self.player.setVisible(not self._reader.camera)
+        self._show_position(0, count=0)
         self._info(f"opening {self._reader.label}...")
 
     def _on_thumbnail(self, folder_id, row, image):
-        if folder_id == self._folder_id:
+        if folder_id == self._folder_id and row < self.thumbnails.count():
             self.thumbnails.item(row).setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _on_unreadable_thumbnail(self, folder_id, row, message):
-        if folder_id == self._folder_id:
+        if folder_id == self._folder_id and row < self.thumbnails.count():
             item = self.thumbnails.item(row)
             item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
             item.setToolTip(message)
 
-    def _on_stream_opened(self, source_id, fps):
-        if source_id == self._source_id:
-            self._stream_fps = fps
-            self._info(f"playing {self._reader.label} ({fps:.0f} fps)")
+    def _on_stream_opened(self, source_id, fps, count):
+        if source_id != self._stream_id:
+            return                      # from a reader since replaced
+        self._stream_fps = fps
+        self._show_position(0, count)
+        length = f", {clock(count / fps)}" if count else ""
+        self._info(f"playing {self._reader.label} ({fps:.0f} fps{length})")
 
     def _on_stream_failed(self, source_id, message):
         if source_id == self._source_id:
             self.timeline.hide()
+            self.player.hide()
             self._show_error(message)
 
+    def _on_stream_at_end(self, source_id, last_frame):
+        # The reader waits at the end of the file, paused: Space plays it again, the seek bar jumps back.
+        if source_id == self._source_id:
+            self._set_paused_quietly(True)
+            self._on_stream_ended(source_id, last_frame)
+
     def _on_stream_ended(self, source_id, last_frame):
+        # Stopped, the camera gone, or nothing decodable.
         if source_id == self._source_id:
             self._end_frame = last_frame
             self._finish_stream_if_done()
 
     def _finish_stream_if_done(self):
-        if self._end_frame is None or self._last_frame < self._end_frame:
+        if not self._streaming or self._end_frame is None or self._last_frame < self._end_frame:
             return
         self.stop_recording()
         if self._end_frame >= 0:        # else the reader has reported why nothing was read
-            self._info(f"{self._reader.label} finished: {len(self.records)} of {self._end_frame + 1} frames "
+            self._info(f"{self._reader.label} finished: {len(self._records)} of {self._end_frame + 1} frames "
                        "analysed (the others were skipped to keep up)", timeout=0)
         self._set_streaming(False)
         self.stream_finished.emit()
+
+    def _show_position(self, frame, count=None):
+        """Show ``frame`` on the seek bar (and the video's ``count`` of frames, when given)."""
+        self.seek_slider.blockSignals(True)         # moved by the video, not by the user: no jump
+        if count is not None:
+            self.seek_slider.setRange(0, max(0, count - 1))
+            self.seek_slider.setPageStep(max(1, round(self._stream_fps * 5)))     # a click on the bar: 5 s
+        if not self.seek_slider.isSliderDown():
+            self.seek_slider.setValue(frame)
+        self.seek_slider.blockSignals(False)
+        self._show_time(frame)
+        self._update_actions()
+
+    def _show_time(self, frame):
+        total = (self.seek_slider.maximum() + 1) / self._stream_fps if self.seek_slider.maximum() else 0
+        self.position_label.setText(f"{clock(frame / self._stream_fps)} / {clock(total)}" if total else
+                                    clock(frame / self._stream_fps))
+
+    def _on_slider_moved(self, frame):
+        # Dragging previews the time; the jump happens on release. A click or a key on the bar jumps now.
+        self._show_time(frame)
+        if not self.seek_slider.isSliderDown():
+            self.seek(frame)
+
+    # ------------------------------------------------------------------ busy
+
+    def _set_busy(self, text):
+        """Show that the worker is busy for the user (``text``), dimming the result; "" when it is not."""
+        self._busy = text
+        self.busy_bar.setVisible(bool(text))
+        self.view.set_busy(text)
+        if text:
+            self.result.clear(text)
+            self.timing_label.clear()
+            self._info(text, timeout=0)
+        self._update_actions()
+
+    def _on_model_loading(self, name):
+        if self._reader is not None:
+            self._reader.set_held(True)
+        self._set_busy(f"loading {name}...")
+
+    def _on_model_ready(self, name):
+        if self._reader is not None:
+            self._reader.set_held(False)
+        # Still busy while the image or video waits for its first result with this model.
+        self._set_busy(f"analysing with {name}..." if self._awaiting or self._streaming else "")
+        self._info(f"model {name} ready")
 
     # ---------------------------------------------------------------- results
 
     def _on_analyzed(self, analysis):
         job = analysis.job
-        if job.source_id != self._source_id:
-            return
-        self.analysis = analysis
+        if job.source_id != self._source_id or analysis.settings.results_key != self.panel.settings().results_key:
+            return                      # for a source no longer shown, or made with settings since changed
+        self.analysis, self._awaiting = analysis, False
+        self._set_busy("")
         self._render()
         if job.stream:
+            self._stream_job = job
             self._add_to_stream(analysis)
-        elif analysis.faces:
-            self._info(f"{job.label}: {len(analysis.faces)} face(s), model {analysis.model}")
         else:
-            self._info(f"no face found in {job.label}", timeout=0)
+            self._show_still_message(analysis)
         self.analysis_shown.emit(analysis)
         if job.stream:
             self._last_frame = job.frame
             self._finish_stream_if_done()
+        self._update_actions()
+
+    def _show_still_message(self, analysis):
+        if self._opening:
+            self._opening = False
+            folder_videos = videos_in(self._opened_paths)
+            notes = [f"{self._skipped} unreadable file(s) skipped" if self._skipped else "",
+                     f"{folder_videos} video(s) in the folder left out: open them with Open video"
+                     if folder_videos else ""]
+            notes = "; ".join(filter(None, notes))
+            if notes:
+                self._info(f"{len(self._paths)} file(s): {notes}", timeout=0)
+                return
+        label = analysis.job.label
+        if analysis.faces:
+            self._info(f"{label}: {len(analysis.faces)} face(s), model {analysis.model}")
+        else:
+            self._info(f"no face found in {label}", timeout=0)
 
     def _on_failed(self, job, message):
-        if job is not None and job.source_id != self._source_id:
+        if job is None:                 # the model loaded at start-up failed: let a held video go on to say so
+            if self._reader is not None:
+                self._reader.set_held(False)
+        elif job.source_id != self._source_id:
             return                      # about an image no longer shown
+        self._awaiting = False
+        row = self.thumbnails.currentRow()
+        if job is not None and not job.stream and self._opening and row + 1 < len(self._paths):
+            self._skipped += 1          # opening a folder: step over what cannot be read to the first image
+            self.thumbnails.setCurrentRow(row + 1)
+            return
+        self._opening = False
+        self._set_busy("")
         self._show_error(message)
         if job is not None and job.stream:
             self._last_frame = job.frame
@@ -320,16 +563,17 @@ class MainWindow(QMainWindow):
 
     def _add_to_stream(self, analysis):
         job = analysis.job
-        self.records.append({"frame": job.frame, "time": job.time,
-                             "faces": [{key: face[key] for key in RECORD_KEYS} for face in analysis.faces]})
+        self._records[job.frame] = {"frame": job.frame, "time": job.time,
+                                    "faces": [{key: face[key] for key in RECORD_KEYS} for face in analysis.faces]}
         face = self._selected_face()
         self.timeline.add(job.time, face["probabilities"] if face else None)
+        self._show_position(job.frame)
         if self._recorder is not None:
             try:
                 self._recorder.write(self.canvas(), job.frame, self._stream_fps)
             except VideoError as error:
                 self._error(str(error))
-                self.stop_recording()
+                self.stop_recording(keep=False)
 
     def _face_ids(self):
         faces = self.analysis.faces if self.analysis else []
@@ -368,7 +612,7 @@ class MainWindow(QMainWindow):
             self.select_face(min(hits, key=lambda i: faces[i]["box"][2]))    # the innermost of nested boxes
 
     def _render(self):
-        if self.analysis is None:
+        if self.analysis is None or self._busy:
             return
         overlays, faces = self.panel.overlays(), self.analysis.faces
         index = self._selected_index()
@@ -377,6 +621,7 @@ class MainWindow(QMainWindow):
             self.result.clear("No face found")
         else:
             self.result.show_face(faces[index], index, len(faces), overlays.hog, overlays.lbp)
+        self.result.phase_images.setVisible(bool(self.panel.features() & {"hog", "lbp"}))
         timings = self.analysis.timings
         self.timing_label.setVisible(overlays.timings)
         self.timing_label.setText("   ".join(f"{phase} {timings.get(phase, 0.0) * 1000:.1f} ms"
@@ -389,6 +634,7 @@ class MainWindow(QMainWindow):
         self.result.clear("No result")
         self.timing_label.clear()
         self._error(message)
+        self._update_actions()
 
     def canvas(self):
         """The frame as saved and recorded (BGR), overlays drawn at image resolution; None with no frame shown."""
@@ -398,9 +644,20 @@ class MainWindow(QMainWindow):
 
     def _on_analysis_changed(self):
         self._error_message = None      # a new attempt
-        self.worker.configure(self.panel.settings())
+        settings = self.panel.settings()
+        self.worker.configure(settings)
+        self.result.phase_images.setVisible(bool(self.panel.features() & {"hog", "lbp"}))
         if self._still_job is not None:
-            self.worker.submit(self._still_job)     # same source id: the new result replaces the old
+            self._submit(self._still_job)       # same source id: the new result replaces the old
+        elif self._stream_job is not None and not self._playing():
+            # Paused, stopped or at the end: nothing new will come, so the frame on screen is analysed again.
+            self._submit(dataclasses.replace(self._stream_job, source_id=self._source_id))
+        elif self._playing() and not self.worker.has_model(settings.model):
+            self._set_busy(f"loading {settings.model}...")
+
+    def _playing(self):
+        return (self._reader is not None and self._reader.isRunning() and self._streaming
+                and not self.pause_action.isChecked())
 
     def _on_display_changed(self):
         self.worker.configure(self.panel.settings())
@@ -408,55 +665,109 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- output
 
+    def _source_path(self):
+        """The file or folder shown, for default output names; None for a camera or nothing."""
+        if self._still_job is not None:
+            return Path(self._still_job.path)
+        if self._reader is not None and not self._reader.camera:
+            return Path(self._reader.source)
+        return None
+
     def save_image(self, path):
-        """Save the frame with its overlays (drawn at image resolution); returns True on success."""
+        """Save the frame with its overlays (drawn at image resolution), whole or not at all; True on success."""
         self._error_message = None
         canvas = self.canvas()
         if canvas is None:
             self._error("nothing to save yet: open an image first")
             return False
-        if not to_qimage(canvas).save(str(path)):
-            self._error(f"{path}: cannot save (unknown image format or unwritable folder)")
+        try:
+            write_image(path, canvas)
+        except ImageError as error:
+            self._error(str(error))
             return False
         self._info(f"saved {path}")
         return True
+
+    def copy_image(self):
+        """Put the annotated frame (as :meth:`save_image` saves it) on the clipboard."""
+        canvas = self.canvas()
+        if canvas is not None:
+            QApplication.clipboard().setImage(to_qimage(canvas))
+            self._info("annotated image copied to the clipboard")
 
     def start_recording(self, path):
         """Record the annotated frames of the video or camera to ``path`` (.avi or .mp4) until stopped."""
         self.stop_recording()
         self._error_message = None
-        self._recorder = VideoRecorder(path)
+        try:
+            self._recorder = VideoRecorder(path)
+        except OutputError as error:
+            self._error(str(error))
+            self._set_quietly(self.record_action, False)
+            return
         self._set_quietly(self.record_action, True)
-        self._info(f"recording to {path} while a video or the camera plays")
+        self._info(f"recording to {path} while the video or the camera plays")
+        self._update_actions()
 
-    def stop_recording(self):
-        """Finish the recording, if one is running."""
+    def stop_recording(self, keep=True):
+        """Finish the recording, if one is running, and give the file its name (``keep``) or remove it."""
         if self._recorder is None:
             return
         recorder, self._recorder = self._recorder, None
-        recorder.close()
+        try:
+            recorder.close(keep)
+        except OSError as error:
+            self._error(f"{recorder.path}: cannot save the recording ({error.strerror or error})")
+        else:
+            if keep:
+                self._info(f"saved {recorder.frames_written} frames to {recorder.path}" if recorder.frames_written
+                           else "recording stopped: no frames were played")
         self._set_quietly(self.record_action, False)
-        self._info(f"saved {recorder.frames_written} frames to {recorder.path}" if recorder.frames_written
-                   else "recording stopped: no frames were played")
+        self._update_actions()
 
     def export_csv(self, path):
-        """Write the current stream's per-frame probabilities (one row per frame and face); True on success."""
+        """Write the results as CSV; True once written (images: when :attr:`export_finished` says so).
+
+        A video's or the camera's frames give one row per frame and face, as
+        ``fer-classic video --csv``; images and folders one row per face of
+        every image, as ``fer-classic batch``, analysed in the background.
+        """
         self._error_message = None
-        if not self.records:
-            self._error("nothing to export yet: play a video or the camera first")
-            return False
-        try:
-            writer = TimelineWriter(path)
-        except OSError as error:
-            self._error(f"{path}: cannot write ({error.strerror or error})")
-            return False
-        try:
-            for record in self.records:
-                writer.write(record)
-        finally:
-            writer.close()
-        self._info(f"wrote {len(self.records)} frames to {path}")
-        return True
+        if self._records:
+            try:
+                write_timeline(path, self.records)
+            except OSError as error:
+                self._error(str(error))
+                return False
+            self._info(f"wrote {len(self._records)} frames to {path}")
+            return True
+        if self._paths:
+            self._exporter = BatchExporter(self._paths, path, self.panel.settings(), parent=self)
+            self._exporter.progress.connect(lambda done, total: self._info(f"exporting: {done} of {total} images"))
+            self._exporter.done.connect(self._on_export_done)
+            self._exporter.failed.connect(self._on_export_failed)
+            self._exporter.start()
+            self._update_actions()
+            return True
+        self._error("nothing to export yet: open images, a video or the camera first")
+        return False
+
+    def _on_export_done(self, path, rows):
+        self._end_export()
+        self._info(f"wrote {rows} rows to {path}", timeout=0)
+        self.export_finished.emit(True)
+
+    def _on_export_failed(self, message):
+        self._end_export()
+        self._error(message)
+        self.export_finished.emit(False)
+
+    def _end_export(self):
+        if self._exporter is not None:
+            self._exporter.wait()
+            self._exporter.deleteLater()
+            self._exporter = None
+        self._update_actions()
 
     # ---------------------------------------------------------------- dialogs
 
@@ -478,8 +789,10 @@ class MainWindow(QMainWindow):
             self.open_video(path)
 
     def _ask_save_image(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Save the annotated image", "annotated.png",
-                                              "Images (*.png *.jpg *.bmp)")
+        frame = self.analysis.job.frame if self.analysis and self.analysis.job.stream else None
+        suggested = default_output(self._source_path(), ".annotated.png", frame)
+        path, _ = QFileDialog.getSaveFileName(self, "Save the annotated image", str(suggested),
+                                              "Images (*.png *.jpg *.bmp *.tif *.webp)")
         if path:
             self.save_image(path)
 
@@ -487,7 +800,8 @@ class MainWindow(QMainWindow):
         if not checked:
             self.stop_recording()
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Record the annotated video", "annotated.avi",
+        suggested = default_output(self._source_path(), ".annotated.avi")
+        path, _ = QFileDialog.getSaveFileName(self, "Record the annotated video", str(suggested),
                                               "Videos (*.avi *.mp4)")
         if path:
             self.start_recording(path)
@@ -495,7 +809,11 @@ class MainWindow(QMainWindow):
             self._set_quietly(self.record_action, False)
 
     def _ask_export_csv(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export per-frame probabilities", "timeline.csv", "CSV (*.csv)")
+        source = self._source_path()
+        if self._paths and len(self._opened_paths) == 1 and self._opened_paths[0].is_dir():
+            source = self._opened_paths[0]      # a folder: its CSV beside it, as for one file
+        suggested = default_output(source, ".timeline.csv" if self._records else ".csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(suggested), "CSV (*.csv)")
         if path:
             self.export_csv(path)
 
@@ -507,6 +825,10 @@ class MainWindow(QMainWindow):
         action.blockSignals(True)
         action.setChecked(checked)
         action.blockSignals(False)
+
+    def _set_paused_quietly(self, paused):
+        self._set_quietly(self.pause_action, paused)
+        self.pause_action.setText("Play" if paused else "Pause")
 
     def _info(self, message, timeout=INFO_MS):
         if self._error_message is None:
@@ -528,4 +850,3 @@ class MainWindow(QMainWindow):
         self._stop_sources()
         self.worker.stop()
         super().closeEvent(event)
-

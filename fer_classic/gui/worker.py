@@ -54,6 +54,11 @@ class AnalysisSettings:
     smoothing: float = SMOOTHING
     stream_phases: bool = False
 
+    @property
+    def results_key(self):
+        """The settings that change the result of an image (the others only change video or display)."""
+        return self.model, self.detector, self.scale_factor, self.min_neighbors
+
 
 @dataclass(frozen=True)
 class FrameJob:
@@ -93,14 +98,20 @@ class Analysis:
     ``frame`` is the image as 8-bit BGR for display; ``faces`` are as
     :func:`fer_classic.phases.run_phases` gives them (or
     :meth:`~fer_classic.EmotionRecognizer.analyze` for video without overlays),
-    plus ``face_id`` in streams; ``timings`` holds seconds per phase.
+    plus ``face_id`` in streams; ``timings`` holds seconds per phase;
+    ``settings`` are those it was made with.
     """
 
     job: FrameJob
     frame: np.ndarray
     faces: list
     timings: dict
-    model: str
+    settings: AnalysisSettings
+
+    @property
+    def model(self):
+        """The name of the model that gave this result."""
+        return self.settings.model
 
 
 class NewestOnly:
@@ -136,27 +147,28 @@ class NewestOnly:
 
 
 class StreamState(FaceTracks):
-    """:class:`~fer_classic.video.FaceTracks` of one stream, tagged with its source id.
+    """:class:`~fer_classic.video.FaceTracks` of one stream, tagged with what they were measured with.
 
     Parameters
     ----------
-    source_id : int
-        The stream this state belongs to.
+    key : tuple
+        The stream's source id and the settings that change results.
     smoothing : float
         See :class:`~fer_classic.video.EmaSmoother`.
     """
 
-    def __init__(self, source_id, smoothing):
+    def __init__(self, key, smoothing):
         super().__init__(smoothing)
-        self.source_id = source_id
+        self.key = key
 
 
 class AnalysisWorker(QThread):
     """Run the recognizer on the newest submitted frame, in its own thread.
 
     Models are loaded (and warmed up) here too, a couple of seconds each,
-    and kept, so switching back is instant. Every job taken ends in exactly one of
-    :attr:`analyzed` or :attr:`failed`.
+    and kept, so switching back is instant; :attr:`loading` and :attr:`ready`
+    bracket each load, for the window to show it is busy. Every job taken ends
+    in exactly one of :attr:`analyzed` or :attr:`failed`.
 
     Parameters
     ----------
@@ -165,7 +177,8 @@ class AnalysisWorker(QThread):
 
     analyzed = Signal(object)           # Analysis
     failed = Signal(object, str)        # FrameJob (None for the start-up model load), message
-    message = Signal(str)               # progress worth showing, e.g. a model being loaded
+    loading = Signal(str)               # model name: its load begins (seconds)
+    ready = Signal(str)                 # model name: loaded, the next jobs use it
 
     def __init__(self, settings, parent=None):
         super().__init__(parent)
@@ -178,6 +191,10 @@ class AnalysisWorker(QThread):
     def configure(self, settings):
         """Use ``settings`` from the next job on; callable from any thread."""
         self._settings = settings
+
+    def has_model(self, name):
+        """Whether model ``name`` is loaded, so that a job using it starts at once."""
+        return name in self._recognizers
 
     def submit(self, job):
         """Queue ``job`` in place of any job still waiting; returns True when one was dropped."""
@@ -214,17 +231,17 @@ class AnalysisWorker(QThread):
             faces = recognizer.analyze(image, timings=timings)
         if job.stream:
             self._stream_state(job, settings).follow(faces)
-        return Analysis(job, display_bgr(image), faces, timings, settings.model)
+        return Analysis(job, display_bgr(image), faces, timings, settings)
 
     def _recognizer(self, name):
         if name is None:
             raise ModelError("no model to use: none is listed in the models manifest")
         if name not in self._recognizers:
-            self.message.emit(f"loading model {name}...")
+            self.loading.emit(name)
             # Warmed up now: the lazy loads hold the GIL, so on the first image they would freeze the window.
             recognizer = warm_up(EmotionRecognizer.load(name, detector=WholeImageDetector()))
             self._recognizers[name] = recognizer
-            self.message.emit(f"model {name} ready")
+            self.ready.emit(name)
         return self._recognizers[name]
 
     def _detector_for(self, settings, job):
@@ -237,7 +254,10 @@ class AnalysisWorker(QThread):
         return self._detector
 
     def _stream_state(self, job, settings):
-        if self._stream is None or self._stream.source_id != job.source_id:
-            self._stream = StreamState(job.source_id, settings.smoothing)
+        # Tracks start again for a new stream, and when the model or detector changes: smoothing the new
+        # model's probabilities with the old one's would show neither.
+        key = (job.source_id, settings.results_key)
+        if self._stream is None or self._stream.key != key:
+            self._stream = StreamState(key, settings.smoothing)
         self._stream.set_smoothing(settings.smoothing)
         return self._stream

@@ -1,0 +1,119 @@
+"""What the window writes besides images and video: CSV files, and where outputs go by default.
+
+A video's or the camera's results are written as ``fer-classic video --csv``
+writes them (one row per frame and face); images and folders as
+``fer-classic batch`` does (one row per face, :data:`~fer_classic.cli.batch.BATCH_COLUMNS`),
+every image of the set analysed in a background thread with the window's
+model and detector. Both go through :mod:`fer_classic.atomic`: a CSV is
+written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from pathlib import Path
+
+from qtpy.QtCore import QThread, Signal
+
+from ..atomic import replacing, write_bytes
+from ..cli.batch import BATCH_COLUMNS, classify_chunk
+from ..video import TimelineWriter
+
+
+def default_output(source, suffix, frame=None):
+    """Where an output of ``source`` goes unless the user says otherwise: beside it, named after it.
+
+    Parameters
+    ----------
+    source : str, Path or None
+        The image, video or folder shown; None for a camera (the working folder then).
+    suffix : str
+        ``".annotated.png"``, ``".annotated.avi"``, ``".csv"``...
+    frame : int, optional
+        The video frame an image is saved from.
+
+    Returns
+    -------
+    Path
+        E.g. ``photos/party.annotated.png`` for ``photos/party.jpg``, ``clips/talk.frame120.annotated.png``
+        for frame 120 of ``clips/talk.mp4``, ``photos.csv`` beside the folder ``photos``.
+    """
+    if source is None:
+        return Path.cwd() / f"camera{suffix}"
+    source = Path(source)
+    stem = source.name if source.is_dir() else source.stem
+    return source.parent / f"{stem}{'' if frame is None else f'.frame{frame}'}{suffix}"
+
+
+def write_timeline(path, records):
+    """Write a stream's per-frame records as ``fer-classic video --csv`` does, whole or not at all.
+
+    Parameters
+    ----------
+    path : str or Path
+    records : list of dict
+        With ``frame``, ``time`` and ``faces``, as :func:`fer_classic.video.analyze_video` yields them.
+
+    Raises
+    ------
+    fer_classic.atomic.OutputError
+        When ``path`` cannot be written.
+    """
+    # TimelineWriter writes to a path of its own; it fills a scratch file that then replaces ``path`` in one go.
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder) / "timeline.csv"
+        writer = TimelineWriter(scratch)
+        try:
+            for record in records:
+                writer.write(record)
+        finally:
+            writer.close()
+        write_bytes(path, scratch.read_bytes())
+
+
+class BatchExporter(QThread):
+    """Analyse image files and write their results as ``fer-classic batch`` does, in a background thread.
+
+    Parameters
+    ----------
+    paths : list of Path
+        The images, in order.
+    out : str or Path
+        The CSV to write.
+    settings : AnalysisSettings
+        The window's model and detector.
+    """
+
+    progress = Signal(int, int)         # files done, files in all
+    done = Signal(str, int)             # the CSV written, rows in it
+    failed = Signal(str)                # why nothing was written
+
+    def __init__(self, paths, out, settings, parent=None):
+        super().__init__(parent)
+        self.paths, self.out, self.settings = list(paths), Path(out), settings
+        self._stopped = False
+
+    def stop(self):
+        """Stop after the current file, writing nothing, and wait for the thread to end."""
+        self._stopped = True
+        self.wait()
+
+    def run(self):
+        options = {"name": self.settings.detector, "scale_factor": self.settings.scale_factor,
+                   "min_neighbors": self.settings.min_neighbors}
+        rows = []
+        try:
+            for done, path in enumerate(self.paths, start=1):
+                if self._stopped:
+                    return
+                rows += classify_chunk([path], self.settings.model, options)
+                self.progress.emit(done, len(self.paths))
+            with replacing(self.out, "w", newline="", encoding="utf-8") as stream:
+                writer = csv.DictWriter(stream, BATCH_COLUMNS)
+                writer.writeheader()
+                writer.writerows(rows)
+        except Exception as error:  # noqa: BLE001 - a model or a disk may fail; the window must hear why
+            self.failed.emit(str(error) or type(error).__name__)
+            return
+        self.done.emit(str(self.out), len(rows))
