@@ -347,7 +347,7 @@ def _label(axis, name, width, title, caption):
 
 
 def _wrap(caption, inches):
-    return textwrap.fill(" ".join(caption.split()), max(12, int(inches * CHARS_PER_INCH)))
+    return textwrap.fill(" ".join(caption.split()), max(12, int(inches * CHARS_PER_INCH)), break_on_hyphens=False)
 
 
 def _wrap_captions(figure):
