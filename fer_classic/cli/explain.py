@@ -10,7 +10,8 @@ The figure reads top to bottom:
   features the model really computes, read from its pipeline: the eye-aligned face with its 68 landmarks (when a
   feature aligns or measures with them), HOG, uniform LBP labels on their cell grid, the dense SIFT grid, the
   geometric features furthest from FER2013's average face, and for a network (a CNN, or CNN embeddings) the
-  strongest maps of its first convolution; last, phase 3: the seven probabilities as labelled horizontal bars.
+  strongest maps of its first convolution (not for MobileNetV2 and ResNet50, whose layers Keras nests out of
+  reach); last, phase 3: the seven probabilities as labelled horizontal bars.
 
 Every panel carries a caption that tells a student what to look at, and the fonts are sized for a slide.
 """
