@@ -1,6 +1,7 @@
 """The deep branch: architectures, training controls, weight files, and the shipped CNNs."""
 
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +15,7 @@ from fer_classic.cli import main  # noqa: E402
 from fer_classic.cnn import ARCHITECTURES, CNNClassifier, build_cnn, load_weights, save_weights  # noqa: E402
 from fer_classic.cnn.architectures import APPLICATION_BN_MOMENTUM  # noqa: E402
 from fer_classic.cnn.augment import mix_pairs, random_affine, random_erasing  # noqa: E402
+from fer_classic.cnn.inference import compiled_forward  # noqa: E402
 from fer_classic.cnn.method import choose_storage, full_history, retrain_command, shipping_verdict  # noqa: E402
 from fer_classic.cnn.recipes import Recipe, recipe_for  # noqa: E402
 from fer_classic.cnn.storage import round_trip  # noqa: E402
@@ -321,6 +323,44 @@ def test_test_time_views(face_batch):
     assert len(ten) == 10 and all(view.shape == face_batch.shape for view in ten)
     with pytest.raises(ValueError, match="unknown test-time augmentation"):
         views_of(face_batch, "twelve-crop")
+
+
+def _keras_views_average(network, views):
+    """The probabilities averaged over views the way Keras's own ``predict_on_batch`` gives them."""
+    return np.mean([np.asarray(network.predict_on_batch(view[..., None].astype(np.float32))) for view in views], axis=0)
+
+
+def test_compiled_forward_traces_once_for_every_batch_size_and_matches_keras(face_batch):
+    tf = pytest.importorskip("tensorflow")
+    network = build_cnn("fer-cnn", width=4)
+    forward = compiled_forward(network, flip=True)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    tf.get_logger().addHandler(handler)
+    batches = [np.resize(face_batch, (n, 48, 48)) for n in (1, 3, 7, 256)]
+    try:
+        results = [np.asarray(forward(faces)) for faces in batches]
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert forward.experimental_get_tracing_count() == 1
+    assert not [record for record in records if "retracing" in record.getMessage()]
+    for faces, result in zip(batches, results):  # Keras's predict_on_batch, here the reference, does warn
+        np.testing.assert_allclose(result, _keras_views_average(network, views_of(faces)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("tta", ["none", "flip", "ten-crop"])
+def test_predict_proba_averages_the_views_and_follows_new_weights(face_batch, tta):
+    classifier = CNNClassifier("fer-cnn", tta=tta, batch_size_predict=16)
+    classifier.network_ = build_cnn("fer-cnn", width=4)
+    faces = face_batch[:21]  # more than one batch of views
+    before = classifier.predict_proba(faces)
+    np.testing.assert_allclose(before, _keras_views_average(classifier.network_, views_of(faces, tta)), atol=1e-6)
+    # choose_storage swaps weights under the same network: the compiled call must see them.
+    classifier.network_.set_weights([w * 1.5 for w in classifier.network_.get_weights()])
+    after = classifier.predict_proba(faces)
+    assert np.abs(after - before).max() > 1e-4
+    np.testing.assert_allclose(after, _keras_views_average(classifier.network_, views_of(faces, tta)), atol=1e-6)
 
 
 def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch, capsys):

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..faces import EMOTIONS, average_views, check_faces
 from .architectures import check_architecture
+from .inference import compiled_forward
 from .recipes import Recipe, recipe_for
 from .tta import TTA_MODES, test_time_views
 from .weight_files import load_weights, save_weights
@@ -32,7 +33,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     seed : int
         Seeds initialisation, shuffling and augmentation.
     batch_size_predict : int
-        Faces per forward pass at prediction.
+        Images per forward pass at prediction (a face and its mirror count as two).
 
     Attributes
     ----------
@@ -94,14 +95,23 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         faces = check_faces(faces)
         if self.tta not in TTA_MODES:
             raise ValueError(f"unknown test-time augmentation {self.tta!r}; choose from {', '.join(TTA_MODES)}")
-        # All views of all faces go through the network together: one forward pass for a single face.
-        views = test_time_views(faces, self.tta)
+        flip = self.tta == "flip"
+        # The mirror image is made and averaged inside the compiled call; ten crops are cut here and stacked.
+        views = [faces] if flip else test_time_views(faces, self.tta)
         stacked = np.concatenate(views)
+        forward = self._compiled(flip)
+        step = max(1, self.batch_size_predict // (2 if flip else 1))
         probabilities = np.zeros((len(stacked), len(EMOTIONS)))
-        for start in range(0, len(stacked), self.batch_size_predict):
-            batch = stacked[start:start + self.batch_size_predict, :, :, None].astype(np.float32)
-            probabilities[start:start + len(batch)] = np.asarray(self.network_.predict_on_batch(batch))
+        for start in range(0, len(stacked), step):
+            probabilities[start:start + step] = np.asarray(forward(stacked[start:start + step]))
         return average_views(probabilities, len(views))
+
+    def _compiled(self, flip):
+        """The network's :func:`~fer_classic.cnn.inference.compiled_forward`, traced once per network and mode."""
+        cached = getattr(self, "_forward", None)
+        if cached is None or cached[0] is not self.network_ or cached[1] != flip:
+            self._forward = (self.network_, flip, compiled_forward(self.network_, flip))
+        return self._forward[2]
 
     def predict(self, faces):
         """Most likely emotion index per face, shape (n,)."""
