@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from fer_classic.atomic import write_text  # noqa: E402
 from fer_classic.cnn.recipes import Recipe  # noqa: E402
 from fer_classic.cnn.training import fit_network  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
@@ -118,8 +119,8 @@ def main():
                   **run_pilot(architecture, recipe, data), "provenance": provenance(data)}
         print(f"  PublicTest {result['public_accuracy']:.4f} in {result['minutes']} min", flush=True)
         results.append(result)
-        path.write_text(json.dumps({"pilots": results}, indent=1) + "\n")
-        (FOLDER / "results.md").write_text(markdown(results))
+        write_text(path, json.dumps({"pilots": results}, indent=1) + "\n")
+        write_text(FOLDER / "results.md", markdown(results))
 
 
 if __name__ == "__main__":

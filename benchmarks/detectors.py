@@ -50,6 +50,7 @@ from pathlib import Path  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from fer_classic.atomic import write_text  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect.registry import FACE_FINDERS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector  # noqa: E402
 from fer_classic.detect.scenes import IOU_MATCH, build_scene, match, plan_scenes  # noqa: E402
@@ -269,7 +270,7 @@ def main(argv=None):
         # Lists of numbers on one line each: a box reads as [x, y, w, h].
         text = re.sub(r"\[[^\[\]{}]*\]", lambda flat: json.dumps(json.loads(flat.group())),
                       json.dumps(build_set(data), indent=1))
-        SET_FILE.write_text(text + "\n")
+        write_text(SET_FILE, text + "\n")
         log(f"wrote {SET_FILE}")
     spec = json.loads(SET_FILE.read_text())
     groups = load_images(spec, data)

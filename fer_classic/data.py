@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import re
 import warnings
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .faces import EMOTIONS, FACE_SIZE
+from .reading import load_npz, open_regular
 
 SPLITS = ("Training", "PublicTest", "PrivateTest")
 
@@ -96,7 +98,7 @@ def file_md5(path, chunk_size=1 << 20):
     digest = hashlib.md5()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
-        with open(f, "rb") as handle:
+        with open_regular(f) as handle:
             while block := handle.read(chunk_size):
                 digest.update(block)
     return digest.hexdigest()
@@ -219,7 +221,7 @@ def load_ferplus_labels(path, n_rows=None):
         How many rows are -1.
     """
     path = Path(path)
-    with open(path, newline="") as handle:
+    with io.TextIOWrapper(open_regular(path), encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -246,10 +248,9 @@ def load_ferplus_labels(path, n_rows=None):
 
 def _read_npz(path):
     try:
-        with np.load(path) as archive:
-            arrays = {k: archive[k] for k in ("pixels", "emotion", "usage") if k in archive}
-    except Exception as error:
-        raise DataFormatError(f"{path}: not a readable .npz archive ({error})") from None
+        arrays = {k: v for k, v in load_npz(path).items() if k in ("pixels", "emotion", "usage")}
+    except ValueError as error:
+        raise DataFormatError(str(error)) from None
     missing = {"pixels", "emotion", "usage"} - set(arrays)
     if missing:
         raise DataFormatError(f"{path}: missing arrays {sorted(missing)}")
@@ -264,6 +265,9 @@ def _read_npz(path):
 
 
 def _check_codes(path, values, n_codes, what, first_row):
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        raise DataFormatError(f"{path}: {what}s must be a 1-D array of integers 0..{n_codes - 1}, "
+                              f"got {values.dtype} of shape {values.shape}")
     bad = np.flatnonzero((values < 0) | (values >= n_codes))
     if bad.size:
         raise DataFormatError(f"{path}, row {bad[0] + first_row}: {what} {values[bad[0]]} outside 0..{n_codes - 1}")
@@ -273,7 +277,7 @@ def _read_csv(path):
     """Kaggle's ``fer2013.csv``: header ``emotion,pixels,Usage``; rows are 1-based lines."""
     n_pixels = FACE_SIZE * FACE_SIZE
     faces, labels, usage = [], [], []
-    with open(path, newline="") as handle:
+    with io.TextIOWrapper(open_regular(path), encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .atomic import OutputError, write_bytes
 from .paths import WRITABLE_IMAGE_SUFFIXES, display_path
+from .reading import open_regular
 
 # A 100-megapixel photo still reads (about 300 MB as BGR); a larger image is refused for that file only.
 MAX_PIXELS = 100_000_000
@@ -99,11 +100,12 @@ def read_image(path, max_pixels=MAX_PIXELS):
     Raises
     ------
     ImageError
-        When the file is missing, empty, too large or not a decodable image.
+        When the file is missing, empty, too large, not a regular file (a FIFO, a device) or not a decodable image.
     """
     name = display_path(path)
     try:
-        encoded = np.fromfile(path, dtype=np.uint8)
+        with open_regular(path) as stream:
+            encoded = np.frombuffer(stream.read(), dtype=np.uint8)
     except OSError as error:
         raise ImageError(f"{name}: cannot read file ({error.strerror or error})") from None
     if encoded.size == 0:

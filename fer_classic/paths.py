@@ -1,17 +1,19 @@
 """File names: finding the images to read, naming files in output, and keeping outputs off inputs.
 
 Every front end (``predict``, ``batch``, the GUI) finds images with
-:func:`find_images`, so a folder means the same files everywhere. Names go
-into messages, CSVs and JSON through :func:`display_path`, so a file name
-that is not valid UTF-8 is still printable. :func:`check_outputs` runs before
-any work: an output that would overwrite an input, another output or a
-folder is refused while nothing has been touched yet.
+:func:`find_images`, so a folder means the same files everywhere. Names go into
+messages, CSVs and JSON through :func:`display_path`, so a file name that is
+not valid UTF-8 is still printable, and messages pass through
+:func:`printable`. :func:`check_outputs` runs before any work: an output that
+would overwrite an input, another output or a folder is refused while nothing
+has been touched yet.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".gif")
@@ -27,9 +29,23 @@ def display_path(path):
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text):
+    """``text`` with control characters escaped (``\\x1b``...): a message quoting a file cannot drive the terminal.
+
+    Line breaks and tabs are kept.
+    """
+    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
+
+
 def path_key(path):
-    """What identifies a file across runs: its resolved absolute path, as :func:`display_path` text."""
-    return display_path(Path(path).resolve())
+    """What identifies a file across runs: its resolved absolute path, as :func:`display_path` text.
+
+    A symlink loop resolves as far as it can instead of failing, so it stays one file's error.
+    """
+    return display_path(os.path.realpath(path))
 
 
 def _hidden(path, root):
@@ -58,7 +74,7 @@ def find_images(paths):
     ----------
     paths : iterable of str or Path
         A file is taken as given, whatever its suffix (a missing one too: it
-        is reported when read). A folder is searched recursively for files
+        is reported when read, as are FIFOs, devices and symlink loops). A folder is searched recursively for files
         with an :data:`IMAGE_SUFFIXES` suffix, skipping hidden files and
         folders. A path that does not exist but holds ``*``, ``?`` or ``[``
         is a glob pattern (``**`` recurses); it matches files of any suffix.
@@ -74,7 +90,8 @@ def find_images(paths):
         if path.is_dir():
             yield from _walk(path)
         elif not path.exists() and glob.has_magic(str(path)):
-            yield from ((Path(p), None) for p in sorted(glob.glob(str(path), recursive=True)) if Path(p).is_file())
+            # Folders are skipped, but not FIFOs, broken links or symlink loops: those become the file's error.
+            yield from ((Path(p), None) for p in sorted(glob.glob(str(path), recursive=True)) if not os.path.isdir(p))
         else:
             yield path, None
 
@@ -118,7 +135,8 @@ def annotated_outputs(out, inputs, option="out"):
     out : str or Path
         An image file (its suffix is a :data:`WRITABLE_IMAGE_SUFFIXES` one)
         when ``inputs`` is a single image file; otherwise a folder, created
-        if missing, that receives ``<name>.annotated.png`` per image.
+        if missing (a new one has no suffix), that receives
+        ``<name>.annotated.png`` per image.
     inputs : list of str
         The paths given to ``predict``.
     option : str
@@ -148,6 +166,9 @@ def annotated_outputs(out, inputs, option="out"):
         return lambda path: out
     if out.exists() and not out.is_dir():
         raise ValueError(f"{option} {display_path(out)} is a file; name a folder (or an image file for one image)")
+    if not out.exists() and out.suffix:
+        raise ValueError(f"{option} {display_path(out)}: {out.suffix} is not an image format; name an image file "
+                         f"({', '.join(WRITABLE_IMAGE_SUFFIXES)}) or a folder")
     taken = {}
 
     def target(path):

@@ -187,7 +187,8 @@ class EmotionRecognizer:
         dict
             ``{"file": str, "faces": [...]}`` as in :meth:`analyze`, or
             ``{"file": str, "error": str}`` for a file that cannot be read
-            or a folder that cannot be searched. ``file`` is
+            or analysed (an OpenCV or model error on that image), or a
+            folder that cannot be searched. ``file`` is
             :func:`~fer_classic.paths.display_path` text.
         """
         for path, error in find_images(paths):
@@ -199,4 +200,13 @@ class EmotionRecognizer:
                     continue
                 except ImageError as image_error:
                     error = str(image_error)
+                except (cv2.error, ValueError, RuntimeError, MemoryError) as failure:
+                    # One image that breaks OpenCV or the model fails alone; the run goes on with the next.
+                    error = f"{display_path(path)}: cannot analyse ({type(failure).__name__}: {_summary(failure)})"
             yield {"file": display_path(path), "error": error}
+
+
+def _summary(error):
+    # OpenCV's messages span lines, with the cause on the last one.
+    lines = str(error).strip().splitlines()
+    return lines[-1] if lines else ""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_classic.cli import main
-from fer_classic.cli.batch import BATCH_COLUMNS, run_batch
+from fer_classic.cli.batch import BATCH_COLUMNS, partial_path, run_batch
 from fer_classic.paths import find_images
 
 
@@ -55,9 +55,48 @@ def test_resume_skips_finished_files(mixed_folder, tmp_path, monkeypatch):
     cv2.imwrite(str(mixed_folder / "later.png"), np.full((50, 50), 10, np.uint8))
     monkeypatch.chdir(mixed_folder.parent)                      # the same files, named by a relative path now
     second = run_batch("photos", out, n_jobs=1, resume=True, progress=False)
-    assert second == {"files": 1, "skipped": 4, "faces": 0, "errors": 0, "interrupted": False}
+    # The last file listed is always done again (a hard stop may have cut its faces), and the new one.
+    assert second == {"files": 2, "skipped": 3, "faces": 0, "errors": 0, "interrupted": False}
     files = [r["file"] for r in read_rows(out)]
     assert len(files) == 5 and len(set(files)) == 5
+
+
+def test_resume_redoes_a_file_cut_between_its_faces(tmp_path, astronaut_bgr):
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "two.png"), np.concatenate([astronaut_bgr, astronaut_bgr[:, ::-1]], axis=1))
+    out = tmp_path / "results.csv"
+    run_batch(folder, out, n_jobs=1, progress=False)
+    whole = out.read_text()
+    lines = whole.splitlines(keepends=True)
+    assert len(lines) == 3                                      # a header and two faces
+    out.write_text("".join(lines[:2]))                          # ends exactly after the first face
+    assert run_batch(folder, out, n_jobs=1, resume=True, progress=False)["faces"] == 2
+    assert out.read_text() == whole
+
+
+def test_a_run_that_cannot_start_leaves_out_untouched(mixed_folder, tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    out.write_text("precious\n")
+    (tmp_path / "empty").mkdir()
+    for argv in (["batch", str(mixed_folder), "--model", "no-such-model"],
+                 ["batch", str(tmp_path / "mistyped")], ["batch", str(tmp_path / "empty")],
+                 ["batch", str(tmp_path / "empty" / "*.jpg")]):
+        assert main([*argv, "--out", str(out)]) == 2
+        assert capsys.readouterr().err.count("\n") == 1        # one line
+        assert out.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "photos", "results.csv"]
+
+
+def test_a_hard_stop_leaves_out_as_it_was_and_resume_continues_the_partial_file(mixed_folder, tmp_path):
+    out = tmp_path / "results.csv"
+    run_batch(mixed_folder, out, n_jobs=1, progress=False)
+    whole = out.read_text()
+    out.write_text("older results\n")
+    partial_path(out).write_text("".join(whole.splitlines(keepends=True)[:3]))   # what kill -9 left
+    counts = run_batch(mixed_folder, out, n_jobs=1, resume=True, progress=False)
+    assert counts["skipped"] == 1 and counts["files"] == 3
+    assert out.read_text() == whole and not partial_path(out).exists()
 
 
 def test_resume_drops_a_cut_off_row_and_redoes_its_file(mixed_folder, tmp_path):
@@ -67,7 +106,7 @@ def test_resume_drops_a_cut_off_row_and_redoes_its_file(mixed_folder, tmp_path):
     last_file = read_rows(out)[-1]["file"]
     out.write_text(whole[:-5])                                  # a crash in the middle of the last row
     counts = run_batch(mixed_folder, out, n_jobs=1, resume=True, progress=False)
-    assert counts["files"] == 1 and counts["skipped"] == 3
+    assert counts["files"] == 2 and counts["skipped"] == 2     # its file, and the last whole one, again
     assert out.read_text() == whole                             # the row is whole again, and only once
     assert [r["file"] for r in read_rows(out)].count(last_file) == 1
 
@@ -123,7 +162,7 @@ def test_names_that_are_not_utf8_and_unreadable_folders(mixed_folder, tmp_path, 
     assert by_file["caf\\xe9.png"]["emotion"] == "happy"
     assert "cannot read folder (Permission denied)" in by_file["private"]["error"]
     again = run_batch(mixed_folder, out, n_jobs=1, resume=True, progress=False)
-    assert again["files"] == 0 and again["skipped"] == 6
+    assert again["files"] == 1 and again["skipped"] == 5         # the last file listed is always redone
 
 
 def test_dask_cluster_gives_the_same_rows(mixed_folder, tmp_path):

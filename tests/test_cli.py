@@ -211,12 +211,13 @@ def test_ctrl_c_in_batch_leaves_a_valid_csv_to_resume(many_photos, tmp_path):
     import csv
     import time
 
-    from fer_classic.cli.batch import BATCH_COLUMNS
+    from fer_classic.cli.batch import BATCH_COLUMNS, partial_path
 
     out = tmp_path / "results.csv"
     process = fer_classic_process("batch", many_photos, "--out", out, "--jobs", "1")
     deadline = time.monotonic() + 120
-    while (not out.is_file() or out.read_text().count("\n") < 2) and time.monotonic() < deadline:
+    partial = partial_path(out)
+    while (not partial.is_file() or partial.read_text().count("\n") < 2) and time.monotonic() < deadline:
         time.sleep(0.05)                                        # until the first chunk's rows are written
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)

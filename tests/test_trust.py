@@ -72,7 +72,8 @@ def test_the_cli_refuses_a_forged_model_and_explains_the_opt_in(tmp_path, capsys
 def test_the_opt_in_does_unpickle(tmp_path):
     marker = tmp_path / "pwned"
     path = forge(tmp_path / "forged", marker)
-    load_model(path, trust=True)  # the payload is no model, but it ran
+    with pytest.raises(ModelError, match="not a classifier"):
+        load_model(path, trust=True)  # the payload is no model, and is refused, but it ran
     assert marker.exists()
 
 

@@ -1,5 +1,6 @@
 import csv
 import json
+import os
 
 import cv2
 import numpy as np
@@ -167,8 +168,11 @@ def test_outputs_never_overwrite_the_input(tmp_path, astronaut_bgr, capsys):
 
 
 def test_bad_sources_get_clear_errors(tmp_path, capsys):
-    with pytest.raises(VideoError, match="no such video file"):
+    with pytest.raises(VideoError, match="missing.mp4: cannot read video .No such file"):
         open_capture(tmp_path / "missing.mp4")
+    os.mkfifo(tmp_path / "fifo.mp4")
+    with pytest.raises(VideoError, match="not a regular file: a FIFO"):
+        open_capture(tmp_path / "fifo.mp4")                     # at once: OpenCV would wait for a writer for ever
     (tmp_path / "notes.mp4").write_text("not a video")
     with pytest.raises(VideoError, match="cannot open as a video"):
         open_capture(tmp_path / "notes.mp4")

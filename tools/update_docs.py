@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from fer_classic.atomic import write_text
 from fer_classic.compare.report import readme_summary, short_summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def main(argv=None):
     relative = folder.relative_to(ROOT).as_posix()
     for path, block in ((ROOT / "README.md", short_summary(record, "docs/results.md")),
                         (ROOT / "docs" / "results.md", readme_summary(record, f"../{relative}"))):
-        path.write_text(splice(path.read_text(), block, path.name))
+        write_text(path, splice(path.read_text(), block, path.name))
         print(f"{path.relative_to(ROOT)}: results rewritten from {record_path.relative_to(ROOT)}")
 
 

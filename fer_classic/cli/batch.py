@@ -19,13 +19,14 @@ import contextlib
 import csv
 import io
 import os
-import tempfile
 from pathlib import Path
 
 from joblib import Parallel, delayed, parallel_config
 
 from ..faces import EMOTIONS
-from ..paths import check_outputs, display_path, find_images, path_key
+from ..atomic import check_writable
+from ..paths import IMAGE_SUFFIXES, check_outputs, display_path, find_images, path_key, printable
+from ..reading import open_regular
 
 BATCH_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion", *EMOTIONS, "error"]
 _RECOGNIZERS = {}
@@ -65,12 +66,11 @@ def classify_chunk(paths, model="classic", detector_options=None, trust=False):
 def finished_rows(out):
     """The rows of an earlier output CSV that can be trusted, for ``resume``.
 
-    Only whole rows count. A CSV that does not end with a line break was cut
-    off while a file's rows were being written: its last, partial line is
-    dropped and that file is done again. When the partial line belongs to the
-    file of the rows before it (a file with several faces), or its file name
-    itself is cut, those rows are dropped too, since the file may lack some
-    of its faces.
+    Only whole rows count: a last line without its line break was cut off
+    and is dropped. The rows of the last file listed are dropped too, and
+    that one file is classified again: a run stopped hard (``kill -9``, a
+    power cut) may have written some of its faces and not the others, and a
+    cut that falls exactly on a line break cannot be seen.
 
     Parameters
     ----------
@@ -79,46 +79,43 @@ def finished_rows(out):
 
     Returns
     -------
-    rows : list of dict
+    list of dict
         Keyed by :data:`BATCH_COLUMNS`.
-    cut : bool
-        Whether the file was cut off (so it must be rewritten with ``rows``).
 
     Raises
     ------
     ValueError
         When the CSV's header is not :data:`BATCH_COLUMNS`.
+    OSError
+        When it cannot be read, or is not a regular file.
     """
-    out = Path(out)
-    text = out.read_text(encoding="utf-8", errors="surrogateescape") if out.is_file() else ""
-    if not text:
-        return [], False
-    cut = not text.endswith("\n")
+    try:
+        with open_regular(out) as stream:
+            content = stream.read()
+    except FileNotFoundError:
+        return []
+    foreign = f"{display_path(out)} is not a batch CSV"
+    try:
+        text = content.decode("utf-8")      # run_batch writes names as display_path text: always UTF-8
+    except UnicodeDecodeError:
+        raise ValueError(f"{foreign}: it is not UTF-8 text; --resume continues only its own CSV") from None
     whole = text[:text.rfind("\n") + 1]                   # up to the last line break; "" if no line is whole
     if not whole:
-        return [], cut
+        return []
     table = list(csv.reader(io.StringIO(whole)))
     header = table[0]
     if header != BATCH_COLUMNS:
-        raise ValueError(f"{display_path(out)} is not a batch CSV: its columns are {','.join(header)[:200]}, "
-                         f"not {','.join(BATCH_COLUMNS)}; --resume continues only its own CSV")
+        raise ValueError(f"{foreign}: its columns are {printable(','.join(header)[:120])}, not "
+                         f"{','.join(BATCH_COLUMNS)}; --resume continues only its own CSV")
     rows = [dict(zip(header, row)) for row in table[1:] if len(row) == len(header)]
-    if cut and rows:
-        partial = next(csv.reader(io.StringIO(text[len(whole):])), [])
-        if len(partial) < 2 or partial[0] == rows[-1]["file"]:      # the file name is whole only before a comma
-            rows = [row for row in rows if row["file"] != rows[-1]["file"]]
-    return rows, cut
+    last = rows[-1]["file"] if rows else None
+    return [row for row in rows if row["file"] != last]
 
 
-def _rewrite(out, rows):
-    """Replace ``out`` by a CSV of ``rows``, atomically: an interruption leaves the old file whole."""
+def partial_path(out):
+    """Where a run writes its rows before they replace ``out``: a hidden file beside it."""
     out = Path(out)
-    handle, temporary = tempfile.mkstemp(suffix=".csv", dir=out.parent)
-    with open(handle, "w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, BATCH_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(temporary, out)
+    return out.with_name(f".{out.name}.partial")
 
 
 def _csv_text(rows):
@@ -154,10 +151,12 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
               resume=False, chunk_size=16, progress=True, trust=False, connect_timeout=5):
     """Classify every image matched by ``pattern`` into the CSV ``out``.
 
-    ``out`` is checked, and the backend reached, before anything is written.
-    Rows are written chunk by chunk, each chunk in one write and flushed, so
-    Ctrl+C (or a crash) leaves a valid CSV of the chunks done, which
-    ``resume`` continues.
+    The inputs, ``out``, the model and the backend are all checked before
+    anything is written, so a run that cannot start leaves ``out`` as it was.
+    Rows go chunk by chunk, each chunk in one write, to a hidden partial file
+    beside ``out`` (:func:`partial_path`), which replaces ``out`` when the run
+    ends or Ctrl+C stops it. A run stopped hard leaves ``out`` untouched and
+    the partial file, which ``resume`` continues.
 
     Parameters
     ----------
@@ -179,8 +178,8 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
         Dask scheduler address; when None, a local cluster of ``n_jobs``
         single-threaded worker processes is started.
     resume : bool
-        Keep the whole rows of ``out`` (see :func:`finished_rows`) and skip
-        their files, compared by resolved path.
+        Keep the trusted rows of the partial file, or else of ``out`` (see
+        :func:`finished_rows`), and skip their files, compared by resolved path.
     chunk_size : int
         Files per task.
     progress : bool
@@ -198,8 +197,10 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     Raises
     ------
     ValueError
-        When ``out`` is a folder or one of the images, or (with ``resume``)
-        a CSV of other columns.
+        When nothing matches ``pattern``, ``out`` is a folder or one of the
+        images, or (with ``resume``) a CSV of other columns.
+    OSError
+        When ``out`` cannot be written (its folder is missing, it is a device...).
     RuntimeError
         When the Dask scheduler cannot be reached.
     """
@@ -208,24 +209,27 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     if n_jobs < 1 or chunk_size < 1:
         raise ValueError(f"n_jobs and chunk_size must be >= 1, got {n_jobs} and {chunk_size}")
     found = list(find_images([pattern]))
+    if not any(os.path.lexists(path) for path, _ in found):
+        raise ValueError(f"{display_path(pattern)}: no such file or folder, or no image in it (a folder is searched "
+                         f"for {', '.join(IMAGE_SUFFIXES)}; a glob must match something)")
     check_outputs([path for path, _ in found], {"--out": out})
-    kept, cut = finished_rows(out) if resume else ([], False)
+    check_writable(out)
+    partial = partial_path(out)
+    # A partial CSV is newer than --out: it is what a run stopped hard had done.
+    kept = finished_rows(partial if partial.exists() else out) if resume else []
     done = {path_key(row["file"]) for row in kept}
     todo = [(path, error) for path, error in found if path_key(path) not in done]
-    unreadable = [{"file": display_path(path), "error": error} for path, error in todo if error is not None]
+    unreadable = [{"file": display_path(path), "error": printable(error)} for path, error in todo if error is not None]
     files = [path for path, error in todo if error is None]
     counts = {"files": len(todo), "skipped": len(found) - len(todo), "faces": 0, "errors": len(unreadable),
               "interrupted": False}
     chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
+    _recognizer(model, detector_options or {}, trust)     # a bad model fails here, before any file is written
     with _backend(backend, scheduler, n_jobs, connect_timeout):
-        if cut:
-            _rewrite(out, kept)
-        append = resume and (bool(kept) or cut)               # else a new CSV, header first
-        with open(out, "a" if append else "w", newline="", encoding="utf-8") as handle, \
+        with open(partial, "w", newline="", encoding="utf-8") as handle, \
                 tqdm(total=len(files), unit="file", disable=not progress) as bar:
-            if not append:
-                csv.DictWriter(handle, BATCH_COLUMNS).writeheader()
-            handle.write(_csv_text(unreadable))
+            csv.writer(handle).writerow(BATCH_COLUMNS)
+            handle.write(_csv_text(kept + unreadable))
             handle.flush()
             tasks = (delayed(classify_chunk)(chunk, model, detector_options, trust) for chunk in chunks)
             results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
@@ -241,4 +245,6 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
                 counts["files"] = bar.n + len(unreadable)
             finally:
                 results.close()                     # stops the workers
+            os.fsync(handle.fileno())
+        os.replace(partial, out)
     return counts

@@ -21,7 +21,7 @@ from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETE
                                VIOLA_JONES_FILE, build_detector)
 from ..extract.landmarks import LANDMARK_MODELS
 from ..method_name import MethodName
-from ..paths import annotated_outputs, check_outputs, display_path
+from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable
 from ..store.catalogue import UntrustedModelError
 from ..video.tracking import SMOOTHING
 
@@ -157,12 +157,16 @@ def _predict(args):
     if interrupted:
         print(f"fer-classic: interrupted after {len(results)} file(s); the output above holds them", file=sys.stderr)
         return INTERRUPTED
+    if not results:
+        print(f"fer-classic: error: no image in {', '.join(map(display_path, args.paths))} (folders are searched for "
+              f"{', '.join(IMAGE_SUFFIXES)})", file=sys.stderr)
+        return 1
     return 1 if any("error" in r for r in results) else 0
 
 
 def _describe(result):
     if "error" in result:
-        error = result["error"]  # most errors name their file already
+        error = printable(result["error"])  # most errors name their file already
         return error if error.startswith(result["file"]) else f"{result['file']}: {error}"
     lines = [f"{result['file']}: {len(result['faces'])} face(s)"
              + (f", annotated in {result['annotated']}" if "annotated" in result else "")]
@@ -184,10 +188,9 @@ def _detector(args):
 
 def _video(args):
     from ..pipeline import EmotionRecognizer
-    from ..video import is_camera, process_video
+    from ..video import check_video_outputs, process_video
 
-    check_outputs([] if is_camera(args.input) else [args.input],
-                  {"--out": args.out, "--csv": args.csv, "--plot": args.plot})
+    check_video_outputs(args.input, out=args.out, csv_path=args.csv, plot=args.plot)
     detector = build_detector(**_detector_options(args, VIDEO_DETECTOR), video=True, detect_scale=args.detect_scale,
                               refresh=args.refresh)
     recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta, trust=args.trust_model)
@@ -247,6 +250,11 @@ def _train_detector(args):
 
 
 def _gui(args):
+    # Without a display Qt aborts the process (exit 134) with a page of advice; say it in one line instead.
+    if sys.platform.startswith("linux") and not any(map(os.environ.get, ("QT_QPA_PLATFORM", "DISPLAY",
+                                                                        "WAYLAND_DISPLAY"))):
+        raise RuntimeError("no display to open a window on (DISPLAY is not set): run it on a desktop, over "
+                           "ssh -X, or under xvfb-run")
     from ..gui import run
 
     return run([sys.argv[0], *args.paths])
@@ -454,7 +462,7 @@ def build_parser():
     benchmark.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
     benchmark.add_argument("--video", nargs="?", const="synthetic", metavar="FILE",
                            help="also time the end-to-end pipeline on a video (no FILE: a synthetic clip)")
-    benchmark.add_argument("--out", help="results folder (default benchmarks/results/<date>-<commit>/)")
+    benchmark.add_argument("--out", help="a new results folder (default benchmarks/results/<date>-<commit>[-quick]/)")
     benchmark.add_argument("--data", help=data_help)
     benchmark.set_defaults(run=_benchmark)
 
@@ -481,12 +489,12 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
     except UntrustedModelError as error:
-        print(f"fer-classic: error: {error} (--trust-model)", file=sys.stderr)
+        print(f"fer-classic: error: {printable(error)} (--trust-model)", file=sys.stderr)
         return 2
     except (OSError, ValueError, RuntimeError) as error:
         # Bad input (missing data, malformed file, unknown or tampered model, an output that would overwrite
         # an input) is reported in one line, never a traceback.
-        print(f"fer-classic: error: {error}", file=sys.stderr)
+        print(f"fer-classic: error: {printable(error)}", file=sys.stderr)
         return 2
 
 

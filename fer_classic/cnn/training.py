@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -37,6 +38,7 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..atomic import write_text
 from ..faces import EMOTIONS
 from .architectures import build_cnn
 from .augment import mix_pairs, random_affine, random_erasing
@@ -165,16 +167,24 @@ class TrainingControl(keras.callbacks.Callback):
             self.state["best_score"], self.state["best_epoch"] = score, epoch + 1
             self.best_weights = self.model.get_weights()
             if self.checkpoint_dir:
-                self.model.save_weights(self.checkpoint_dir / "best.weights.h5")
+                _save_replacing(self.model.save_weights, self.checkpoint_dir / "best.weights.h5")
         self.log(f"epoch {epoch + 1}: loss {record.get('loss', float('nan')):.3f}, "
                  f"accuracy {record.get('accuracy', float('nan')):.3f}, "
                  f"validation accuracy {record.get('val_accuracy', float('nan')):.4f}, {seconds:.0f} s")
         if self.checkpoint_dir:
-            self.model.save(self.checkpoint_dir / "last.keras")
-            (self.checkpoint_dir / "state.json").write_text(json.dumps(self.state, indent=1))
+            # The state last: it names the epoch the weights are from, so it must never get ahead of them.
+            _save_replacing(self.model.save, self.checkpoint_dir / "last.keras")
+            write_text(self.checkpoint_dir / "state.json", json.dumps(self.state, indent=1))
         if epoch + 1 - self.state["best_epoch"] >= self.patience:
             self.log(f"early stop: no better validation accuracy for {self.patience} epochs")
             self.model.stop_training = True
+
+
+def _save_replacing(save, path):
+    """Call Keras's ``save(path)`` on a hidden name beside ``path``, then rename: a checkpoint is whole or absent."""
+    partial = path.with_name(f".partial.{path.name}")     # Keras checks the suffix, so it stays last
+    save(partial)
+    os.replace(partial, path)
 
 
 def _new_state(recipe):

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import replacing
+from ..reading import load_npz
 from .architectures import build_cnn
 from .storage import decode_weights, encode_weights
 
@@ -40,8 +42,9 @@ def save_weights(network, architecture, path, dtype="float16", options=None):
     """
     arrays = encode_weights(network.get_weights(), dtype)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture),
-                        options=np.array(json.dumps(options or {})), **arrays)
+    with replacing(path) as stream:
+        np.savez_compressed(stream, format=np.array(WEIGHTS_FORMAT), architecture=np.array(architecture),
+                            options=np.array(json.dumps(options or {})), **arrays)
 
 
 def load_weights(path):
@@ -61,11 +64,7 @@ def load_weights(path):
         architecture; the message names the file.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a readable .npz weight file ({error})") from None
+    arrays = load_npz(path)
     if arrays.get("format", np.array("")).item() not in READABLE_FORMATS or "architecture" not in arrays:
         raise ValueError(f"{path}: not a {' or '.join(READABLE_FORMATS)} file")
     architecture = str(arrays["architecture"].item())

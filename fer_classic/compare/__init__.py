@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..data import load_fer2013
-from ..store.provenance import provenance, results_folder, save_results
+from ..store.provenance import check_new_folder, provenance, results_folder, save_results
 from .ensemble import select_members, weighted_average
 from .measure import latency_ms, quick_subsample, run_probe, split_metrics, split_probabilities, throughput
 from .methods import CLASSICAL_METHODS, ENSEMBLE, MissingModel, NotTrained, compared_methods, load_method, method_kind
@@ -104,8 +104,9 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
         A video file for the end-to-end benchmark, or ``"synthetic"`` for a
         clip made from FER2013 faces.
     out : str or Path, optional
-        Results folder (default ``benchmarks/results/<date>-<commit>/`` under
-        the working directory; nothing is written inside the package).
+        A new (or empty) results folder (default ``benchmarks/results/<date>-<commit>[-quick]/``
+        under the working directory, ``-2``... appended when taken; nothing is written inside
+        the package).
     data_path : str, optional
         FER2013 location (default: searched as by :func:`~fer_classic.data.load_fer2013`).
     loaders : dict, optional
@@ -122,6 +123,8 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
     unknown = [n for n in names if n not in compared_methods() and n not in loaders]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; registered: {', '.join(compared_methods())}")
+    if out:
+        check_new_folder(out)
     full = load_fer2013(data_path)
     data = quick_subsample(full, **QUICK) if quick else full
     tag = f"quick-{QUICK['n_train']}" if quick else "full"
@@ -175,7 +178,7 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
             row = {"name": ENSEMBLE, "kind": "ensemble", "status": "missing", "error": str(error)}
         record["methods"].append(row)
 
-    folder = Path(out) if out else results_folder(record, DEFAULT_RESULTS)
+    folder = Path(out) if out else results_folder(record, DEFAULT_RESULTS, "quick" if quick else None)
     folder.mkdir(parents=True, exist_ok=True)
     if video:
         record["video"] = _video_benchmark(record, full, video, folder, tag, data_path, log)

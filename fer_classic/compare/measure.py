@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from ..atomic import replacing
 from ..classify.metrics import emotion_metrics, probabilities_by_split
 from ..data import FER2013, Split
 from ..extract.cache import cache_dir, caching
@@ -90,7 +91,8 @@ def split_probabilities(model, data, splits, identity=None):
     result = probabilities_by_split(model.predict_proba, data, splits)
     for name, path in paths.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, result[name])
+        with replacing(path) as stream:
+            np.save(stream, result[name])
     return result
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..atomic import save_figure
 from ..faces import EMOTIONS
 from ..method_name import MethodName
 
@@ -181,8 +182,10 @@ def write_plots(record, folder):
 
     def save(figure, path):
         figure.tight_layout()
-        figure.savefig(path, dpi=90)
-        plt.close(figure)
+        try:
+            save_figure(figure, path, dpi=90)
+        finally:
+            plt.close(figure)
         return path
 
     split = record["options"]["rank_by"]

@@ -20,6 +20,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from ..atomic import replacing
+
 # Bump when an extractor's output changes, so stale cache entries are not reused.
 CACHE_VERSION = 1
 MIN_DISK_BATCH = 512
@@ -126,7 +128,6 @@ def cached_map(name, params, function, arrays, n_jobs=1, desc=None):
         return np.load(path, mmap_mode="r")
     result = map_chunks(function, arrays, n_jobs=n_jobs, desc=desc)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(partial, result)
-    os.replace(partial, path)  # atomic: an interrupted run leaves no half file
+    with replacing(path) as stream:     # an interrupted run leaves no half file
+        np.save(stream, result)
     return result

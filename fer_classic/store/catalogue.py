@@ -28,12 +28,16 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import replacing, write_text
 from ..model_files import ModelError, packaged_models_dir, shipped_models_dir
+from ..paths import display_path
+from ..reading import open_regular
 from .half_precision import pack_float16, unpack_float16
 from .manifest import Manifest, ModelEntry
 from .provenance import library_versions
@@ -66,7 +70,7 @@ def user_models_dir():
 def sha256(path, chunk_size=1 << 20):
     """Hex sha256 of a file."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         while block := handle.read(chunk_size):
             digest.update(block)
     return digest.hexdigest()
@@ -109,9 +113,7 @@ def _register_user_model(path, name, digest):
         "saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
     target = user_registry_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n")
-    temporary.replace(target)
+    write_text(target, json.dumps(registry, indent=1, sort_keys=True) + "\n")
 
 
 def save_model(model, path, entry):
@@ -144,10 +146,10 @@ def save_model(model, path, entry):
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npz":
         model.save(path, dtype=entry.get("storage_dtype", "float32"))
-    elif entry.get("storage_dtype") == "float16":
-        joblib.dump(pack_float16(model), path, compress=3)
     else:
-        joblib.dump(model, path, compress=3)
+        with replacing(path) as stream:
+            joblib.dump(pack_float16(model) if entry.get("storage_dtype") == "float16" else model, stream,
+                        compress=3)
     entry = ModelEntry.from_dict(_describe_file(path, entry), f"the entry of {path.name}")
     manifest = read_manifest(path.parent)
     manifest.models[path.stem] = entry
@@ -224,9 +226,12 @@ def resolve_model(name_or_path):
     ResolvedModel
     """
     candidate = Path(name_or_path)
-    if candidate.suffix in MODEL_SUFFIXES or candidate.is_file():
-        if not candidate.is_file():
-            raise ModelError(f"model file {candidate} does not exist")
+    if candidate.is_dir():
+        raise ModelError(f"model {display_path(candidate)} is a folder; give a model file or a name from "
+                         "`fer-classic models`")
+    if candidate.suffix in MODEL_SUFFIXES or candidate.exists():
+        if not candidate.exists():
+            raise ModelError(f"model file {display_path(candidate)} does not exist")
         try:  # a manifest beside a file is for display only: a broken one must not stop the file loading
             entry = read_manifest(candidate.parent).models.get(candidate.stem)
         except ModelError:
@@ -270,8 +275,16 @@ def unpickle(path, trust=False):
     import joblib
 
     path = Path(path)
-    if not trust and sha256(path) not in trusted_hashes():
+    with open_regular(path) as handle:
+        content = handle.read()      # hashed and unpickled from the same bytes: no file can be swapped in between
+    if not trust and hashlib.sha256(content).hexdigest() not in trusted_hashes():
         raise UntrustedModelError(
             f"refusing to unpickle {path}: it is neither a shipped model nor one you trained here, and loading a "
             "pickle runs its author's code. If you trust whoever made it, load it with trust=True")
-    return unpack_float16(joblib.load(path))
+    try:
+        model = joblib.load(io.BytesIO(content))
+    except Exception as error:  # a damaged or foreign file can fail anywhere in the unpickler
+        raise ModelError(f"{path}: not a readable model file ({type(error).__name__}: {error})") from None
+    if not callable(getattr(model, "predict_proba", None)):
+        raise ModelError(f"{path}: holds a {type(model).__name__}, not a classifier with predict_proba")
+    return unpack_float16(model)

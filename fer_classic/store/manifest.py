@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_text
 from ..model_files import ModelError
 
 SCHEMA_VERSION = 2
@@ -171,11 +172,9 @@ class Manifest:
         return cls(models, content.get("landmark_predictor"), SCHEMA_VERSION)
 
     def write(self, path):
-        """Write to ``path`` atomically (a temporary file beside it, then renamed)."""
+        """Write to ``path`` whole or not at all (:func:`fer_classic.atomic.write_text`)."""
         path = Path(path)
         content = {"schema": self.schema, "models": {name: entry.to_dict() for name, entry in self.models.items()}}
         if self.landmark_predictor is not None:
             content["landmark_predictor"] = self.landmark_predictor
-        temporary = path.with_name(f".{path.name}.partial")
-        temporary.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
-        temporary.replace(path)
+        write_text(path, json.dumps(content, indent=2, sort_keys=True) + "\n")

@@ -11,6 +11,9 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from ..atomic import write_text
+from ..paths import display_path
+
 CHECKOUT = Path(__file__).resolve().parents[2]  # a source checkout's root, if this is one
 _VERSIONED = ("fer-classic", "numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless",
               "dlib-bin", "joblib", "keras", "tensorflow-cpu", "tensorflow", "jax")
@@ -82,20 +85,37 @@ def provenance(data=None):
 
 
 def results_folder(record, base, kind=None):
-    """``<base>/<date>-<short commit>[-<kind>]/`` for a record with a ``provenance``."""
+    """A new folder name ``<base>/<date>-<short commit>[-<kind>][-<n>]/`` for a record with a ``provenance``.
+
+    ``-2``, ``-3``... are appended while the name is taken: a run never
+    writes into another run's results (a quick run of the same commit and
+    day once replaced a full run's uncommitted ones).
+    """
     origin = record["provenance"]
-    return Path(base) / "-".join(filter(None, [origin["date"][:10], origin["commit"][:7], kind]))
+    stem = "-".join(filter(None, [origin["date"][:10], origin["commit"][:7], kind]))
+    folder, number = Path(base) / stem, 2
+    while folder.exists():
+        folder, number = Path(base) / f"{stem}-{number}", number + 1
+    return folder
+
+
+def check_new_folder(folder, option="--out"):
+    """Refuse, before any work, a results folder named by the user that already holds files."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ValueError(f"{option} {display_path(folder)} already exists and is not an empty folder; name a new one "
+                         "(results are never overwritten)")
 
 
 def save_results(folder, record, markdown, echo=True):
-    """Write ``results.json`` and ``results.md`` to ``folder``; print the markdown when ``echo``.
+    """Write ``results.json`` and ``results.md`` to ``folder``, each whole or not at all; echo the markdown.
 
     Returns the folder.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    (folder / "results.md").write_text(markdown)
+    write_text(folder / "results.json", json.dumps(record, indent=2, default=str) + "\n")
+    write_text(folder / "results.md", markdown)
     if echo:
         print(f"wrote {folder}/results.json and results.md")
         print(markdown)

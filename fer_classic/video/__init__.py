@@ -13,16 +13,22 @@ average.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import cv2
 
-from ..paths import check_outputs
-from .capture import VideoError, VideoStats, is_camera, open_capture, open_video_writer, read_frames
+from ..atomic import check_writable
+from ..paths import check_outputs, display_path
+from .capture import (VIDEO_SUFFIXES, VideoError, VideoFileWriter, VideoStats, check_video_output, is_camera,
+                      open_capture, open_video_writer, read_frames)
 from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter
 from .tracking import SMOOTHING, EmaSmoother, FaceTracks, IouTracker
 
-__all__ = ["SMOOTHING", "TIMELINE_COLUMNS", "EmaSmoother", "FaceTracks", "IouTracker", "TimelineSummary",
-           "TimelineWriter", "VideoError", "VideoStats", "analyze_video", "is_camera", "open_capture",
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+__all__ = ["PLOT_SUFFIXES", "SMOOTHING", "TIMELINE_COLUMNS", "VIDEO_SUFFIXES", "EmaSmoother", "FaceTracks",
+           "IouTracker", "TimelineSummary", "TimelineWriter", "VideoError", "VideoFileWriter", "VideoStats",
+           "analyze_video", "check_video_output", "check_video_outputs", "is_camera", "open_capture",
            "open_video_writer", "process_video", "read_frames"]
 
 
@@ -63,6 +69,35 @@ def analyze_video(capture, recognizer, every=1, smoothing=SMOOTHING, stats=None)
         yield frame, {"frame": index, "time": round(seconds, 3), "faces": faces}
 
 
+def check_video_outputs(source, out=None, csv_path=None, plot=None):
+    """Refuse, before any work, outputs that are the input or each other, or cannot be written.
+
+    Parameters
+    ----------
+    source : str, Path or int
+        The video file or camera index read.
+    out, csv_path, plot : path, optional
+        See :func:`process_video`.
+
+    Raises
+    ------
+    ValueError
+        When an output is the input, a folder, or another output, or ``plot``
+        is not a PNG, PDF or SVG file.
+    VideoError, fer_classic.atomic.OutputError
+        When an output's folder is missing, it is a device, or ``out`` is not
+        ``.mp4`` or ``.avi``.
+    """
+    check_outputs([] if is_camera(source) else [source], {"--out": out, "--csv": csv_path, "--plot": plot})
+    if out:
+        check_video_output(out)
+    for path in (csv_path, plot):
+        if path:
+            check_writable(path)
+    if plot and Path(plot).suffix.lower() not in PLOT_SUFFIXES:
+        raise ValueError(f"--plot {display_path(plot)}: use one of {', '.join(PLOT_SUFFIXES)}")
+
+
 def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=1, smoothing=SMOOTHING,
                   progress=True):
     """Analyse a video file or camera and write the requested outputs.
@@ -92,25 +127,24 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
 
     Raises
     ------
-    ValueError
-        Before anything is read or written, when an output is the input, a
-        folder, or another output.
+    ValueError, VideoError, fer_classic.atomic.OutputError
+        Before anything is read or written, as :func:`check_video_outputs` says.
     VideoError
-        When the source cannot be opened or the video cannot be written.
+        When the source cannot be opened or the video cannot be encoded.
     """
     from tqdm.auto import tqdm
 
-    check_outputs([] if is_camera(source) else [source], {"out": out, "csv_path": csv_path, "plot": plot})
+    check_video_outputs(source, out=out, csv_path=csv_path, plot=plot)
     capture = open_capture(source)
     if hasattr(recognizer.detector, "reset"):
         recognizer.detector.reset()                          # a stateful detector starts afresh per video
     stats, summary = VideoStats(), TimelineSummary()
-    timeline = TimelineWriter(csv_path) if csv_path else None
-    writer = None
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    timeline = TimelineWriter(csv_path) if csv_path else None
+    writer = VideoFileWriter(out, fps / every) if out else None
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
     bar = tqdm(total=total, unit="frame", disable=not progress, desc=str(source))
-    interrupted = False
+    interrupted = finished = False
     try:
         from ..annotate import draw_faces
 
@@ -118,22 +152,20 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
             summary.add(record)
             if timeline:
                 timeline.write(record)
-            if out:
-                if writer is None:
-                    writer = open_video_writer(out, fps / every, (frame.shape[1], frame.shape[0]))
+            if writer:
                 writer.write(draw_faces(frame, record["faces"]))
             bar.n = record["frame"] + 1
             bar.set_postfix(fps=f"{stats.processing_fps:.1f}", faces=len(record["faces"]), refresh=False)
             bar.update(0)
+        finished = True
     except KeyboardInterrupt:
-        interrupted = True              # Ctrl+C ends a webcam session: keep and summarise what was done
+        interrupted = finished = True   # Ctrl+C ends a webcam session: keep and summarise what was done
     finally:
         bar.close()
         capture.release()
-        if timeline:
-            timeline.close()
-        if writer is not None:
-            writer.release()
+        for output in (timeline, writer):
+            if output:
+                output.close(keep=finished)     # an error mid-way leaves the old outputs as they were
     if plot:
         summary.plot(plot)
     return {"faces": summary.summary(),

@@ -7,11 +7,16 @@ frames, not the rest of the file.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+
+from ..atomic import OutputError, check_writable
+from ..paths import display_path
+from ..reading import check_regular
 
 
 class VideoError(RuntimeError):
@@ -42,8 +47,10 @@ def open_capture(source):
             raise VideoError(f"no camera at index {int(source)} (is one connected and free?)")
         return capture
     path = Path(source)
-    if not path.is_file():
-        raise VideoError(f"{path}: no such video file")
+    try:
+        check_regular(path)         # a FIFO would block OpenCV for ever
+    except OSError as error:
+        raise VideoError(f"{display_path(path)}: cannot read video ({error.strerror or error})") from None
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise VideoError(f"{path}: cannot open as a video (unreadable file, or no codec for it in OpenCV)")
@@ -116,10 +123,76 @@ def read_frames(capture, every=1, stats=None):
         yield index, frame
 
 
+VIDEO_SUFFIXES = (".mp4", ".avi")
+
+
+def check_video_output(path):
+    """Refuse, before any work, a video output OpenCV cannot write or that is not a writable file.
+
+    Raises
+    ------
+    VideoError
+        Naming the file: a suffix other than :data:`VIDEO_SUFFIXES`, a missing folder, a device...
+    """
+    suffix = Path(path).suffix
+    if suffix.lower() not in VIDEO_SUFFIXES:
+        raise VideoError(f"{display_path(path)}: cannot write a video as {suffix or 'a file without a suffix'}; "
+                         f"use {' or '.join(VIDEO_SUFFIXES)}")
+    try:
+        check_writable(path)
+    except OutputError as error:
+        raise VideoError(str(error)) from None
+
+
 def open_video_writer(path, fps, size):
     """A ``cv2.VideoWriter`` (mp4v for .mp4, MJPG for .avi), checked to be open."""
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if str(path).lower().endswith(".avi") else "mp4v"))
     writer = cv2.VideoWriter(str(path), fourcc, fps, size)
     if not writer.isOpened():
-        raise VideoError(f"{path}: cannot write video (no encoder for this container in OpenCV; try .avi or .mp4)")
+        raise VideoError(f"{display_path(path)}: cannot write video (no encoder for this container in OpenCV)")
     return writer
+
+
+class VideoFileWriter:
+    """A video file written whole or not at all, as :mod:`fer_classic.atomic` writes every other output.
+
+    Frames go to a hidden partial file beside ``path``, which :meth:`close`
+    renames onto it; a run that fails never leaves half a video under the
+    name asked for, nor replaces an older one.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.mp4`` (mp4v) or ``.avi`` (MJPG).
+    fps : float
+
+    Raises
+    ------
+    VideoError
+        When ``path`` cannot be written (see :func:`check_video_output`).
+    """
+
+    def __init__(self, path, fps):
+        check_video_output(path)
+        self.path, self.fps = Path(path), fps
+        # The suffix stays last: OpenCV picks the container from it.
+        self.partial = self.path.with_name(f".{self.path.stem}.{os.getpid()}.partial{self.path.suffix}")
+        self.frames_written = 0
+        self._writer = None
+
+    def write(self, frame):
+        """Add one BGR frame; the first one sets the video's size."""
+        if self._writer is None:
+            self._writer = open_video_writer(self.partial, self.fps, (frame.shape[1], frame.shape[0]))
+        self._writer.write(frame)
+        self.frames_written += 1
+
+    def close(self, keep=True):
+        """Finish the file and give it its name; with ``keep`` False, or no frame written, nothing is left."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+            if keep and self.frames_written:
+                os.replace(self.partial, self.path)
+        if self.partial.exists():
+            self.partial.unlink()

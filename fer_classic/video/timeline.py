@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import OutputError, check_writable, save_figure
 from ..faces import EMOTIONS
+from ..paths import display_path
 
 TIMELINE_COLUMNS = ["frame", "time_s", "face_id", "x", "y", "w", "h", *EMOTIONS]
 
 
 class TimelineWriter:
-    """Per-frame CSV, one row per face, flushed after every frame so an interrupted run keeps its rows."""
+    """Per-frame CSV, one row per face, written whole or not at all.
+
+    Rows go to a hidden partial file beside ``path``, flushed after every
+    frame, which :meth:`close` renames onto ``path``; Ctrl+C ends a run
+    through :meth:`close`, so the frames done are kept.
+
+    Raises
+    ------
+    fer_classic.atomic.OutputError
+        When ``path`` cannot be written (a missing folder, a device...).
+    """
 
     def __init__(self, path):
         self.path = Path(path)
-        self.handle = open(self.path, "w", newline="")
+        check_writable(self.path)
+        self.partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        self.handle = open(self.partial, "w", newline="", encoding="utf-8")
         self.writer = csv.writer(self.handle)
         self.writer.writerow(TIMELINE_COLUMNS)
 
@@ -27,8 +42,20 @@ class TimelineWriter:
                                   *(f"{face['probabilities'][e]:.5f}" for e in EMOTIONS)])
         self.handle.flush()
 
-    def close(self):
-        self.handle.close()
+    def close(self, keep=True):
+        """Give the file its name; with ``keep`` False, nothing is left."""
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            if keep:
+                os.replace(self.partial, self.path)
+        except OSError as error:
+            raise OutputError(f"{display_path(self.path)}: cannot write ({error.strerror or error})") from None
+        finally:
+            self.handle.close()
+            if self.partial.exists():
+                self.partial.unlink()
 
 
 class TimelineSummary:
@@ -73,5 +100,7 @@ class TimelineSummary:
         axes[0, 0].legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.3))
         axes[-1, 0].set_xlabel("time (s)")
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
-        plt.close(figure)
+        try:
+            save_figure(figure, path, dpi=100)
+        finally:
+            plt.close(figure)

@@ -40,7 +40,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ...atomic import replacing
 from ...faces import mirror_faces
+from ...reading import load_npz
 from .adaboost import StrongClassifier, boost, sort_feature_values
 from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_images, window_std
@@ -431,7 +433,7 @@ def save_cascade(cascade, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     classifiers = [stage.classifier for stage in cascade.stages]
-    with open(path, "wb") as handle:
+    with replacing(path) as handle:
         np.savez_compressed(
             handle,
             format=np.array(FORMAT),
@@ -466,8 +468,7 @@ def load_cascade(path):
         When the file is not such a cascade; the message names the file.
     """
     path = Path(path)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
+    arrays = load_npz(path)
     if "format" not in arrays or arrays["format"].item() != FORMAT or set(_ARRAYS) - set(arrays):
         raise ValueError(f"{path}: not a {FORMAT} file with arrays {', '.join(_ARRAYS)}")
     sizes = arrays["stage_sizes"]
