@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("pytestqt")         # the GUI and its tests need the [gui]/[dev] extras
 
 from qtpy.QtCore import QMimeData, QPointF, QRectF, Qt, QTimer, QUrl  # noqa: E402
-from qtpy.QtGui import QColor, QDropEvent  # noqa: E402
+from qtpy.QtGui import QColor, QDropEvent, QKeySequence  # noqa: E402
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
 from fer_classic import EMOTIONS  # noqa: E402
@@ -26,8 +26,10 @@ from fer_classic.classify import build_method  # noqa: E402
 from fer_classic.cnn.architectures import ARCHITECTURES  # noqa: E402
 from fer_classic.detect import box_iou  # noqa: E402
 from fer_classic.gui import MainWindow, run  # noqa: E402
+from fer_classic.cli.batch import BATCH_COLUMNS  # noqa: E402
+from fer_classic.gui.export import default_output  # noqa: E402
 from fer_classic.gui.render import to_qimage  # noqa: E402
-from fer_classic.annotate import face_label  # noqa: E402
+from fer_classic.annotate import face_label, place_labels  # noqa: E402
 from fer_classic.gui.widgets import LABEL_PIXELS, RingBar, TimelinePlot, emotion_qcolor  # noqa: E402
 from fer_classic.store import read_manifest, save_model, shipped_models_dir  # noqa: E402
 
@@ -151,11 +153,20 @@ def test_video_fills_timeline_records_and_csv(qtbot, window, astronaut_bgr, tmp_
     n_frames = write_face_video(video, astronaut_bgr, n_frames=10)
     shown = []
     window.analysis_shown.connect(shown.append)
+    assert not window.export_action.isEnabled()                 # nothing to export yet
     with qtbot.waitSignal(window.stream_finished, timeout=60000):
-        window.open_video(video)
+        window.open_video(video)                # the window is new: its model is still loading
         window.start_recording(tmp_path / "annotated.avi")
+        assert window.pause_action.isEnabled() and window.seek_slider.isVisibleTo(window)
+        assert not window.panel.video_group.isHidden()          # smoothing is for video only
     frames = [analysis.job.frame for analysis in shown]
+    # Bug 8: the video waited for the model, so its first frame was analysed too.
+    assert frames[0] == 0
     assert 1 <= len(frames) <= n_frames and frames == sorted(set(frames)) and frames[-1] == n_frames - 1
+    assert window.windowTitle().startswith("face.avi")
+    assert window.export_action.isEnabled()
+    # Bug 9: recorded under a temporary name beside the destination, renamed at the end; nothing else left.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["annotated.avi", "face.avi"]
     assert len(window.timeline.points) == len(window.records) == len(frames)
     assert all(len(analysis.faces) == 1 for analysis in shown)
 
@@ -232,6 +243,7 @@ def test_errors_replace_results_and_stay(qtbot, window, tmp_path, astronaut_png)
     window.open_files([corrupt])
     qtbot.waitUntil(lambda: "corrupt.png: not a decodable image" in window.view.message(), timeout=WAIT_MS)
     assert window.analysis is None and window.canvas() is None
+    assert not window.save_action.isEnabled() and not window.copy_action.isEnabled()
     assert all(value is None for value in rings(window).values())
     window.worker.ready.emit("classic")       # as a model load ending late would
     assert status(window).startswith("Error: ") and "corrupt.png" in status(window)
@@ -258,15 +270,28 @@ def test_errors_replace_results_and_stay(qtbot, window, tmp_path, astronaut_png)
     assert not status(window).startswith("Error")
 
 
-def test_thumbnails_mark_unreadable_files(qtbot, window, tmp_path, astronaut_bgr):
+def test_a_folder_opens_on_its_first_image_with_thumbnails_on_a_grid(qtbot, window, tmp_path, astronaut_bgr):
     folder = tmp_path / "photos"
     folder.mkdir()
-    cv2.imwrite(str(folder / "a.png"), astronaut_bgr)
-    (folder / "b.png").write_bytes(b"this is not a png")
-    open_and_wait(qtbot, window, [folder])
-    unreadable = window.thumbnails.item(1)
+    (folder / "a broken photo with a long name.png").write_bytes(b"this is not a png")
+    cv2.imwrite(str(folder / "b.png"), astronaut_bgr)
+    cv2.imwrite(str(folder / "c with an even longer name than the others.png"), astronaut_bgr[:, ::-1])
+    (folder / "clip.avi").write_bytes(b"a video is not an image")
+    analysis = open_and_wait(qtbot, window, [folder])
+    # The broken first file is stepped over; the video is left out, and both are said.
+    assert analysis.job.label == "b.png" and window.thumbnails.currentRow() == 1
+    assert "1 unreadable file(s) skipped" in status(window) and "1 video(s)" in status(window)
+    assert window.windowTitle().startswith("b.png")
+    unreadable = window.thumbnails.item(0)
     qtbot.waitUntil(lambda: "not a decodable image" in unreadable.toolTip(), timeout=WAIT_MS)
-    assert not unreadable.icon().isNull() and "not a decodable" not in window.thumbnails.item(0).toolTip()
+    assert not unreadable.icon().isNull() and "not a decodable" not in window.thumbnails.item(1).toolTip()
+    # Bug 1: every item has the same cell, so icons and (elided) names never overlap, at one height.
+    cells = [window.thumbnails.visualItemRect(window.thumbnails.item(row)) for row in range(3)]
+    assert len({(cell.width(), cell.height(), cell.top()) for cell in cells}) == 1
+    assert not any(a.intersects(b) for i, a in enumerate(cells) for b in cells[i + 1:])
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS) as shown:
+        window.next_action.trigger()
+    assert shown.args[0].job.label.startswith("c with") and not window.next_action.isEnabled()
 
 
 def two_faces(analysis, scale):
@@ -372,17 +397,21 @@ def test_start_up_is_quiet(tmp_path):
     """None of TensorFlow's start-up notices or OpenCV's warnings reach the terminal."""
     broken = tmp_path / "broken.avi"
     broken.write_bytes(b"this is not a video")
+    # Bug 7: an .mp4 without its index made FFmpeg print "moov atom not found".
+    broken_mp4 = tmp_path / "broken.mp4"
+    broken_mp4.write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(2000))
     code = ("import importlib.util, sys, cv2\n"
-            "from fer_classic import quiet_libraries\n"
-            "quiet_libraries()\n"
+            "from fer_classic.gui.app import quiet_terminal\n"
+            "quiet_terminal()\n"
             "cv2.VideoCapture(99)\n"
             "cv2.VideoCapture(sys.argv[1])\n"
+            "cv2.VideoCapture(sys.argv[2])\n"
             "if importlib.util.find_spec('tensorflow'):\n"
             "    import tensorflow\n")
-    done = subprocess.run([sys.executable, "-c", code, str(broken)], capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run([sys.executable, "-c", code, str(broken), str(broken_mp4)], capture_output=True,
+                          text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    for noise in ("oneDNN", "absl", "WARN"):
+    for noise in ("oneDNN", "absl", "WARN", "moov"):
         assert noise not in done.stderr
 
 
@@ -405,6 +434,126 @@ def test_dropped_folder_fills_the_thumbnail_strip(qtbot, window, tmp_path, astro
     assert abs(centre_x[1] - (astronaut_bgr.shape[1] - centre_x[0])) < 10
 
 
+def crowd(analysis, n=9):
+    """``analysis`` with ``n`` boxes overlapping in a row, as a detector gives them on a crowd."""
+    x, y, w, h = analysis.faces[0]["box"]
+    faces = [{"box": (x - 40 + 12 * i, y - 30 + 7 * (i % 3), w // 2, h // 2), "emotion": emotion,
+              "probabilities": {e: 0.7 if e == emotion else 0.05 for e in EMOTIONS}}
+             for i, emotion in zip(range(n), EMOTIONS * 2)]
+    return dataclasses.replace(analysis, faces=faces)
+
+
+def test_labels_of_overlapping_boxes_do_not_overlap(qtbot, window, astronaut_png, tmp_path):
+    analysis = crowd(open_and_wait(qtbot, window, [astronaut_png]))
+    show(window, analysis)
+    labels = window.view.labels()
+    assert len(labels) == 9
+    rectangles = [rectangle for _, rectangle, _ in labels]
+    assert not any(a.intersects(b) for i, a in enumerate(rectangles) for b in rectangles[i + 1:])
+    assert labels[0][0] == window._selected_index()         # the selected face's label is placed first
+    # The saved image places them alike, at image resolution, and draws the selected face's bars only.
+    boxes = [face["box"] for face in analysis.faces]
+    spots = place_labels(boxes, [(150, 30)] * len(boxes), (512, 512))
+    assert not any(QRectF(*a).intersects(QRectF(*b)) for i, a in enumerate(spots) for b in spots[i + 1:])
+    assert window.save_image(tmp_path / "crowd.png")
+    assert cv2.imread(str(tmp_path / "crowd.png")).shape == window.canvas().shape
+
+
+def test_export_is_enabled_only_with_something_to_export(qtbot, window, astronaut_png, tmp_path):
+    assert not window.export_action.isEnabled() and not window.save_action.isEnabled()
+    open_and_wait(qtbot, window, [astronaut_png])
+    assert window.export_action.isEnabled() and window.save_action.isEnabled()
+    # Images are exported as fer-classic batch writes them: one row per face.
+    with qtbot.waitSignal(window.export_finished, timeout=WAIT_MS) as finished:
+        assert window.export_csv(tmp_path / "faces.csv")
+        assert not window.export_action.isEnabled()         # one export at a time
+    assert finished.args == [True] and window.export_action.isEnabled()
+    with open(tmp_path / "faces.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == BATCH_COLUMNS and len(rows) == 2 and rows[1][0] == str(astronaut_png)
+    # Bug 9: outputs go beside the source, named after it.
+    assert default_output(astronaut_png, ".annotated.png") == astronaut_png.parent / "astronaut.annotated.png"
+    assert default_output(tmp_path / "clip.mp4", ".annotated.png", 12) == tmp_path / "clip.frame12.annotated.png"
+
+
+def test_a_paused_video_is_analysed_again_when_a_setting_changes_and_can_be_sought(qtbot, window, astronaut_bgr,
+                                                                                   tmp_path):
+    video = tmp_path / "face.avi"
+    write_face_video(video, astronaut_bgr, n_frames=30)
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS):
+        window.open_video(video)
+    window.set_paused(True)
+    assert window.pause_action.isChecked() and window.pause_action.text() == "Play"
+    qtbot.wait(300)                             # a frame read before the pause may still come
+    frame = window.analysis.job.frame
+    assert window.seek_slider.maximum() == 29 and "/ 0:03" in window.position_label.text()
+
+    # Bug 4: the whole-image "detector" boxes the whole frame; the frame on screen shows it.
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS) as shown:
+        window.panel.detector.setCurrentIndex(window.panel.detector.findData("whole-image"))
+    again = shown.args[0]
+    assert again.job.frame == frame and again.faces[0]["box"] == (0, 0, 320, 240)
+    assert window.records[-1]["faces"][0]["box"] == (0, 0, 320, 240)      # that frame's record is replaced
+
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS) as shown:
+        window.seek(20)                         # paused: the frame sought is still shown
+    assert shown.args[0].job.frame == 20 and window.seek_slider.value() == 20
+    qtbot.wait(300)
+    assert window.analysis.job.frame == 20      # and it stays paused there
+    with qtbot.waitSignal(window.stream_finished, timeout=WAIT_MS):
+        window.set_paused(False)
+    assert window.analysis.job.frame == 29 and window.pause_action.isChecked()     # at the end: Play again
+
+
+def test_no_stale_result_while_a_model_loads(qtbot, tiny_model, astronaut_png):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    open_and_wait(qtbot, window, [astronaut_png])
+    assert sum(rings(window).values()) == pytest.approx(1.0)
+    window.panel.select_model("tiny")
+    # Bug 5: at once, before the worker has even started loading, the old result is withdrawn.
+    assert window.view.busy() == "loading tiny..." and window.view.labels() == []
+    assert all(value is None for value in rings(window).values())
+    assert window.result.headline.text() == "loading tiny..." and window.busy_bar.isVisibleTo(window)
+    assert not window.save_action.isEnabled()
+    qtbot.waitUntil(lambda: window.view.busy() == "", timeout=WAIT_MS)
+    assert window.analysis.model == "tiny" and sum(rings(window).values()) == pytest.approx(1.0)
+    assert not window.busy_bar.isVisibleTo(window)
+
+
+def test_ticking_an_overlay_moves_no_setting(qtbot, window, astronaut_png):
+    open_and_wait(qtbot, window, [astronaut_png])
+    checks = window.panel.overlay_checks
+    where = {name: check.mapTo(window, check.rect().topLeft()) for name, check in checks.items()}
+    checks["hog"].setChecked(True)
+    checks["lbp"].setChecked(True)
+    QApplication.processEvents()
+    # Bug 6: the phase views keep their place with a note while unticked; nothing below them moves.
+    assert {name: check.mapTo(window, check.rect().topLeft()) for name, check in checks.items()} == where
+    views, captions = window.result.phase_images.views, window.result.phase_images.captions
+    assert all(view.has_image() for view in views.values())
+    assert "cells" in captions["HOG"].text() and "bins" in captions["HOG"].text()
+    assert "grey level" in captions["LBP"].text()
+    assert min(view.width() for view in views.values()) >= 120          # big enough to see the pixels
+
+
+def test_what_users_expect_of_a_photo(qtbot, window, astronaut_png):
+    analysis = open_and_wait(qtbot, window, [astronaut_png])
+    assert window.windowTitle().startswith("astronaut.png")
+    assert window.panel.video_group.isHidden() and not window.player.isVisibleTo(window)
+    assert not window.pause_action.isEnabled() and not window.stop_action.isEnabled()
+    window.copy_image()
+    copied = QApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == (analysis.frame.shape[1], analysis.frame.shape[0])
+    keys = {action: action.shortcut().toString() for action in (
+        window.pause_action, window.stop_action, window.record_action, window.export_action,
+        window.next_action, window.previous_action)}
+    assert keys[window.pause_action] == "Space" and keys[window.export_action] == "Ctrl+E"
+    assert all(keys.values())
+    assert window.copy_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Copy)
+
+
+# Last: run() quits the application, and a waiting loop after it would end at once.
 def test_run_shows_the_given_files_and_cleans_up(qtbot, astronaut_png, monkeypatch):
     for variable in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
         monkeypatch.delenv(variable, raising=False)     # run() sets them; put back after the test
