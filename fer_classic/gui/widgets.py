@@ -12,7 +12,8 @@ import operator
 
 from qtpy.QtCore import QPointF, QRectF, Qt, Signal
 from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
-from qtpy.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (QGridLayout, QLabel, QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QVBoxLayout,
+                            QWidget)
 
 from ..annotate import EMOTION_COLORS, face_label, place_labels
 from ..extract.lbp import N_LABELS
@@ -142,7 +143,8 @@ class FrameView(QWidget):
             font.setPixelSize(2 * LABEL_PIXELS)
             painter.setFont(font)
             painter.setPen(QColor(255, 255, 255))
-            painter.drawText(QRectF(self.rect()), CENTER, self._busy)
+            painter.drawText(QRectF(self.rect()).adjusted(20, 20, -20, -20),
+                             text_flags(Qt.AlignmentFlag.AlignCenter, Qt.TextFlag.TextWrapAnywhere), self._busy)
         else:
             self._paint_faces(painter, transform)
         painter.end()
@@ -343,12 +345,12 @@ class PhaseImages(QWidget):
             text.setWordWrap(True)
             text.setFixedWidth(side)
             text.setFont(small)
-            text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+            text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             for widget in (heading, view, text):
                 widget.setToolTip(tip)
             layout.addWidget(heading, 0, column)
             layout.addWidget(view, 1, column)
-            layout.addWidget(text, 2, column)
+            layout.addWidget(text, 2, column, alignment=Qt.AlignmentFlag.AlignTop)     # captions of 2 and 3 lines
             self.views[name], self.captions[name] = view, text
 
     def show_face(self, face, hog=True, lbp=True, note="no face"):
@@ -376,6 +378,8 @@ class ResultPanel(QWidget):
         font.setBold(True)
         self.headline.setFont(font)
         self.detail = QLabel()
+        for label in (self.headline, self.detail):
+            label.setWordWrap(True)     # a long model name ("loading cnn-fer-hog-...") must not widen the panel
         self.rings = ProbabilityPanel()
         self.phase_images = PhaseImages()
         column = QVBoxLayout(self)
@@ -398,6 +402,25 @@ class ResultPanel(QWidget):
         self.detail.setText(detail)
         self.rings.set_probabilities(None)
         self.phase_images.show_face(None, note=headline)
+
+
+class SeekSlider(QSlider):
+    """A horizontal slider that jumps where it is clicked, as a video's position bar does (not by a page)."""
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton:
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                                 QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.pos()):        # on the groove: move the handle there, then drag as usual
+                x = event.pos().x() - handle.width() // 2
+                self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x,
+                                                             self.width() - handle.width()))
+        super().mousePressEvent(event)
 
 
 class TimelinePlot(QWidget):

@@ -23,7 +23,7 @@ from pathlib import Path
 from qtpy.QtCore import QSize, Qt, Signal
 from qtpy.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget,
-                            QListWidgetItem, QMainWindow, QProgressBar, QScrollArea, QSlider, QSpinBox, QSplitter,
+                            QListWidgetItem, QMainWindow, QProgressBar, QScrollArea, QSpinBox, QSplitter,
                             QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from ..atomic import OutputError
@@ -36,13 +36,14 @@ from .export import BatchExporter, default_output, write_timeline
 from .recorder import VideoRecorder
 from .render import render_frame, to_qimage
 from .sources import FALLBACK_FPS, VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video, videos_in
-from .widgets import FrameView, ResultPanel, TimelinePlot
+from .widgets import FrameView, ResultPanel, SeekSlider, TimelinePlot
 from .worker import AnalysisWorker, FrameJob
 
 RECORD_KEYS = ("face_id", "box", "emotion", "probabilities")    # what a CSV row needs of a face
 INFO_MS = 5000                                                  # how long passing messages stay
 TITLE = "fer_classic: facial expressions in three phases"
-THUMBNAIL_ICON, THUMBNAIL_GRID = QSize(80, 80), QSize(112, 106)  # every item in the same cell: none overlaps
+THUMBNAIL_ICON, THUMBNAIL_GRID = QSize(80, 80), QSize(112, 106)  # every item in a cell of its own: none overlaps
+THUMBNAIL_ITEM = THUMBNAIL_GRID - QSize(6, 4)                   # a gap between neighbours
 
 
 def clock(seconds):
@@ -130,7 +131,6 @@ class MainWindow(QMainWindow):
         self.thumbnails.setIconSize(THUMBNAIL_ICON)
         # A fixed cell per item, whatever its name or whether its icon has arrived: names are elided, never overlap.
         self.thumbnails.setGridSize(THUMBNAIL_GRID)
-        self.thumbnails.setUniformItemSizes(True)
         self.thumbnails.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.thumbnails.setFixedHeight(THUMBNAIL_GRID.height() + self.thumbnails.horizontalScrollBar().sizeHint()
                                        .height() + 2 * self.thumbnails.frameWidth() + 4)
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(player)
         row.setContentsMargins(0, 0, 0, 0)
         self.play_button = QToolButton()
-        self.seek_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seek_slider = SeekSlider()
         self.seek_slider.setToolTip("Position in the video: drag or click to jump (the frame is analysed there)")
         self.seek_slider.valueChanged.connect(self._on_slider_moved)
         self.seek_slider.sliderReleased.connect(lambda: self.seek(self.seek_slider.value()))
@@ -292,6 +292,7 @@ class MainWindow(QMainWindow):
         for path in images:
             item = QListWidgetItem(path.name)
             item.setToolTip(str(path))
+            item.setSizeHint(THUMBNAIL_ITEM)    # its final size before its icon arrives: nothing to lay out again
             self.thumbnails.addItem(item)
         self.thumbnails.setCurrentRow(0)
         self.thumbnails.blockSignals(False)
