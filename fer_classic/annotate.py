@@ -140,7 +140,8 @@ def draw_faces(frame, faces, bars=True, selected=None):
     metrics = [cv2.getTextSize(label, FONT, scale, thickness) for label in labels]
     pad = max(2, metrics[0][0][1] // 4) if metrics else 2
     sizes = [(text_w + 2 * pad, text_h + baseline + 2 * pad) for (text_w, text_h), baseline in metrics]
-    charts = [(i, _bars_layout(canvas.shape, faces[i]["box"], pad * 2, scale * 0.8, thickness))
+    boxes = [face["box"] for face in faces]
+    charts = [(i, _bars_layout(canvas.shape, boxes[i], boxes[:i] + boxes[i + 1:], pad * 2, scale * 0.8, thickness))
               for i in order if bars and selected in (None, i)]
     spots = place_labels([faces[i]["box"] for i in order], sizes, (canvas.shape[1], canvas.shape[0]),
                          taken=[layout[0] for _, layout in charts])
@@ -157,16 +158,23 @@ def draw_faces(frame, faces, bars=True, selected=None):
     return canvas
 
 
-def _bars_layout(shape, box, gap, scale, thickness):
-    """Where the seven bars of a face go: right of its box, or left of it where the picture ends.
+def _bars_layout(shape, box, others, gap, scale, thickness):
+    """Where the seven bars of a face go: right of its box, left, below or above, the first that fits in the
+    picture and covers no other face (else the first that fits, else the left).
 
     Returns the rectangle (x, y, w, h) they cover, the bar length, the row height and the spacing.
     """
     (length, row_h), _ = cv2.getTextSize("surprise 100%", FONT, scale, thickness)
     spacing = max(2, row_h // 3)
-    x, top, w, _ = (int(v) for v in box)
-    left = x + w + gap if x + w + gap + length <= shape[1] else max(0, x - gap - length)
-    return (left, top, length, len(EMOTIONS) * (row_h + spacing)), length, row_h, spacing
+    x, y, w, h = (int(v) for v in box)
+    height = len(EMOTIONS) * (row_h + spacing)
+    sides = [(x + w + gap, y), (x - gap - length, y), (x, y + h + gap), (x, y - gap - height)]
+    sides = [(left, top, length, height) for left, top in sides]
+    fitting = [side for side in sides if 0 <= side[0] and side[0] + length <= shape[1]
+               and 0 <= side[1] and side[1] + height <= shape[0]]
+    clear = [side for side in fitting if not any(_intersects(side, other) for other in others)]
+    left, top, _, _ = (clear or fitting or [(max(0, x - gap - length), y)])[0]
+    return (left, top, length, height), length, row_h, spacing
 
 
 def _draw_bars(canvas, probabilities, layout, scale, thickness):
