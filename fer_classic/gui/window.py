@@ -497,7 +497,8 @@ class MainWindow(QMainWindow):
     def _on_model_loading(self, name):
         if self._reader is not None:
             self._reader.set_held(True)
-        self._set_busy(f"loading {name}...")
+        if self._error_message is None:     # an error on display stays until the user does something
+            self._set_busy(f"loading {name}...")
 
     def _on_model_ready(self, name):
         if self._reader is not None:
