@@ -297,6 +297,7 @@ def _number(kind, low=None, high=None, low_open=False, high_open=False):
         return value
 
     parse.__name__ = kind.__name__
+    parse.bounds = (low, high)        # for the fuzz tests: every numeric option is bounded
     return parse
 
 

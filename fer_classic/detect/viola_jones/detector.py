@@ -169,7 +169,10 @@ class ViolaJonesDetector(FaceDetector):
         return None if size is None else max(size[0] / width, size[1] / height)
 
     def _find(self, gray):
-        boxes, margins = scan_image(self._cascade(), gray, self.scale_factor, self.step,
-                                    self._scale(self.min_size) or 1.0, self._scale(self.max_size))
+        # Never below scale 1, as OpenCV's cascades: min_size 1 would enlarge a photo 24 times over (177 MP
+        # for 640x480) to look for faces smaller than the window, which no cascade can find anyway.
+        min_scale = max(1.0, self._scale(self.min_size) or 1.0)
+        boxes, margins = scan_image(self._cascade(), gray, self.scale_factor, self.step, min_scale,
+                                    self._scale(self.max_size))
         merged, _ = non_max_suppression(boxes, margins, self.iou_threshold, self.min_neighbors)
         return sort_boxes_by_size(merged)
