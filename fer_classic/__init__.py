@@ -19,10 +19,12 @@ __all__ = [*_LAZY, "__version__", "quiet_libraries"]
 def quiet_libraries(training=False):
     """Keep the libraries' notices out of the terminal; their errors still print.
 
-    TensorFlow's start-up lines and OpenCV's warnings about cameras and
-    undecodable videos would otherwise reach stderr. Must run before
-    TensorFlow is imported (a CNN imports it when it loads). Variables already
-    set are left as they are.
+    TensorFlow's start-up lines, OpenCV's warnings about cameras and
+    undecodable videos, and FFmpeg's reasons (``moov atom not found``) would
+    otherwise reach stderr; the commands and the window say what failed
+    themselves. Must run before TensorFlow is imported (a CNN imports it when
+    it loads) and before the first video is opened (OpenCV reads FFmpeg's
+    level then). Variables already set are left as they are.
 
     Parameters
     ----------
@@ -33,6 +35,7 @@ def quiet_libraries(training=False):
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")     # AV_LOG_QUIET
     if not training:
         # The oneDNN notice (and absl's line about logging before InitializeLog) is logged before TensorFlow
         # applies TF_CPP_MIN_LOG_LEVEL; only switching the oneDNN custom operations off silences them. Measured:

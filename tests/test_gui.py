@@ -402,8 +402,8 @@ def test_start_up_is_quiet(tmp_path):
     broken_mp4 = tmp_path / "broken.mp4"
     broken_mp4.write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(2000))
     code = ("import importlib.util, sys, cv2\n"
-            "from fer_classic.gui.app import quiet_terminal\n"
-            "quiet_terminal()\n"
+            "from fer_classic import quiet_libraries\n"
+            "quiet_libraries()\n"
             "cv2.VideoCapture(99)\n"
             "cv2.VideoCapture(sys.argv[1])\n"
             "cv2.VideoCapture(sys.argv[2])\n"

@@ -1,25 +1,13 @@
-"""Starting the GUI: a quiet terminal, the application object, the window, the event loop."""
+"""Starting the GUI: quiet libraries, the application object, the window, the event loop."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 from qtpy.QtWidgets import QApplication
 
 from .. import quiet_libraries
 from .window import MainWindow
-
-
-def quiet_terminal():
-    """Keep the libraries' notices out of the terminal (:func:`fer_classic.quiet_libraries`), FFmpeg's too.
-
-    FFmpeg prints why a broken video cannot be opened (``moov atom not
-    found``); the window says so itself. OpenCV reads the level when it first
-    opens a video file, so this runs before any is opened.
-    """
-    quiet_libraries()
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")     # AV_LOG_QUIET
 
 
 def run(argv=None):
@@ -36,7 +24,7 @@ def run(argv=None):
     int
         The exit status of the event loop (0 when the window was closed).
     """
-    quiet_terminal()
+    quiet_libraries()
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance()
     if app is None:

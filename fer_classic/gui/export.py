@@ -11,12 +11,11 @@ written whole or not at all.
 from __future__ import annotations
 
 import csv
-import tempfile
 from pathlib import Path
 
 from qtpy.QtCore import QThread, Signal
 
-from ..atomic import replacing, write_bytes
+from ..atomic import replacing
 from ..cli.batch import BATCH_COLUMNS, classify_chunk
 from ..video import TimelineWriter
 
@@ -60,16 +59,14 @@ def write_timeline(path, records):
     fer_classic.atomic.OutputError
         When ``path`` cannot be written.
     """
-    # TimelineWriter writes to a path of its own; it fills a scratch file that then replaces ``path`` in one go.
-    with tempfile.TemporaryDirectory() as folder:
-        scratch = Path(folder) / "timeline.csv"
-        writer = TimelineWriter(scratch)
-        try:
-            for record in records:
-                writer.write(record)
-        finally:
-            writer.close()
-        write_bytes(path, scratch.read_bytes())
+    writer = TimelineWriter(path)
+    finished = False
+    try:
+        for record in records:
+            writer.write(record)
+        finished = True
+    finally:
+        writer.close(keep=finished)
 
 
 class BatchExporter(QThread):

@@ -26,7 +26,6 @@ from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QLis
                             QListWidgetItem, QMainWindow, QProgressBar, QScrollArea, QSpinBox, QSplitter,
                             QStyle, QToolButton, QVBoxLayout, QWidget)
 
-from ..atomic import OutputError
 from ..imageio import ImageError, write_image
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
 from ..store import ModelError, list_models
@@ -703,7 +702,7 @@ class MainWindow(QMainWindow):
         self._error_message = None
         try:
             self._recorder = VideoRecorder(path)
-        except OutputError as error:
+        except VideoError as error:
             self._error(str(error))
             self._set_quietly(self.record_action, False)
             return
