@@ -73,8 +73,9 @@ def warm_up(model):
     """Classify one blank face and fit its landmarks, so lazy loads happen now: the one warm-up every front end uses.
 
     dlib's landmark model (which the phase views need whatever the model),
-    a network's graph and lazy imports would otherwise land in the first
-    image's timings, or freeze a window for most of a second.
+    a network's graph, a recognizer's detector files and lazy imports would
+    otherwise land in the first image's timings (``explain`` showed 681 ms
+    to detect instead of about 100), or freeze a window for most of a second.
 
     Returns
     -------
@@ -85,4 +86,12 @@ def warm_up(model):
     blank = np.full((1, FACE_SIZE, FACE_SIZE), 128, np.uint8)
     model.predict_proba(blank)
     fit_landmarks(blank, model=getattr(model, "landmark_model", DEFAULT_LANDMARK_MODEL))
+    detector = getattr(model, "detector", None)       # a recognizer's
+    if detector is not None:
+        # A real face, not a blank: a detector that verifies its candidates loads its verifier only for one.
+        from skimage import data
+
+        detector.detect(np.ascontiguousarray(data.astronaut()[::2, ::2, ::-1]))
+        if hasattr(detector, "reset"):
+            detector.reset()                           # a tracking detector forgets the blank frame
     return model
