@@ -173,7 +173,7 @@ def _bars_layout(shape, box, others, gap, scale, thickness):
     fitting = [side for side in sides if 0 <= side[0] and side[0] + length <= shape[1]
                and 0 <= side[1] and side[1] + height <= shape[0]]
     clear = [side for side in fitting if not any(_intersects(side, other) for other in others)]
-    left, top, _, _ = (clear or fitting or [(max(0, x - gap - length), y)])[0]
+    left, top, _, _ = (clear or fitting or [(max(0, x - gap - length), y, length, height)])[0]
     return (left, top, length, height), length, row_h, spacing
 
 

@@ -158,3 +158,21 @@ def test_the_data_reader_loads_or_names_the_problem(tmp_path, pixels, emotion, u
         load_fer2013(path, ferplus=False)
     except DataFormatError as error:
         assert str(error).startswith(str(path))
+
+
+BOXES = st.lists(st.tuples(st.integers(-50, 400), st.integers(-50, 400), st.integers(1, 500), st.integers(1, 500)),
+                 max_size=12)
+
+
+@FUZZ
+@given(height=st.integers(8, 400), width=st.integers(8, 400), boxes=BOXES, selected=st.none() | st.integers(0, 11),
+       bars=st.booleans())
+def test_faces_are_drawn_on_any_picture_whatever_their_boxes(height, width, boxes, selected, bars):
+    from fer_classic.annotate import draw_faces
+    from fer_classic.faces import EMOTIONS
+
+    probabilities = {emotion: 1 / len(EMOTIONS) for emotion in EMOTIONS}
+    faces = [{"box": box, "emotion": EMOTIONS[i % len(EMOTIONS)], "probabilities": probabilities}
+             for i, box in enumerate(boxes)]
+    canvas = draw_faces(np.zeros((height, width, 3), np.uint8), faces, bars=bars, selected=selected)
+    assert canvas.shape == (height, width, 3) and canvas.dtype == np.uint8
