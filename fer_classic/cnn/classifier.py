@@ -17,6 +17,9 @@ from .recipes import Recipe, recipe_for
 from .tta import TTA_MODES, test_time_views
 from .weight_files import load_weights, save_weights
 
+# How predict_proba runs the network: TensorFlow, or LiteRT in float32 or int8 (the optional [litert] extra).
+RUNTIMES = ("tensorflow", "litert", "litert-int8")
+
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
     """A CNN on 48x48 grayscale faces.
@@ -34,6 +37,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Seeds initialisation, shuffling and augmentation.
     batch_size_predict : int
         Images per forward pass at prediction (a face and its mirror count as two).
+    runtime : {"tensorflow", "litert", "litert-int8"}
+        What runs the network at prediction: TensorFlow
+        (:func:`~fer_classic.cnn.inference.compiled_forward`), or LiteRT in
+        float32 or with int8 kernels (:func:`~fer_classic.cnn.litert.litert_forward`),
+        which copies the weights when it first predicts. Training always uses TensorFlow.
 
     Attributes
     ----------
@@ -43,12 +51,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Per-epoch losses and accuracies, epochs run, seconds (set by :meth:`fit`).
     """
 
-    def __init__(self, architecture="fer-cnn", recipe=None, tta="flip", seed=0, batch_size_predict=256):
+    def __init__(self, architecture="fer-cnn", recipe=None, tta="flip", seed=0, batch_size_predict=256,
+                 runtime="tensorflow"):
         self.architecture = architecture
         self.recipe = recipe
         self.tta = tta
         self.seed = seed
         self.batch_size_predict = batch_size_predict
+        self.runtime = runtime
 
     def fit(self, faces, labels, validation=None, checkpoint_dir=None, resume=False, warm_start=None, progress=True,
             log=print):
@@ -95,6 +105,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         faces = check_faces(faces)
         if self.tta not in TTA_MODES:
             raise ValueError(f"unknown test-time augmentation {self.tta!r}; choose from {', '.join(TTA_MODES)}")
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"unknown runtime {self.runtime!r}; choose from {', '.join(RUNTIMES)}")
         flip = self.tta == "flip"
         # The mirror image is made and averaged inside the compiled call; ten crops are cut here and stacked.
         views = [faces] if flip else test_time_views(faces, self.tta)
@@ -107,11 +119,18 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return average_views(probabilities, len(views))
 
     def _compiled(self, flip):
-        """The network's :func:`~fer_classic.cnn.inference.compiled_forward`, traced once per network and mode."""
-        cached = getattr(self, "_forward", None)
-        if cached is None or cached[0] is not self.network_ or cached[1] != flip:
-            self._forward = (self.network_, flip, compiled_forward(self.network_, flip))
-        return self._forward[2]
+        """The network's compiled call in :attr:`runtime`, built once per network, mode and runtime."""
+        key = (id(self.network_), flip, self.runtime)
+        if getattr(self, "_forward_key", None) != key:
+            if self.runtime == "tensorflow":
+                self._forward = compiled_forward(self.network_, flip)
+            else:
+                from .litert import litert_forward
+
+                precision = "int8" if self.runtime == "litert-int8" else "float32"
+                self._forward = litert_forward(self.network_, flip, precision)
+            self._forward_key = key
+        return self._forward
 
     def predict(self, faces):
         """Most likely emotion index per face, shape (n,)."""
@@ -123,10 +142,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return Path(path)
 
     @classmethod
-    def load(cls, path, tta="flip"):
-        """A classifier with the weights of ``path`` (written by :meth:`save`)."""
+    def load(cls, path, tta="flip", runtime="tensorflow"):
+        """A classifier with the weights of ``path`` (written by :meth:`save`), predicting in ``runtime``."""
         architecture, network, options = load_weights(path)
-        classifier = cls(architecture=architecture, tta=tta)
+        classifier = cls(architecture=architecture, tta=tta, runtime=runtime)
         classifier.network_ = network
         classifier.options_ = options
         classifier.classes_ = np.arange(len(EMOTIONS))
