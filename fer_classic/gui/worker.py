@@ -20,7 +20,7 @@ from ..detect.registry import build_detector
 from ..imageio import read_image
 from ..phases import run_phases
 from ..pipeline import EmotionRecognizer
-from ..store import ModelError, warm_up
+from ..store import ModelError, warm_up, warm_up_detector
 from ..video import SMOOTHING, FaceTracks
 from .render import display_bgr
 
@@ -248,8 +248,9 @@ class AnalysisWorker(QThread):
         # Video gets the CLI's fast set-up: its default detector on a half-size frame, tracking in between.
         key = (settings.detector, settings.scale_factor, settings.min_neighbors, job.source_id if job.stream else None)
         if key != self._detector_key:
-            self._detector = build_detector(settings.detector, settings.scale_factor, settings.min_neighbors,
-                                            video=job.stream)
+            # Warmed up here, as the model is: its first detection would otherwise count the files' loading.
+            self._detector = warm_up_detector(build_detector(settings.detector, settings.scale_factor,
+                                                             settings.min_neighbors, video=job.stream))
             self._detector_key = key
         return self._detector
 

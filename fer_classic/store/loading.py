@@ -88,10 +88,23 @@ def warm_up(model):
     fit_landmarks(blank, model=getattr(model, "landmark_model", DEFAULT_LANDMARK_MODEL))
     detector = getattr(model, "detector", None)       # a recognizer's
     if detector is not None:
-        # A real face, not a blank: a detector that verifies its candidates loads its verifier only for one.
-        from skimage import data
-
-        detector.detect(np.ascontiguousarray(data.astronaut()[::2, ::2, ::-1]))
-        if hasattr(detector, "reset"):
-            detector.reset()                           # a tracking detector forgets the blank frame
+        warm_up_detector(detector)
     return model
+
+
+def warm_up_detector(detector):
+    """Run ``detector`` once on a real face, so its lazily loaded files are not counted in the first image's time.
+
+    A real face, not a blank image: a detector that verifies its candidates
+    loads its verifier only when there is a candidate.
+
+    Returns
+    -------
+    detector
+    """
+    from skimage import data
+
+    detector.detect(np.ascontiguousarray(data.astronaut()[::2, ::2, ::-1]))
+    if hasattr(detector, "reset"):
+        detector.reset()                               # a tracking detector forgets the warm-up frame
+    return detector
