@@ -31,7 +31,7 @@ train: install
 	$(BIN)/fer-classic evaluate --model classic --split PrivateTest
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The wheel as a user installs it (models included), used from an empty folder.
 test-installed: install

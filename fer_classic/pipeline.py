@@ -91,20 +91,26 @@ class EmotionRecognizer:
         return recorded["name"] if recorded else DEFAULT_LANDMARK_MODEL
 
     @classmethod
-    def load(cls, name_or_path="classic", detector=None, tta=None, trust=False):
+    def load(cls, name_or_path="classic", detector=None, tta=None, runtime=None, trust=False):
         """Load a model by name (see ``fer-classic models``) or path, under the store's trust rule.
 
         ``tta`` ("none", "flip" or "ten-crop") overrides a CNN's test-time
         augmentation; classical models always average a face with its mirror.
-        ``trust`` unpickles a file that is neither shipped nor trained by
-        this user (see :mod:`fer_classic.store`): only for trusted files.
+        ``runtime`` ("tensorflow", "litert" or "litert-int8") chooses what runs
+        a CNN (:class:`~fer_classic.cnn.CNNClassifier`). ``trust`` unpickles a
+        file that is neither shipped nor trained by this user (see
+        :mod:`fer_classic.store`): only for trusted files.
         """
+        if runtime not in (None, "tensorflow"):
+            from .cnn.litert import require_litert
+
+            require_litert()                    # before the model loads, not at the first face
         model, info = load_model(name_or_path, trust=trust)
-        if tta is not None:
-            if not hasattr(model, "tta"):
-                raise ValueError(f"model {str(name_or_path)!r} is not a CNN: test-time augmentation (tta) "
-                                 "applies to CNNs only")
-            model.set_params(tta=tta)
+        for option, value in (("tta", tta), ("runtime", runtime)):
+            if value is not None:
+                if not hasattr(model, option):
+                    raise ValueError(f"model {str(name_or_path)!r} is not a CNN: {option} applies to CNNs only")
+                model.set_params(**{option: value})
         return cls(model, detector=detector, info=info)
 
     def predict_proba(self, faces, timings=None):

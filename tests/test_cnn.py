@@ -1,5 +1,6 @@
 """The deep branch: architectures, training controls, weight files, and the shipped CNNs."""
 
+import importlib.util
 import json
 import logging
 from pathlib import Path
@@ -292,7 +293,7 @@ def test_shipping_verdict_refuses_constant_and_weak_networks():
 
 @pytest.mark.skipif(not SHARED.is_file(), reason="the real FER2013 is not beside the checkout")
 def test_every_shipped_model_predicts_at_least_five_classes():
-    faces = load_fer2013(SHARED)["PrivateTest"].faces[:200]
+    faces = load_fer2013(SHARED)["PrivateTest"].faces[:100]
     for name in sorted(read_manifest().models):
         model, _ = load_model(name)
         predicted = np.asarray(model.predict_proba(faces)).argmax(axis=1)
@@ -387,6 +388,19 @@ def test_unknown_runtime_is_named(face_batch):
         classifier.predict_proba(face_batch[:1])
 
 
+def test_a_missing_litert_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    from fer_classic.cnn import litert
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "ai_edge_litert" else real_find_spec(name, *args))
+    with pytest.raises(ImportError, match=r"pip install 'fer-classic\[litert\]'"):
+        litert.require_litert()
+    assert main(["evaluate", "--model", "fer-cnn", "--runtime", "litert", "--data", str(tmp_path / "none.npz")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "fer-classic: error: the LiteRT runtime needs ai-edge-litert: pip install 'fer-classic[litert]'"]
+
+
 def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch, capsys):
     labels = np.arange(len(face_batch)) % 7
     data = write_npz(tmp_path / "fer2013.npz", face_batch, labels, np.repeat([0, 1, 2], 20))
@@ -412,6 +426,8 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     assert "epochs_run" not in warm_entry.training["warm_start"]  # a loose file's manifest proves nothing
     assert main(["evaluate", "--model", "landmarks", "--tta", "flip", "--data", str(data)]) == 2
     assert "applies to CNNs only" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "landmarks", "--runtime", "litert", "--data", str(data)]) == 2
+    assert "runtime applies to CNNs only" in capsys.readouterr().err
     assert main(["train", "--method", "cnn/alexnet", "--data", str(data), "--out", str(out)]) == 2
     assert "unknown CNN architecture" in capsys.readouterr().err
 

@@ -21,7 +21,7 @@ from fer_classic.data import DataFormatError, load_fer2013
 from fer_classic.detect.registry import DETECT_SCALE_RANGE, SCALE_FACTOR_RANGE, build_detector
 from fer_classic.imageio import ImageError, read_image, to_gray_uint8
 
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=20, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

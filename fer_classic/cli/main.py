@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import __version__, quiet_libraries
 from ..cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES, check_architecture
+from ..cnn.classifier import RUNTIMES as CNN_RUNTIMES
 from ..cnn.recipes import MIXING, OPTIMIZERS
 from ..cnn.tta import TTA_MODES
 from ..data import load_fer2013
@@ -121,7 +122,8 @@ def _evaluate(args):
     from ..classify.metrics import format_metrics
     from ..pipeline import EmotionRecognizer
 
-    recognizer = EmotionRecognizer.load(args.model, tta=args.tta, trust=args.trust_model)
+    recognizer = EmotionRecognizer.load(args.model, tta=args.tta, runtime=args.runtime,
+                                        trust=args.trust_model)
     data = load_fer2013(args.data)
     split = data[args.split]
     # Say which data the figures are on; with --json, stdout stays one JSON object.
@@ -137,7 +139,8 @@ def _predict(args):
     from ..pipeline import EmotionRecognizer
 
     annotated = annotated_outputs(args.out, args.paths, "--out") if args.out else None
-    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, runtime=args.runtime,
+                                        trust=args.trust_model)
     results, interrupted = [], False
     try:
         for result in recognizer.analyze_files(args.paths, keep_images=annotated is not None):
@@ -193,7 +196,8 @@ def _video(args):
     check_video_outputs(args.input, out=args.out, csv_path=args.csv, plot=args.plot)
     detector = build_detector(**_detector_options(args, VIDEO_DETECTOR), video=True, detect_scale=args.detect_scale,
                               refresh=args.refresh)
-    recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta, trust=args.trust_model)
+    recognizer = EmotionRecognizer.load(args.model, detector=detector, tta=args.tta, runtime=args.runtime,
+                                        trust=args.trust_model)
     report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
                            smoothing=args.smoothing)
     stats = report["stats"]
@@ -233,7 +237,8 @@ def _explain(args):
     from .explain import explain_figure
 
     check_outputs([args.image], {"--out": args.out})
-    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, trust=args.trust_model)
+    recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, runtime=args.runtime,
+                                        trust=args.trust_model)
     result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade())
     print(f"{args.image}: {len(result['faces'])} face(s) explained in {args.out}")
     return 0
@@ -315,6 +320,9 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     tta_option = {"choices": list(TTA_MODES), "help": "a CNN's test-time augmentation (default: as trained)"}
+    runtime_option = {"choices": list(CNN_RUNTIMES),
+                      "help": "what runs a CNN: tensorflow (default), or LiteRT in float32 or int8 (pip install "
+                              "'fer-classic[litert]'; docs/usage.md compares them)"}
     data_help = "FER2013 .npz/.csv or image folder (default: $FER2013_PATH, ./data, ../shared/fer2013)"
     trust_help = ("unpickle a model file that is neither shipped nor trained by you: this runs its author's code, "
                   "so use it only for files from people you trust")
@@ -375,6 +383,7 @@ def build_parser():
     evaluate.add_argument("--data", help=data_help)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--tta", **tta_option)
+    evaluate.add_argument("--runtime", **runtime_option)
     evaluate.set_defaults(run=_evaluate)
 
     detection = argparse.ArgumentParser(add_help=False)
@@ -399,6 +408,7 @@ def build_parser():
                          help="write annotated images: an image file for one input image, else a folder that "
                               "receives <name>.annotated.png per image")
     predict.add_argument("--tta", **tta_option)
+    predict.add_argument("--runtime", **runtime_option)
     predict.set_defaults(run=_predict)
 
     video = commands.add_parser("video", parents=[detection], help="annotate a video file or webcam, with timelines")
@@ -417,6 +427,7 @@ def build_parser():
                             f"(default {REFRESH}; 1 scans every frame)")
     video.add_argument("--json", action="store_true", help="print the summary as JSON")
     video.add_argument("--tta", **tta_option)
+    video.add_argument("--runtime", **runtime_option)
     video.set_defaults(run=_video)
 
     batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
@@ -434,6 +445,7 @@ def build_parser():
     explain.add_argument("image", metavar="IMAGE")
     explain.add_argument("--out", required=True, help="PNG figure to write")
     explain.add_argument("--tta", **tta_option)
+    explain.add_argument("--runtime", **runtime_option)
     explain.set_defaults(run=_explain)
 
     detector = commands.add_parser("train-detector", help="train the from-scratch Viola-Jones cascade")
@@ -492,9 +504,9 @@ def main(argv=None):
     except UntrustedModelError as error:
         print(f"fer-classic: error: {printable(error)} (--trust-model)", file=sys.stderr)
         return 2
-    except (OSError, ValueError, RuntimeError) as error:
+    except (OSError, ValueError, RuntimeError, ImportError) as error:
         # Bad input (missing data, malformed file, unknown or tampered model, an output that would overwrite
-        # an input) is reported in one line, never a traceback.
+        # an input, an optional dependency not installed) is reported in one line, never a traceback.
         print(f"fer-classic: error: {printable(error)}", file=sys.stderr)
         return 2
 

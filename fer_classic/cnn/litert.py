@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 
 LITERT_PRECISIONS = ("float32", "int8")
+_MISSING = "the LiteRT runtime needs ai-edge-litert: pip install 'fer-classic[litert]'"
 
 
 def _threads():
@@ -57,6 +58,14 @@ def litert_model(network, flip, precision="float32"):
     return converter.convert()
 
 
+def require_litert():
+    """Raise ImportError, saying what to install, unless ``ai-edge-litert`` (the ``[litert]`` extra) is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("ai_edge_litert") is None:
+        raise ImportError(_MISSING)
+
+
 def litert_forward(network, flip, precision="float32", threads=None):
     """The network run by LiteRT: the same call as :func:`~fer_classic.cnn.inference.compiled_forward`.
 
@@ -82,7 +91,7 @@ def litert_forward(network, flip, precision="float32", threads=None):
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        raise ImportError("the LiteRT runtime needs ai-edge-litert: pip install 'fer-classic[litert]'") from None
+        raise ImportError(_MISSING) from None
     import numpy as np
 
     interpreter = Interpreter(model_content=litert_model(network, flip, precision), num_threads=threads or _threads())
