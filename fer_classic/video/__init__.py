@@ -19,16 +19,16 @@ import cv2
 
 from ..atomic import check_writable
 from ..paths import check_outputs, display_path
-from .capture import (VIDEO_SUFFIXES, VideoError, VideoFileWriter, VideoStats, check_video_output, is_camera,
-                      open_capture, open_video_writer, read_frames)
+from .capture import (WRITABLE_VIDEO_SUFFIXES, VideoError, VideoFileWriter, VideoStats, check_video_output,
+                      is_camera, open_capture, open_video_writer, read_frames)
 from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter
 from .tracking import SMOOTHING, EmaSmoother, FaceTracks, IouTracker
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
-__all__ = ["PLOT_SUFFIXES", "SMOOTHING", "TIMELINE_COLUMNS", "VIDEO_SUFFIXES", "EmaSmoother", "FaceTracks",
-           "IouTracker", "TimelineSummary", "TimelineWriter", "VideoError", "VideoFileWriter", "VideoStats",
-           "analyze_video", "check_video_output", "check_video_outputs", "is_camera", "open_capture",
+__all__ = ["PLOT_SUFFIXES", "SMOOTHING", "TIMELINE_COLUMNS", "WRITABLE_VIDEO_SUFFIXES", "EmaSmoother",
+           "FaceTracks", "IouTracker", "TimelineSummary", "TimelineWriter", "VideoError", "VideoFileWriter",
+           "VideoStats", "analyze_video", "check_video_output", "check_video_outputs", "is_camera", "open_capture",
            "open_video_writer", "process_video", "read_frames"]
 
 

@@ -123,7 +123,7 @@ def read_frames(capture, every=1, stats=None):
         yield index, frame
 
 
-VIDEO_SUFFIXES = (".mp4", ".avi")
+WRITABLE_VIDEO_SUFFIXES = (".mp4", ".avi")      # what OpenCV encodes here (mp4v, MJPG); it reads many more
 
 
 def check_video_output(path):
@@ -132,12 +132,12 @@ def check_video_output(path):
     Raises
     ------
     VideoError
-        Naming the file: a suffix other than :data:`VIDEO_SUFFIXES`, a missing folder, a device...
+        Naming the file: a suffix other than :data:`WRITABLE_VIDEO_SUFFIXES`, a missing folder, a device...
     """
     suffix = Path(path).suffix
-    if suffix.lower() not in VIDEO_SUFFIXES:
+    if suffix.lower() not in WRITABLE_VIDEO_SUFFIXES:
         raise VideoError(f"{display_path(path)}: cannot write a video as {suffix or 'a file without a suffix'}; "
-                         f"use {' or '.join(VIDEO_SUFFIXES)}")
+                         f"use {' or '.join(WRITABLE_VIDEO_SUFFIXES)}")
     try:
         check_writable(path)
     except OutputError as error:
