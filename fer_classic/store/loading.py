@@ -74,8 +74,8 @@ def warm_up(model):
 
     dlib's landmark model (which the phase views need whatever the model),
     a network's graph, a recognizer's detector files and lazy imports would
-    otherwise land in the first image's timings (``explain`` showed 681 ms
-    to detect instead of about 100), or freeze a window for most of a second.
+    otherwise land in the first image's timings, several times a warm
+    detection's, or freeze a window for most of a second.
 
     Returns
     -------
