@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .paths import display_path
@@ -58,9 +58,11 @@ def check_writable(path):
         raise OutputError(f"{name}: cannot write: not a regular file (a device, FIFO or socket)")
 
 
-@contextmanager
-def replacing(path, mode="wb", **open_options):
-    """Open a temporary file beside ``path`` that replaces it only if the block finishes without error.
+class PartialFile:
+    """An output file open under a hidden temporary name beside ``path``, given that name by :meth:`close`.
+
+    For writers that stay open across calls (a video's per-frame CSV);
+    :func:`replacing` wraps it for a block of code.
 
     Parameters
     ----------
@@ -70,6 +72,64 @@ def replacing(path, mode="wb", **open_options):
         Binary or text.
     **open_options
         Passed to :func:`open` (``encoding``, ``newline``).
+
+    Attributes
+    ----------
+    stream : file object
+        Write the content to it.
+
+    Raises
+    ------
+    OutputError
+        Naming the file, when it cannot be written (missing folder, not a regular file...).
+    """
+
+    def __init__(self, path, mode="wb", **open_options):
+        self.path = Path(path)
+        check_writable(self.path)
+        try:
+            handle, self.temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                                      suffix=".partial")
+        except OSError as error:
+            raise _write_error(self.path, error) from None
+        self.stream = open(handle, mode, **open_options)
+
+    def close(self, keep=True):
+        """Flush the content to disk and rename it onto ``path``; with ``keep`` False, remove it.
+
+        Raises
+        ------
+        OutputError
+            When the content cannot be written (a full disk...); ``path`` is then left as it was.
+        """
+        try:
+            if keep:
+                self.stream.flush()
+                os.fsync(self.stream.fileno())
+                self.stream.close()
+                os.chmod(self.temporary, 0o666 & ~_UMASK)
+                os.replace(self.temporary, self.path)
+        except OSError as error:
+            raise _write_error(self.path, error) from None
+        finally:
+            with suppress(OSError):     # a discarded file's last buffered bytes may not fit either
+                self.stream.close()
+            if os.path.exists(self.temporary):
+                os.unlink(self.temporary)
+
+
+def _write_error(path, error):
+    return OutputError(f"{display_path(path)}: cannot write ({error.strerror or error})")
+
+
+@contextmanager
+def replacing(path, mode="wb", **open_options):
+    """Open a temporary file beside ``path`` that replaces it only if the block finishes without error.
+
+    Parameters
+    ----------
+    path, mode, **open_options
+        As :class:`PartialFile`.
 
     Yields
     ------
@@ -81,24 +141,15 @@ def replacing(path, mode="wb", **open_options):
     OutputError
         Naming the file, when it cannot be written (missing folder, full disk, not a regular file...).
     """
-    path = Path(path)
-    check_writable(path)
+    partial = PartialFile(path, mode, **open_options)
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    except OSError as error:
-        raise OutputError(f"{display_path(path)}: cannot write ({error.strerror or error})") from None
-    try:
-        with open(handle, mode, **open_options) as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"{display_path(path)}: cannot write ({error.strerror or error})") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        yield partial.stream
+    except BaseException as error:
+        partial.close(keep=False)
+        if isinstance(error, OSError) and not isinstance(error, OutputError):
+            raise _write_error(partial.path, error) from None      # a full disk while writing
+        raise
+    partial.close()
 
 
 def write_bytes(path, data):

@@ -7,6 +7,7 @@ catalogue's (:mod:`fer_classic.store.catalogue`).
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -102,9 +103,17 @@ def warm_up_detector(detector):
     -------
     detector
     """
-    from skimage import data
-
-    detector.detect(np.ascontiguousarray(data.astronaut()[::2, ::2, ::-1]))
+    detector.detect(_warm_up_photo())
     if hasattr(detector, "reset"):
         detector.reset()                               # a tracking detector forgets the warm-up frame
     return detector
+
+
+@functools.lru_cache(maxsize=1)
+def _warm_up_photo():
+    # Decoded once: the GUI warms every detector it builds, and builds one per video and setting.
+    from skimage import data
+
+    photo = np.ascontiguousarray(data.astronaut()[::2, ::2, ::-1])
+    photo.flags.writeable = False
+    return photo

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import OutputError, check_writable, save_figure
+from ..atomic import PartialFile, save_figure
 from ..faces import EMOTIONS
-from ..paths import display_path
 
 TIMELINE_COLUMNS = ["frame", "time_s", "face_id", "x", "y", "w", "h", *EMOTIONS]
 
@@ -30,9 +28,8 @@ class TimelineWriter:
 
     def __init__(self, path):
         self.path = Path(path)
-        check_writable(self.path)
-        self.partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
-        self.handle = open(self.partial, "w", newline="", encoding="utf-8")
+        self._file = PartialFile(self.path, "w", newline="", encoding="utf-8")
+        self.handle = self._file.stream
         self.writer = csv.writer(self.handle)
         self.writer.writerow(TIMELINE_COLUMNS)
 
@@ -44,18 +41,7 @@ class TimelineWriter:
 
     def close(self, keep=True):
         """Give the file its name; with ``keep`` False, nothing is left."""
-        try:
-            self.handle.flush()
-            os.fsync(self.handle.fileno())
-            self.handle.close()
-            if keep:
-                os.replace(self.partial, self.path)
-        except OSError as error:
-            raise OutputError(f"{display_path(self.path)}: cannot write ({error.strerror or error})") from None
-        finally:
-            self.handle.close()
-            if self.partial.exists():
-                self.partial.unlink()
+        self._file.close(keep)
 
 
 class TimelineSummary:
