@@ -13,6 +13,24 @@ EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 FACE_SIZE = 48
 
 
+def class_names(model):
+    """The class names of a fitted classifier, in the order of its ``predict_proba`` columns as a recognizer gives them.
+
+    A model trained on FER2013 holds integer labels, indices into
+    :data:`EMOTIONS`: its recognizer reports all seven emotions (a class it
+    never saw gets probability 0). A model trained on your own labelled faces
+    holds the class names themselves (strings), in its own order.
+
+    Returns
+    -------
+    tuple of str
+    """
+    classes = getattr(model, "classes_", None)
+    if classes is not None and np.asarray(classes).dtype.kind in "USO":
+        return tuple(str(name) for name in classes)
+    return EMOTIONS
+
+
 def check_faces(X):
     """Validate faces: uint8 (n, s, s), or (n, s*s) rows reshaped to squares."""
     faces = np.asarray(X)

@@ -23,7 +23,7 @@ from .classify.metrics import emotion_metrics
 from .classify.timing import timed_predict_proba
 from .detect.registry import build_detector
 from .extract.landmarks import DEFAULT_LANDMARK_MODEL
-from .faces import EMOTIONS, FACE_SIZE, check_faces
+from .faces import EMOTIONS, FACE_SIZE, check_faces, class_names
 from .imageio import ImageError, read_image, to_gray_uint8
 from .paths import IMAGE_SUFFIXES, display_path, find_images
 from .store import load_model
@@ -85,6 +85,15 @@ class EmotionRecognizer:
         self.info = info
 
     @property
+    def classes(self):
+        """The names of the classes the model tells apart, in the order of :meth:`predict_proba`'s columns.
+
+        FER2013's seven emotions (:data:`~fer_classic.faces.EMOTIONS`) for the
+        shipped models; a model trained on your own faces has its own classes.
+        """
+        return class_names(self.model)
+
+    @property
     def landmark_model(self):
         """The landmark model the classifier was trained on (its manifest says), else the default; overlays use it."""
         recorded = self.info.landmark_model if self.info is not None else None
@@ -124,26 +133,32 @@ class EmotionRecognizer:
 
         Returns
         -------
-        ndarray of float64, shape (n, 7)
-            Columns in :data:`~fer_classic.faces.EMOTIONS` order; rows sum to 1.
+        ndarray of float64, shape (n, len(classes))
+            Columns in :attr:`classes` order; rows sum to 1.
         """
         faces = check_faces(faces)
-        probabilities = np.zeros((len(faces), len(EMOTIONS)))
+        classes = self.classes
+        probabilities = np.zeros((len(faces), len(classes)))
         seconds = {"extract": 0.0, "classify": 0.0}
         if len(faces):
-            # A model fitted on fewer classes leaves the missing columns at zero.
-            probabilities[:, self.model.classes_], seconds = timed_predict_proba(self.model, faces)
+            # Named classes come in the model's order; a FER2013 model fitted on fewer than the seven emotions
+            # leaves the missing columns at zero.
+            columns = slice(None) if classes is not EMOTIONS else self.model.classes_
+            probabilities[:, columns], seconds = timed_predict_proba(self.model, faces)
         if timings is not None:
             timings.update(seconds)
         return probabilities / probabilities.sum(axis=1, keepdims=True).clip(min=1e-12)
 
     def predict(self, faces):
-        """Most likely emotion index per face, shape (n,)."""
+        """Most likely class per face, as an index into :attr:`classes`, shape (n,)."""
         return self.predict_proba(faces).argmax(axis=1)
 
     def evaluate(self, faces, labels):
-        """Score on labelled faces: see :func:`fer_classic.classify.metrics.emotion_metrics`."""
-        return emotion_metrics(labels, self.predict(faces))
+        """Score on labelled faces (``labels``: indices into :attr:`classes`).
+
+        See :func:`fer_classic.classify.metrics.emotion_metrics`.
+        """
+        return emotion_metrics(labels, self.predict(faces), self.classes)
 
     def analyze(self, image, color_order="bgr", timings=None):
         """Find every face in ``image`` and recognise its expression.
@@ -161,8 +176,9 @@ class EmotionRecognizer:
         Returns
         -------
         list of dict
-            Per face, largest first: ``box`` (x, y, w, h), ``emotion`` (str),
-            and ``probabilities`` ({emotion: float}).
+            Per face, largest first: ``box`` (x, y, w, h), ``emotion`` (str,
+            the most likely of :attr:`classes`), and ``probabilities``
+            ({class: float}, in :attr:`classes` order).
         """
         started = time.perf_counter()
         gray = to_gray_uint8(image, color_order)
@@ -171,9 +187,10 @@ class EmotionRecognizer:
         probabilities = self.predict_proba(crop_faces(gray, boxes), timings)
         if timings is not None:
             timings["detect"] = detected - started
+        classes = self.classes
         return [{"box": tuple(int(v) for v in box),
-                 "emotion": EMOTIONS[int(p.argmax())],
-                 "probabilities": {e: float(v) for e, v in zip(EMOTIONS, p)}}
+                 "emotion": classes[int(p.argmax())],
+                 "probabilities": {name: float(v) for name, v in zip(classes, p)}}
                 for box, p in zip(boxes, probabilities)]
 
     def analyze_files(self, paths, keep_images=False):
