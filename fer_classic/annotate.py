@@ -1,13 +1,16 @@
-"""Drawing results on frames: a box per face, its label, and seven probability bars.
+"""Drawing results on frames: a box per face, its label, and a probability bar per class.
 
 What the CLI saves (``predict --out``, ``video --out``) and what the GUI
 shows come from :func:`draw_faces`, so a saved image looks like the screen:
-percentages, full emotion names, and text sized to the image rather than
-fixed in pixels.
+percentages, full class names, and text sized to the image rather than
+fixed in pixels. Every front end colours a class as :func:`class_colors`
+says: FER2013's seven emotions always in their own colours, a model's other
+classes in colours of their own.
 """
 
 from __future__ import annotations
 
+import colorsys
 import itertools
 
 import cv2
@@ -19,6 +22,12 @@ from .imageio import to_bgr_uint8, write_image
 # One colour per emotion, in EMOTIONS order, as RGB in 0..255 (matplotlib's tab10 hues).
 EMOTION_COLORS = ((214, 39, 40), (140, 86, 75), (148, 103, 189), (255, 187, 34), (31, 119, 180),
                   (44, 160, 44), (127, 127, 127))
+# For other class names, in the order they come: tab10's hues no emotion has, then tab20's light tints.
+OTHER_COLORS = ((255, 127, 14), (227, 119, 194), (188, 189, 34), (23, 190, 207), (174, 199, 232), (152, 223, 138),
+                (255, 152, 150), (197, 176, 213), (196, 156, 148), (247, 182, 210), (219, 219, 141), (158, 218, 229))
+# Other names of the seven emotions that models trained on other data sets use: they get the emotion's colour.
+SYNONYMS = {"anger": "angry", "disgusted": "disgust", "fearful": "fear", "afraid": "fear", "happiness": "happy",
+            "joy": "happy", "sadness": "sad", "surprised": "surprise"}
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 # Text height as a share of the image's shorter side, within pixel bounds: legible on a 640x480 frame and a 4k photo.
 TEXT_SHARE, MIN_TEXT_PX, MAX_TEXT_PX = 0.028, 11, 64
@@ -27,6 +36,52 @@ CLEAR_SEARCH = 40                       # free label spots tried for one that co
 
 def _bgr(rgb):
     return tuple(int(c) for c in rgb[::-1])
+
+
+def class_colors(classes):
+    """One colour per class, as RGB in 0..255, in the order of ``classes``.
+
+    An emotion of :data:`~fer_classic.faces.EMOTIONS` (or one of its
+    :data:`SYNONYMS`, in any case) keeps its colour of :data:`EMOTION_COLORS`,
+    so FER2013's models look as they always did; every other class takes the
+    next of :data:`OTHER_COLORS`, then evenly spread hues once they run out.
+    The colours depend only on the names and their order, so a model's classes
+    look the same in every front end.
+
+    Parameters
+    ----------
+    classes : iterable of str
+        A model's class names (a face's ``probabilities`` dict gives them too).
+
+    Returns
+    -------
+    list of tuple of int
+    """
+    colors, taken, others = [], set(), 0
+    for name in classes:
+        emotion = SYNONYMS.get(name.lower(), name.lower())
+        if emotion in EMOTIONS and emotion not in taken:       # "happy" and "joy" side by side: the second differs
+            taken.add(emotion)
+            colors.append(EMOTION_COLORS[EMOTIONS.index(emotion)])
+            continue
+        colors.append(OTHER_COLORS[others] if others < len(OTHER_COLORS) else _spread_color(others))
+        others += 1
+    return colors
+
+
+def _spread_color(index):
+    # Golden-ratio steps around the hue circle: each new hue lands in the widest gap the earlier ones left.
+    hue = (index * 0.618034) % 1.0
+    return tuple(int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, 0.55, 0.9))
+
+
+def class_color(name, classes):
+    """The colour of class ``name`` among ``classes`` (:func:`class_colors`), as RGB in 0..255.
+
+    For a face, ``class_color(face["emotion"], face["probabilities"])``.
+    """
+    classes = list(classes)
+    return class_colors(classes)[classes.index(name)]
 
 
 def text_scale(shape):
@@ -120,9 +175,9 @@ def draw_faces(frame, faces, bars=True, selected=None):
         Any bit depth; drawn on as 8-bit BGR.
     faces : list of dict
         Each with ``box`` (x, y, w, h), ``emotion``, ``probabilities``
-        ({emotion: float}) and optionally ``face_id``.
+        ({class: float}, in the model's class order) and optionally ``face_id``.
     bars : bool
-        Draw the seven bars beside each box (beside the ``selected`` one only, when given).
+        Draw a bar per class beside each box (beside the ``selected`` one only, when given).
     selected : int, optional
         The face in focus (the GUI's selected face): its label is placed
         first, and only it gets bars.
@@ -141,11 +196,12 @@ def draw_faces(frame, faces, bars=True, selected=None):
     pad = max(2, metrics[0][0][1] // 4) if metrics else 2
     sizes = [(text_w + 2 * pad, text_h + baseline + 2 * pad) for (text_w, text_h), baseline in metrics]
     boxes = [face["box"] for face in faces]
-    charts = [(i, _bars_layout(canvas.shape, boxes[i], boxes[:i] + boxes[i + 1:], pad * 2, scale * 0.8, thickness))
+    charts = [(i, _bars_layout(canvas.shape, boxes[i], boxes[:i] + boxes[i + 1:], faces[i]["probabilities"], pad * 2,
+                               scale * 0.8, thickness))
               for i in order if bars and selected in (None, i)]
     spots = place_labels([faces[i]["box"] for i in order], sizes, (canvas.shape[1], canvas.shape[0]),
                          taken=[layout[0] for _, layout in charts])
-    colors = [_bgr(EMOTION_COLORS[EMOTIONS.index(face["emotion"])]) for face in faces]
+    colors = [_bgr(class_color(face["emotion"], face["probabilities"])) for face in faces]
     for face, color in zip(faces, colors):              # every box before any label: none covers a label
         x, y, w, h = (int(v) for v in face["box"])
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, max(2, thickness + 1))
@@ -158,16 +214,18 @@ def draw_faces(frame, faces, bars=True, selected=None):
     return canvas
 
 
-def _bars_layout(shape, box, others, gap, scale, thickness):
-    """Where the seven bars of a face go: right of its box, left, below or above, the first that fits in the
-    picture and covers no other face (else the first that fits, else the left).
+def _bars_layout(shape, box, others, classes, gap, scale, thickness):
+    """Where the bars of a face go, one per class: right of its box, left, below or above, the first that fits
+    in the picture and covers no other face (else the first that fits, else the left).
 
     Returns the rectangle (x, y, w, h) they cover, the bar length, the row height and the spacing.
     """
-    (length, row_h), _ = cv2.getTextSize("surprise 100%", FONT, scale, thickness)
+    # As long as the longest label, "surprise 100%" for FER2013's classes.
+    sizes = [cv2.getTextSize(f"{name} 100%", FONT, scale, thickness)[0] for name in classes]
+    length, row_h = max(width for width, _ in sizes), max(height for _, height in sizes)
     spacing = max(2, row_h // 3)
     x, y, w, h = (int(v) for v in box)
-    height = len(EMOTIONS) * (row_h + spacing)
+    height = len(sizes) * (row_h + spacing)
     sides = [(x + w + gap, y), (x - gap - length, y), (x, y + h + gap), (x, y - gap - height)]
     sides = [(left, top, length, height) for left, top in sides]
     fitting = [side for side in sides if 0 <= side[0] and side[0] + length <= shape[1]
@@ -179,15 +237,14 @@ def _bars_layout(shape, box, others, gap, scale, thickness):
 
 def _draw_bars(canvas, probabilities, layout, scale, thickness):
     (left, top, _, _), length, row_h, spacing = layout
-    for i, emotion in enumerate(EMOTIONS):
+    for i, ((name, value), color) in enumerate(zip(probabilities.items(), class_colors(probabilities))):
         row = top + i * (row_h + spacing)
-        probability = float(probabilities[emotion])
+        probability = float(value)
         filled = int(round(length * probability))
         cv2.rectangle(canvas, (left, row), (left + length, row + row_h + spacing // 2), (40, 40, 40), -1)
         if filled:
-            cv2.rectangle(canvas, (left, row), (left + filled, row + row_h + spacing // 2),
-                          _bgr(EMOTION_COLORS[i]), -1)
-        cv2.putText(canvas, f"{emotion} {probability:.0%}", (left + 2, row + row_h), FONT, scale, (255, 255, 255),
+            cv2.rectangle(canvas, (left, row), (left + filled, row + row_h + spacing // 2), _bgr(color), -1)
+        cv2.putText(canvas, f"{name} {probability:.0%}", (left + 2, row + row_h), FONT, scale, (255, 255, 255),
                     thickness, cv2.LINE_AA)
 
 
@@ -197,6 +254,6 @@ def write_annotated(path, image, faces):
     return path
 
 
-def emotion_colors_float():
-    """:data:`EMOTION_COLORS` as RGB floats in 0..1, for matplotlib."""
-    return [tuple(np.asarray(c) / 255) for c in EMOTION_COLORS]
+def emotion_colors_float(classes=EMOTIONS):
+    """:func:`class_colors` as RGB floats in 0..1, for matplotlib: :data:`EMOTION_COLORS` for FER2013's classes."""
+    return [tuple(np.asarray(c) / 255) for c in class_colors(classes)]

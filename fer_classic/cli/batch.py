@@ -7,6 +7,8 @@ first time it needs it and keeps it, so each worker loads it once, not each
 task. Rows are written as chunks finish, so memory stays flat however large the
 folder, and ``resume`` skips the files an earlier run already wrote. Folders
 are searched as ``predict`` searches them (:func:`fer_classic.paths.find_images`).
+The CSV has a probability column per class of the model, in its order
+(:func:`batch_columns`): FER2013's seven emotions for the shipped models.
 
 Start a cluster with ``dask scheduler`` on one machine and ``dask worker
 tcp://SCHEDULER:8786`` on each of the others, then pass
@@ -28,8 +30,16 @@ from ..atomic import check_writable
 from ..paths import IMAGE_SUFFIXES, check_outputs, display_path, find_images, path_key, printable
 from ..reading import open_regular
 
-BATCH_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion", *EMOTIONS, "error"]
+_FACE_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion"]
 _RECOGNIZERS = {}
+
+
+def batch_columns(classes):
+    """The CSV's columns for a model of ``classes``: the face, a probability per class in their order, ``error``."""
+    return [*_FACE_COLUMNS, *classes, "error"]
+
+
+BATCH_COLUMNS = batch_columns(EMOTIONS)         # a FER2013 model's
 
 
 def _recognizer(model, detector_options, trust):
@@ -43,8 +53,13 @@ def _recognizer(model, detector_options, trust):
     return _RECOGNIZERS[key]
 
 
+def model_columns(model, detector_options, trust):
+    """The CSV's columns (:func:`batch_columns`) for ``model``'s classes, loading it as :func:`classify_chunk` does."""
+    return batch_columns(_recognizer(model, detector_options or {}, trust).classes)
+
+
 def classify_chunk(paths, model="classic", detector_options=None, trust=False):
-    """Rows of :data:`BATCH_COLUMNS` for some files: one per face, or one for a file with no face or an error.
+    """The :func:`batch_columns` rows of ``paths``: one per face, or one for a file with no face or an error.
 
     ``detector_options`` are :func:`fer_classic.detect.registry.build_detector`'s.
     """
@@ -63,7 +78,7 @@ def classify_chunk(paths, model="classic", detector_options=None, trust=False):
     return rows
 
 
-def finished_rows(out):
+def finished_rows(out, columns=BATCH_COLUMNS):
     """The rows of an earlier output CSV that can be trusted, for ``resume``.
 
     Only whole rows count: a last line without its line break was cut off
@@ -76,16 +91,18 @@ def finished_rows(out):
     ----------
     out : str or Path
         A CSV written by :func:`run_batch`; missing or empty means nothing is done.
+    columns : list of str
+        The columns it must have: the :func:`batch_columns` of the model that goes on.
 
     Returns
     -------
     list of dict
-        Keyed by :data:`BATCH_COLUMNS`.
+        Keyed by ``columns``.
 
     Raises
     ------
     ValueError
-        When the CSV's header is not :data:`BATCH_COLUMNS`.
+        When the CSV's header is not ``columns``: a CSV of a model with other classes, or not a batch CSV.
     OSError
         When it cannot be read, or is not a regular file.
     """
@@ -104,9 +121,14 @@ def finished_rows(out):
         return []
     table = list(csv.reader(io.StringIO(whole)))
     header = table[0]
-    if header != BATCH_COLUMNS:
+    classes = slice(len(_FACE_COLUMNS), -1)
+    if header != columns and header[:classes.start] == _FACE_COLUMNS and header[-1:] == ["error"]:
+        raise ValueError(f"{display_path(out)} holds the classes {printable(','.join(header[classes])[:120])}, not "
+                         f"the model's {','.join(columns[classes])}; --resume continues a CSV with the model that "
+                         "wrote it")
+    if header != columns:
         raise ValueError(f"{foreign}: its columns are {printable(','.join(header)[:120])}, not "
-                         f"{','.join(BATCH_COLUMNS)}; --resume continues only its own CSV")
+                         f"{','.join(columns)}; --resume continues only its own CSV")
     rows = [dict(zip(header, row)) for row in table[1:] if len(row) == len(header)]
     last = rows[-1]["file"] if rows else None
     return [row for row in rows if row["file"] != last]
@@ -118,10 +140,10 @@ def partial_path(out):
     return out.with_name(f".{out.name}.partial")
 
 
-def _csv_text(rows):
+def _csv_text(rows, columns):
     """Rows as CSV text, so a chunk goes to the file in one write: an interruption never splits a row."""
     buffer = io.StringIO()
-    csv.DictWriter(buffer, BATCH_COLUMNS).writerows(rows)
+    csv.DictWriter(buffer, columns).writerows(rows)
     return buffer.getvalue()
 
 
@@ -164,7 +186,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
         A folder (searched recursively, as ``predict`` does) or a glob such as
         ``"photos/**/*.jpg"``: see :func:`fer_classic.paths.find_images`.
     out : str or Path
-        CSV with :data:`BATCH_COLUMNS`: one row per face; a file without faces
+        CSV with the model's :func:`batch_columns`: one row per face; a file without faces
         gets one row with ``face`` 0, a bad file (or a folder that cannot be
         searched) one row with its ``error``.
     model : str
@@ -198,7 +220,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     ------
     ValueError
         When nothing matches ``pattern``, ``out`` is a folder or one of the
-        images, or (with ``resume``) a CSV of other columns.
+        images, or (with ``resume``) a CSV of other columns than the model's.
     OSError
         When ``out`` cannot be written (its folder is missing, it is a device...).
     RuntimeError
@@ -214,9 +236,10 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
                          f"for {', '.join(IMAGE_SUFFIXES)}; a glob must match something)")
     check_outputs([path for path, _ in found], {"--out": out})
     check_writable(out)
+    columns = model_columns(model, detector_options, trust)     # a bad model fails here, before any file is written
     partial = partial_path(out)
     # A partial CSV is newer than --out: it is what a run stopped hard had done.
-    kept = finished_rows(partial if partial.exists() else out) if resume else []
+    kept = finished_rows(partial if partial.exists() else out, columns) if resume else []
     done = {path_key(row["file"]) for row in kept}
     todo = [(path, error) for path, error in found if path_key(path) not in done]
     unreadable = [{"file": display_path(path), "error": printable(error)} for path, error in todo if error is not None]
@@ -224,18 +247,17 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     counts = {"files": len(todo), "skipped": len(found) - len(todo), "faces": 0, "errors": len(unreadable),
               "interrupted": False}
     chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
-    _recognizer(model, detector_options or {}, trust)     # a bad model fails here, before any file is written
     with _backend(backend, scheduler, n_jobs, connect_timeout):
         with open(partial, "w", newline="", encoding="utf-8") as handle, \
                 tqdm(total=len(files), unit="file", disable=not progress) as bar:
-            csv.writer(handle).writerow(BATCH_COLUMNS)
-            handle.write(_csv_text(kept + unreadable))
+            csv.writer(handle).writerow(columns)
+            handle.write(_csv_text(kept + unreadable, columns))
             handle.flush()
             tasks = (delayed(classify_chunk)(chunk, model, detector_options, trust) for chunk in chunks)
             results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
             try:
                 for chunk, rows in zip(chunks, results):
-                    handle.write(_csv_text(rows))
+                    handle.write(_csv_text(rows, columns))
                     handle.flush()
                     counts["faces"] += sum(1 for r in rows if r.get("face"))
                     counts["errors"] += sum(1 for r in rows if r.get("error"))

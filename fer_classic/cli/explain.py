@@ -11,7 +11,8 @@ The figure reads top to bottom:
   feature aligns or measures with them), HOG, uniform LBP labels on their cell grid, the dense SIFT grid, the
   geometric features furthest from FER2013's average face, and for a network (a CNN, or CNN embeddings) the
   strongest maps of its first convolution (not for MobileNetV2 and ResNet50, whose layers Keras nests out of
-  reach); last, phase 3: the seven probabilities as labelled horizontal bars.
+  reach); last, phase 3: the probability of each of the model's classes (FER2013's seven emotions, or the
+  model's own) as labelled horizontal bars.
 
 Every panel carries a caption that tells a student what to look at, and the fonts are sized for a slide.
 """
@@ -57,6 +58,8 @@ TEXT_SIZE = 15
 CAPTION_SIZE = 14
 CHARS_PER_INCH = 9.5  # of CAPTION_SIZE text, to wrap a caption to its panel
 DPI = 90
+# Where a wrapping estimator keeps the fitted one it wraps: small_sets.FaceClassifier, MirrorAveragedClassifier.
+WRAPPED_ATTRIBUTES = ("model_", "estimator_")
 PHASE_COLORS = {"detect": "tab:green", "extract": "tab:orange", "classify": "tab:purple"}
 DETECTORS = {
     VerifiedDetector: "OpenCV's Haar cascade, each face confirmed by dlib's HOG detector",
@@ -96,7 +99,9 @@ def feature_pipelines(model):
     Parameters
     ----------
     model : estimator
-        A recognizer's model, mirror-averaged or not.
+        A recognizer's model, mirror-averaged or not, or one that holds its fitted face pipeline in ``model_``
+        (a :class:`~fer_classic.classify.small_sets.FaceClassifier`): wrappers are followed through their
+        :data:`WRAPPED_ATTRIBUTES` down to the pipeline.
 
     Returns
     -------
@@ -105,10 +110,19 @@ def feature_pipelines(model):
     """
     from sklearn.pipeline import Pipeline
 
-    pipeline = getattr(model, "estimator_", model)
+    pipeline = _unwrapped(model)
     if not isinstance(pipeline, Pipeline) or "features" not in pipeline.named_steps:
         return {}
     return dict(pipeline.named_steps["features"].transformer_list)
+
+
+def _unwrapped(model):
+    """The innermost estimator of ``model``, following :data:`WRAPPED_ATTRIBUTES` while it has one."""
+    for name in WRAPPED_ATTRIBUTES:
+        inner = getattr(model, name, None)
+        if inner is not None:
+            return _unwrapped(inner)
+    return model
 
 
 def _needs_landmarks(extractor):
@@ -325,20 +339,22 @@ def first_convolution(network):
 
 
 def _draw_probabilities(classifier, axis, face):
-    probabilities = np.array([face["probabilities"][e] for e in EMOTIONS])
-    colors = emotion_colors_float()
-    rows = np.arange(len(EMOTIONS))[::-1]
+    classes = list(face["probabilities"])
+    probabilities = np.array(list(face["probabilities"].values()))
+    colors = emotion_colors_float(classes)
+    rows = np.arange(len(classes))[::-1]
     axis.barh(rows, probabilities, color=colors)
-    axis.set_yticks(rows, EMOTIONS, fontsize=TEXT_SIZE)
-    winner = EMOTIONS.index(face["emotion"])
+    axis.set_yticks(rows, classes, fontsize=TEXT_SIZE)
+    winner = classes.index(face["emotion"])
     axis.get_yticklabels()[winner].set_fontweight("bold")
     for row, p in zip(rows, probabilities):
         axis.text(p + 0.02, row, f"{p:.0%}", va="center", fontsize=CAPTION_SIZE)
     axis.set_xlim(0, 1.25)
     axis.set_xticks([])
     axis.title.set_color(colors[winner])
+    kind = "emotion" if tuple(classes) == EMOTIONS else "class"
     return (f"{face['emotion']} {probabilities[winner]:.0%}",
-            f"Phase 3, {classifier}: a probability per emotion; the longest bar is the answer.")
+            f"Phase 3, {classifier}: a probability per {kind}; the longest bar is the answer.")
 
 
 def _label(axis, name, width, title, caption):

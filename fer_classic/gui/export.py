@@ -2,10 +2,10 @@
 
 A video's or the camera's results are written as ``fer-classic video --csv``
 writes them (one row per frame and face); images and folders as
-``fer-classic batch`` does (one row per face, :data:`~fer_classic.cli.batch.BATCH_COLUMNS`),
+``fer-classic batch`` does (one row per face, :func:`~fer_classic.cli.batch.batch_columns`),
 every image of the set analysed in a background thread with the window's
-model and detector. Both go through :mod:`fer_classic.atomic`: a CSV is
-written whole or not at all.
+model and detector; both have a probability column per class of the model.
+Both go through :mod:`fer_classic.atomic`: a CSV is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 from qtpy.QtCore import QThread, Signal
 
-from ..atomic import replacing
-from ..cli.batch import BATCH_COLUMNS, classify_chunk
+from ..atomic import OutputError, replacing
+from ..cli.batch import classify_chunk, model_columns
+from ..paths import display_path
 from ..video import TimelineWriter
 
 
@@ -53,13 +54,20 @@ def write_timeline(path, records):
     path : str or Path
     records : list of dict
         With ``frame``, ``time`` and ``faces``, as :func:`fer_classic.video.analyze_video` yields them.
+        The columns are their faces' classes (FER2013's seven when no frame has a face).
 
     Raises
     ------
     fer_classic.atomic.OutputError
-        When ``path`` cannot be written.
+        When ``path`` cannot be written, or the frames were analysed by models of different classes (one
+        table cannot hold both).
     """
-    writer = TimelineWriter(path)
+    classes = {tuple(face["probabilities"]) for record in records for face in record["faces"]}
+    if len(classes) > 1:
+        raise OutputError(f"{display_path(path)}: cannot write: the frames were analysed by models of different "
+                          f"classes ({' / '.join(','.join(names) for names in sorted(classes))}); play the video "
+                          "again with one model")
+    writer = TimelineWriter(path, *classes)          # no face in any frame: the writer's default columns
     finished = False
     try:
         for record in records:
@@ -101,13 +109,14 @@ class BatchExporter(QThread):
                    "min_neighbors": self.settings.min_neighbors}
         rows = []
         try:
+            columns = model_columns(self.settings.model, options, trust=False)
             for done, path in enumerate(self.paths, start=1):
                 if self._stopped:
                     return
                 rows += classify_chunk([path], self.settings.model, options)
                 self.progress.emit(done, len(self.paths))
             with replacing(self.out, "w", newline="", encoding="utf-8") as stream:
-                writer = csv.DictWriter(stream, BATCH_COLUMNS)
+                writer = csv.DictWriter(stream, columns)
                 writer.writeheader()
                 writer.writerows(rows)
         except Exception as error:  # noqa: BLE001 - a model or a disk may fail; the window must hear why

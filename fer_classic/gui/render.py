@@ -92,7 +92,7 @@ def render_frame(frame, faces, overlays, selected=None):
     overlays : Overlays
     selected : int, optional
         Index of the face shown in the probability panel: outlined in white,
-        its label placed first and its seven bars drawn (as the panel shows them).
+        its label placed first and its bars drawn, one per class (as the panel shows them).
 
     Returns
     -------

@@ -1,5 +1,9 @@
 """The window's display widgets: the frame with its faces, the result panel (rings and phase images), the timeline.
 
+Rings, boxes, labels and the timeline show the model's classes, in its order and in
+:func:`fer_classic.annotate.class_colors`' colours: a face's ``probabilities``
+dict says which they are.
+
 Text alignment goes to ``QPainter.drawText`` as a plain int (:func:`text_flags`):
 PySide2 5.13 on Python 3.11 cannot convert Qt's flag objects there.
 """
@@ -15,7 +19,7 @@ from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPe
 from qtpy.QtWidgets import (QGridLayout, QLabel, QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QVBoxLayout,
                             QWidget)
 
-from ..annotate import EMOTION_COLORS, face_label, place_labels
+from ..annotate import class_color, face_label, place_labels
 from ..extract.lbp import N_LABELS
 from ..faces import EMOTIONS, FACE_SIZE
 from ..phases import hog_visualisation
@@ -29,6 +33,7 @@ ERROR_COLOR = QColor(255, 120, 110)
 LANDMARK_QCOLOR = QColor(*LANDMARK_COLOR[::-1])    # the saved image's colours, BGR there
 HALO_QCOLOR = QColor(*SELECTED_COLOR[::-1])
 LABEL_PIXELS = 14                       # height of the face labels on screen, whatever the image size
+RINGS_PER_ROW = 4                       # FER2013's seven in two rows: the side panel stays narrow
 DIM_COLOR = QColor(0, 0, 0, 170)        # over a frame whose result is out of date
 PLACEHOLDER = "Open images, a folder, a video or the camera,\nor drop files here."
 
@@ -41,9 +46,14 @@ def text_flags(*flags):
 CENTER = text_flags(Qt.AlignmentFlag.AlignCenter)
 
 
-def emotion_qcolor(emotion):
-    """The emotion's colour from :data:`fer_classic.annotate.EMOTION_COLORS`."""
-    return QColor(*EMOTION_COLORS[EMOTIONS.index(emotion)])
+def emotion_qcolor(name, classes=EMOTIONS):
+    """The colour of class ``name`` among a model's ``classes`` (:func:`fer_classic.annotate.class_color`)."""
+    return QColor(*class_color(name, classes))
+
+
+def face_qcolor(face):
+    """The colour of a face's class, among the classes of its ``probabilities``."""
+    return emotion_qcolor(face["emotion"], face["probabilities"])
 
 
 def ink_on(color):
@@ -52,9 +62,9 @@ def ink_on(color):
     return QColor(0, 0, 0) if luminance > 140 else QColor(255, 255, 255)
 
 
-def swatch(emotion):
-    """A square in the emotion's colour, as rich text for a ``QLabel``."""
-    return f'<span style="color:{emotion_qcolor(emotion).name()}">&#9632;</span>'
+def swatch(name, classes=EMOTIONS):
+    """A square in the colour of class ``name`` among ``classes``, as rich text for a ``QLabel``."""
+    return f'<span style="color:{emotion_qcolor(name, classes).name()}">&#9632;</span>'
 
 
 class FrameView(QWidget):
@@ -192,10 +202,10 @@ class FrameView(QWidget):
             if selected:
                 painter.setPen(QPen(HALO_QCOLOR, 8))     # 2.5 px of white outside the coloured line
                 painter.drawRect(box)
-            painter.setPen(QPen(emotion_qcolor(face["emotion"]), 3 if selected else 1.5))
+            painter.setPen(QPen(face_qcolor(face), 3 if selected else 1.5))
             painter.drawRect(box)
         for index, label, text in self.labels():
-            color = emotion_qcolor(self._faces[index]["emotion"])
+            color = face_qcolor(self._faces[index])
             painter.setFont(self._label_font(index == self._selected))
             painter.fillRect(label, color)
             painter.setPen(ink_on(color))
@@ -209,16 +219,24 @@ class FrameView(QWidget):
 
 
 class RingBar(QWidget):
-    """One probability as a coloured ring, the percentage inside and the emotion's name below.
+    """One probability as a coloured ring, the percentage inside and the class's name below.
 
     The original app showed one round progress bar per emotion; this is that bar.
+
+    Parameters
+    ----------
+    emotion : str
+        The class shown.
+    classes : sequence of str
+        The model's classes, which give ``emotion`` its colour.
     """
 
-    def __init__(self, emotion, parent=None):
+    def __init__(self, emotion, classes=EMOTIONS, parent=None):
         super().__init__(parent)
         self.emotion = emotion
+        self.color = emotion_qcolor(emotion, classes)
         self.value = None               # probability, or None when no face is selected
-        self.highlighted = False        # the top emotion
+        self.highlighted = False        # the top class
         self.setMinimumSize(64, 86)
 
     def set_value(self, value, highlighted=False):
@@ -233,7 +251,7 @@ class RingBar(QWidget):
         painter.setPen(QPen(TRACK_COLOR, 7))
         painter.drawEllipse(ring)
         if self.value:
-            painter.setPen(QPen(emotion_qcolor(self.emotion), 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+            painter.setPen(QPen(self.color, 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
             # Angles in 1/16 degree, counter-clockwise from 3 o'clock: start at 12 and run clockwise.
             painter.drawArc(ring, 90 * 16, -round(self.value * 360 * 16))
         painter.setPen(self.palette().color(self.foregroundRole()))
@@ -246,24 +264,36 @@ class RingBar(QWidget):
 
 
 class ProbabilityPanel(QWidget):
-    """Seven ring bars in the fixed :data:`~fer_classic.faces.EMOTIONS` order, for the selected face."""
+    """A ring bar per class of the model, in its order, for the selected face: FER2013's seven at first."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.bars = {emotion: RingBar(emotion) for emotion in EMOTIONS}
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.bars = {}
+        self.set_classes(EMOTIONS)
+
+    def set_classes(self, classes):
+        """Show a ring per class of ``classes``, cleared; nothing changes when they are those shown."""
+        if tuple(classes) == tuple(self.bars):
+            return
+        for bar in self.bars.values():
+            self._layout.removeWidget(bar)
+            bar.deleteLater()
+        self.bars = {name: RingBar(name, classes) for name in classes}
         for i, bar in enumerate(self.bars.values()):
-            layout.addWidget(bar, i // 4, i % 4)
+            self._layout.addWidget(bar, i // RINGS_PER_ROW, i % RINGS_PER_ROW)
 
     def set_probabilities(self, probabilities):
-        """Show ``{emotion: probability}``, or clear the bars with None."""
+        """Show ``{class: probability}`` (the rings follow its classes), or clear the bars with None."""
+        if probabilities:
+            self.set_classes(probabilities)
         top = max(probabilities, key=probabilities.get) if probabilities else None
         for emotion, bar in self.bars.items():
             bar.set_value(probabilities[emotion] if probabilities else None, emotion == top)
 
     def values(self):
-        """``{emotion: probability}`` as shown (None each when cleared)."""
+        """``{class: probability}`` as shown (None each when cleared)."""
         return {emotion: bar.value for emotion, bar in self.bars.items()}
 
 
@@ -367,7 +397,7 @@ class PhaseImages(QWidget):
 
 
 class ResultPanel(QWidget):
-    """The selected face's result: its emotion in large type, which face it is, the seven rings, the phase images."""
+    """The selected face's result: its class in large type, which face it is, a ring per class, the phase images."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -390,11 +420,15 @@ class ResultPanel(QWidget):
 
     def show_face(self, face, index, count, hog=False, lbp=False):
         """Show face ``index`` of ``count``; ``hog`` and ``lbp`` switch its phase images on."""
-        # A square of the emotion's colour: coloured text would be unreadable for yellow on a light panel.
-        self.headline.setText(f"{swatch(face['emotion'])} {face_label(face)}")
+        # A square of the class's colour: coloured text would be unreadable for yellow on a light panel.
+        self.headline.setText(f"{swatch(face['emotion'], face['probabilities'])} {face_label(face)}")
         self.detail.setText(f"Face {index + 1} of {count}" + (". Click a face to select it." if count > 1 else "."))
         self.rings.set_probabilities(face["probabilities"])
         self.phase_images.show_face(face, hog, lbp)
+
+    def set_classes(self, classes):
+        """Show rings for a model of ``classes`` (a model just loaded), cleared if they change."""
+        self.rings.set_classes(classes)
 
     def clear(self, headline, detail=""):
         """Show no face: ``headline`` (e.g. "No face found", "loading fer-cnn...") and an optional ``detail``."""
@@ -424,11 +458,13 @@ class SeekSlider(QSlider):
 
 
 class TimelinePlot(QWidget):
-    """The selected face's seven probabilities over the last ``span`` seconds, scrolling left, with a legend.
+    """The selected face's probabilities over the last ``span`` seconds, scrolling left, with a legend.
 
     Every analysed frame adds one point. The line breaks where nothing was
     measured: at a frame without a face, and across more than
     :attr:`max_step` seconds without an analysed frame (a model loading, say).
+    A line per class of the latest point's model: a model of other classes
+    changes the legend, and a class's line breaks where it was not measured.
 
     Parameters
     ----------
@@ -441,8 +477,9 @@ class TimelinePlot(QWidget):
     def __init__(self, span=10.0, max_step=1.0, parent=None):
         super().__init__(parent)
         self.span, self.max_step = span, max_step
-        self.points = []                # (time, {emotion: probability} or None), one per analysed frame
-        self.legend = QLabel("&nbsp;&nbsp; ".join(f"{swatch(emotion)}&nbsp;{emotion}" for emotion in EMOTIONS))
+        self.points = []                # (time, {class: probability} or None), one per analysed frame
+        self.legend = QLabel()
+        self._set_classes(EMOTIONS)
         self.legend.setStyleSheet(f"color: {TEXT_COLOR.name()};")
         column = QVBoxLayout(self)
         column.setContentsMargins(34, 2, 8, 0)
@@ -450,7 +487,13 @@ class TimelinePlot(QWidget):
         column.addStretch(1)
         self.setMinimumHeight(120)
 
+    def _set_classes(self, classes):
+        self.classes = tuple(classes)
+        self.legend.setText("&nbsp;&nbsp; ".join(f"{swatch(name, self.classes)}&nbsp;{name}" for name in self.classes))
+
     def add(self, seconds, probabilities):
+        if probabilities and tuple(probabilities) != self.classes:
+            self._set_classes(probabilities)
         self.points.append((seconds, probabilities))
         self.update()
 
@@ -477,22 +520,23 @@ class TimelinePlot(QWidget):
         end = self.points[-1][0] if self.points else 0.0
         start = max(0.0, end - self.span)
         painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), right, f"{end:.1f} s")
-        for emotion in EMOTIONS:
-            painter.setPen(QPen(emotion_qcolor(emotion), 1.6))
-            painter.drawPath(self.path(emotion, area, start))
+        for name in self.classes:
+            painter.setPen(QPen(emotion_qcolor(name, self.classes), 1.6))
+            painter.drawPath(self.path(name, area, start))
         painter.end()
 
     def path(self, emotion, area, start):
-        """The line of ``emotion`` for the points from ``start`` seconds, drawn in ``area`` (a ``QRectF``)."""
+        """The line of class ``emotion`` for the points from ``start`` seconds, drawn in ``area`` (a ``QRectF``)."""
         path, previous = QPainterPath(), None
         for seconds, probabilities in self.points:
             if seconds < start:
                 continue
-            if probabilities is None:
+            value = None if probabilities is None else probabilities.get(emotion)
+            if value is None:
                 previous = None
                 continue
             point = QPointF(area.left() + (seconds - start) / self.span * area.width(),
-                            area.bottom() - probabilities[emotion] * area.height())
+                            area.bottom() - value * area.height())
             if previous is not None and seconds - previous <= self.max_step:
                 path.lineTo(point)
             else:

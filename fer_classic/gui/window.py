@@ -502,6 +502,7 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, name):
         if self._reader is not None:
             self._reader.set_held(False)
+        self.result.set_classes(self.worker.classes(name))      # a model trained on other classes has other rings
         # Still busy while the image or video waits for its first result with this model.
         self._set_busy(f"analysing with {name}..." if self._awaiting or self._streaming else "")
         self._info(f"model {name} ready")

@@ -196,6 +196,10 @@ class AnalysisWorker(QThread):
         """Whether model ``name`` is loaded, so that a job using it starts at once."""
         return name in self._recognizers
 
+    def classes(self, name):
+        """The classes of model ``name``, once :attr:`ready` said it is loaded (see ``EmotionRecognizer.classes``)."""
+        return self._recognizers[name].classes
+
     def submit(self, job):
         """Queue ``job`` in place of any job still waiting; returns True when one was dropped."""
         return self._jobs.put(job)

@@ -21,7 +21,7 @@ from ..atomic import check_writable
 from ..paths import check_outputs, display_path
 from .capture import (WRITABLE_VIDEO_SUFFIXES, VideoError, VideoFileWriter, VideoStats, check_video_output,
                       is_camera, open_capture, open_video_writer, read_frames)
-from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter
+from .timeline import TIMELINE_COLUMNS, TimelineSummary, TimelineWriter, timeline_columns
 from .tracking import SMOOTHING, EmaSmoother, FaceTracks, IouTracker
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
@@ -29,7 +29,7 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 __all__ = ["PLOT_SUFFIXES", "SMOOTHING", "TIMELINE_COLUMNS", "WRITABLE_VIDEO_SUFFIXES", "EmaSmoother",
            "FaceTracks", "IouTracker", "TimelineSummary", "TimelineWriter", "VideoError", "VideoFileWriter",
            "VideoStats", "analyze_video", "check_video_output", "check_video_outputs", "is_camera", "open_capture",
-           "open_video_writer", "process_video", "read_frames"]
+           "open_video_writer", "process_video", "read_frames", "timeline_columns"]
 
 
 def analyze_video(capture, recognizer, every=1, smoothing=SMOOTHING, stats=None):
@@ -110,7 +110,7 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     out : path, optional
         Annotated video (boxes, labels, bars).
     csv_path : path, optional
-        Per-frame timeline, see :data:`TIMELINE_COLUMNS`.
+        Per-frame timeline, with the recognizer's classes as columns: see :func:`timeline_columns`.
     plot : path, optional
         PNG timeline plot.
     every, smoothing
@@ -121,8 +121,8 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     Returns
     -------
     dict
-        ``faces`` (per face id: frames, dominant emotion, share of time per
-        emotion) and ``stats`` (frames read, processed and broken, whether
+        ``faces`` (per face id: frames, dominant class, share of time per
+        class of the recognizer) and ``stats`` (frames read, processed and broken, whether
         Ctrl+C stopped it, fps, seconds per phase).
 
     Raises
@@ -138,9 +138,9 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     capture = open_capture(source)
     if hasattr(recognizer.detector, "reset"):
         recognizer.detector.reset()                          # a stateful detector starts afresh per video
-    stats, summary = VideoStats(), TimelineSummary()
+    stats, summary = VideoStats(), TimelineSummary(recognizer.classes)
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    timeline = TimelineWriter(csv_path) if csv_path else None
+    timeline = TimelineWriter(csv_path, recognizer.classes) if csv_path else None
     writer = VideoFileWriter(out, fps / every) if out else None
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
     bar = tqdm(total=total, unit="frame", disable=not progress, desc=str(source))

@@ -1,4 +1,9 @@
-"""Timelines of a video: a per-frame CSV, and per-face summaries and plots."""
+"""Timelines of a video: a per-frame CSV, and per-face summaries and plots.
+
+Both follow the recognizer's classes (:attr:`fer_classic.EmotionRecognizer.classes`):
+a probability column and a line per class, in the model's order; FER2013's
+seven emotions for the shipped models.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,13 @@ import numpy as np
 from ..atomic import PartialFile, save_figure
 from ..faces import EMOTIONS
 
-TIMELINE_COLUMNS = ["frame", "time_s", "face_id", "x", "y", "w", "h", *EMOTIONS]
+
+def timeline_columns(classes):
+    """The per-frame CSV's columns for a model of ``classes``: where and when the face is, then its probabilities."""
+    return ["frame", "time_s", "face_id", "x", "y", "w", "h", *classes]
+
+
+TIMELINE_COLUMNS = timeline_columns(EMOTIONS)   # a FER2013 model's
 
 
 class TimelineWriter:
@@ -20,23 +31,29 @@ class TimelineWriter:
     frame, which :meth:`close` renames onto ``path``; Ctrl+C ends a run
     through :meth:`close`, so the frames done are kept.
 
+    Parameters
+    ----------
+    path : str or Path
+    classes : sequence of str
+        The recognizer's classes: the probability columns, in this order.
+
     Raises
     ------
     fer_classic.atomic.OutputError
         When ``path`` cannot be written (a missing folder, a device...).
     """
 
-    def __init__(self, path):
-        self.path = Path(path)
+    def __init__(self, path, classes=EMOTIONS):
+        self.path, self.classes = Path(path), tuple(classes)
         self._file = PartialFile(self.path, "w", newline="", encoding="utf-8")
         self.handle = self._file.stream
         self.writer = csv.writer(self.handle)
-        self.writer.writerow(TIMELINE_COLUMNS)
+        self.writer.writerow(timeline_columns(self.classes))
 
     def write(self, record):
         for face in record["faces"]:
             self.writer.writerow([record["frame"], record["time"], face["face_id"], *face["box"],
-                                  *(f"{face['probabilities'][e]:.5f}" for e in EMOTIONS)])
+                                  *(f"{face['probabilities'][name]:.5f}" for name in self.classes)])
         self.handle.flush()
 
     def close(self, keep=True):
@@ -45,27 +62,34 @@ class TimelineWriter:
 
 
 class TimelineSummary:
-    """Per face: frames seen, share of frames in each emotion, dominant emotion; and the series to plot."""
+    """Per face: frames seen, share of frames in each class, dominant class; and the series to plot.
 
-    def __init__(self):
-        self.series = {}            # face id -> list of (time, probabilities)
+    Parameters
+    ----------
+    classes : sequence of str
+        The recognizer's classes, in its order.
+    """
+
+    def __init__(self, classes=EMOTIONS):
+        self.classes = tuple(classes)
+        self.series = {}            # face id -> list of (time, probabilities in class order)
 
     def add(self, record):
         for face in record["faces"]:
             self.series.setdefault(face["face_id"], []).append(
-                (record["time"], [face["probabilities"][e] for e in EMOTIONS]))
+                (record["time"], [face["probabilities"][name] for name in self.classes]))
 
     def summary(self):
         faces = {}
         for face_id, points in self.series.items():
-            decisions = np.bincount(np.argmax([p for _, p in points], axis=1), minlength=len(EMOTIONS))
+            decisions = np.bincount(np.argmax([p for _, p in points], axis=1), minlength=len(self.classes))
             share = decisions / decisions.sum()
-            faces[face_id] = {"frames": len(points), "dominant": EMOTIONS[int(share.argmax())],
-                              "share": {e: round(float(s), 4) for e, s in zip(EMOTIONS, share)}}
+            faces[face_id] = {"frames": len(points), "dominant": self.classes[int(share.argmax())],
+                              "share": {name: round(float(s), 4) for name, s in zip(self.classes, share)}}
         return faces
 
     def plot(self, path):
-        """A PNG with one panel per face: the seven probabilities over time."""
+        """A PNG with one panel per face: each class's probability over time."""
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -79,11 +103,11 @@ class TimelineSummary:
             if points:
                 times = [t for t, _ in points]
                 values = np.array([p for _, p in points])
-                for k, (emotion, color) in enumerate(zip(EMOTIONS, emotion_colors_float())):
-                    axis.plot(times, values[:, k], color=color, label=emotion, linewidth=1.4)
+                for k, (name, color) in enumerate(zip(self.classes, emotion_colors_float(self.classes))):
+                    axis.plot(times, values[:, k], color=color, label=name, linewidth=1.4)
             axis.set_ylim(0, 1)
             axis.set_ylabel(f"face #{face_id}" if face_id else "no faces")
-        axes[0, 0].legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.3))
+        axes[0, 0].legend(ncol=min(len(self.classes), 7), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.3))
         axes[-1, 0].set_xlabel("time (s)")
         figure.tight_layout()
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..detect import box_iou
-from ..faces import EMOTIONS
 
 
 class IouTracker:
@@ -98,9 +97,13 @@ class FaceTracks:
             self.smoother = EmaSmoother(smoothing)
 
     def follow(self, faces):
-        """Give each face (dicts from ``analyze``) its track's ``face_id``; smooth its probabilities in place."""
+        """Give each face (dicts from ``analyze``) its track's ``face_id``; smooth its probabilities in place.
+
+        The probabilities keep their classes and order: the recognizer's, which one stream must not change.
+        """
         for face, face_id in zip(faces, self.tracker.update([f["box"] for f in faces])):
-            smoothed = self.smoother.update(face_id, [face["probabilities"][e] for e in EMOTIONS])
-            face.update(face_id=face_id, emotion=EMOTIONS[int(smoothed.argmax())],
-                        probabilities=dict(zip(EMOTIONS, smoothed.tolist())))
+            classes = list(face["probabilities"])
+            smoothed = self.smoother.update(face_id, list(face["probabilities"].values()))
+            face.update(face_id=face_id, emotion=classes[int(smoothed.argmax())],
+                        probabilities=dict(zip(classes, smoothed.tolist())))
         return faces
