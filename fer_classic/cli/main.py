@@ -8,6 +8,7 @@ import math
 import os
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
 from .. import __version__, quiet_libraries
@@ -261,20 +262,59 @@ def _gui(args):
 
 
 def _models(args):
+    """One aligned row per model, best PrivateTest accuracy first: what it is, how good, how big and how fast."""
+    from ..faces import EMOTIONS
     from ..store import list_models, shipped_models_dir, user_registry_path
+    from ..store.results_index import comparison_records, recorded_latency_ms
 
     models = list_models()
     if not models:
         print(f"no models: none ships in {shipped_models_dir()} and none is recorded in {user_registry_path()}")
+        return 0
+    records = comparison_records()
+    used_records = set()
+    rows = []
     for name, model in models.items():
-        if model.entry is None:  # a user's model whose manifest entry is gone
-            print(f"{name:<12} {model.source:<8} {'?':<28} {model.path.stat().st_size / 1e6:5.1f} MB")
-            continue
-        metrics = model.entry.metrics
-        scores = "  ".join(f"{split} acc {metrics[split]['accuracy']:.4f} F1 {metrics[split]['macro_f1']:.4f}"
-                           for split in ("PublicTest", "PrivateTest") if split in metrics)
-        print(f"{name:<12} {model.source:<8} {model.entry.method:<28} {model.entry.size_bytes / 1e6:5.1f} MB  "
-              f"{scores}")
+        entry = model.entry      # None: a user's model whose manifest entry is gone
+        try:
+            size = entry.size_bytes if entry and entry.size_bytes else model.path.stat().st_size
+        except OSError:
+            size = None
+        classes = getattr(entry, "classes", None)
+        own_classes = bool(classes) and tuple(classes) != tuple(EMOTIONS)
+        if own_classes:
+            listed = printable(", ".join(map(str, classes)))
+            listed = listed if len(listed) <= 40 else listed[:39] + "…"
+        ms = None
+        if entry is not None and not own_classes:
+            where = (f"shipped models/{entry.file}" if model.source == "shipped"
+                     else f"trained by you ({display_path(model.path)})")
+            ms, record = recorded_latency_ms(entry, where, records)
+            if record is not None:
+                used_records.add(record.name)
+        private = entry.accuracy("PrivateTest") if entry else None
+        public = entry.accuracy("PublicTest") if entry else None
+        rows.append((private, [printable(name), model.source, entry.method if entry and entry.method else "?",
+                               f"{len(classes)}: {listed}" if own_classes else "FER2013's 7",
+                               f"{size / 1e6:.1f}" if size is not None else "–",
+                               f"{public:.4f}" if public is not None else "–",
+                               f"{private:.4f}" if private is not None else "–",
+                               f"{ms:.1f}" if ms is not None else "–"]))
+    rows.sort(key=lambda row: (row[0] is None, -(row[0] or 0)))   # stable: equal ones stay by name
+    header = ["name", "source", "method", "classes", "size MB", "PublicTest acc", "PrivateTest acc", "ms a face"]
+    if all(row[1][3] == "FER2013's 7" for row in rows):   # the column says something only for own-data models
+        header.pop(3)
+        rows = [(key, cells[:3] + cells[4:]) for key, cells in rows]
+    table = [header, *(cells for _, cells in rows)]
+    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    numeric = {header.index(name) for name in ("size MB", "PublicTest acc", "PrivateTest acc", "ms a face")}
+    for line in table:
+        print("  ".join(cell.rjust(width) if column in numeric else cell.ljust(width)
+                        for column, (cell, width) in enumerate(zip(line, widths))).rstrip())
+    print("\nms a face: batch 1 on one core, " + (
+        f"from benchmarks/results/{', '.join(sorted(used_records))}" if used_records else "from a comparison record")
+        + " (– where no committed comparison measured that very file).\n"
+        "--model takes a name, a method (your newest model of it) or a model file.")
     return 0
 
 
@@ -306,12 +346,22 @@ POSITIVE_INT = _number(int, 1, 1_000_000)
 JOBS = _number(int, 1, os.cpu_count() or 1)
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, but a name never breaks across lines: not at a hyphen
+    (``hog+lbp+landmarks+sift-fisher/svm-local`` stays whole, to copy and paste), nor when longer than a line."""
+
+    def _split_lines(self, text, width):
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
+
+
 def build_parser():
     """The argument parser, with one sub-command per task."""
     from ..classify import method_names
 
     parser = argparse.ArgumentParser(prog="fer-classic", description="Facial-expression recognition, "
-                                     "the classic way: detection -> extraction -> classification.")
+                                     "the classic way: detection -> extraction -> classification.",
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     tta_option = {"choices": list(TTA_MODES), "help": "a CNN's test-time augmentation (default: as trained)"}
@@ -326,9 +376,10 @@ def build_parser():
     train.add_argument("--method", required=True, metavar="NAME",
                        help="<features>/<classifier>, one of: " + ", ".join(method_names())
                        + "; or cnn/<architecture>, one of: " + ", ".join(f"cnn/{a}" for a in CNN_ARCHITECTURES))
-    train.add_argument("--out", help="model file to write (default: <method>.joblib or <arch>.npz in your models "
-                       "folder, $XDG_DATA_HOME/fer_classic/models); it loads by its name or path afterwards")
-    train.add_argument("--data", help=data_help)
+    train.add_argument("--out", metavar="FILE", help="model file to write (default: <method>.joblib or <arch>.npz in "
+                       "your models folder, $XDG_DATA_HOME/fer_classic/models); it loads by its name, its method or "
+                       "its path afterwards")
+    train.add_argument("--data", metavar="PATH", help=data_help)
     classical = train.add_argument_group("classical methods")
     classical.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
     classical.add_argument("--no-mirror-test", action="store_true",
@@ -337,8 +388,10 @@ def build_parser():
                            help="landmark model the features are built on (default: dlib's own for landmarks "
                                 "alone, where the points' precision decides; the six times faster distilled one "
                                 "otherwise)")
-    classical.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
-    cnn = train.add_argument_group("CNNs (cnn/<architecture>); each option overrides the architecture's recipe")
+    classical.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
+    cnn = train.add_argument_group("CNNs (cnn/<architecture>); each option overrides the architecture's recipe",
+                                   "An option left out takes the recipe's value (training prints the recipe as it "
+                                   "starts).")
     cnn.add_argument("--epochs", type=_number(int, 1, 10_000), help="length of the learning-rate schedule")
     cnn.add_argument("--batch-size", type=_number(int, 1, 4096))
     cnn.add_argument("--optimizer", choices=list(OPTIMIZERS), help="adam, adamw, or SGD with Nesterov momentum")
@@ -359,7 +412,8 @@ def build_parser():
                      help="vgg19 only: batch normalisation after every convolution (VGG19-BN, its recipe's default)")
     cnn.add_argument("--stem-stride", type=int, choices=[1, 2],
                      help="resnet50 only: a 3x3 stem of this stride, no max-pooling, made for 48 px faces")
-    cnn.add_argument("--seed", type=_number(int, 0, 2**32 - 1), default=0)
+    cnn.add_argument("--seed", type=_number(int, 0, 2**32 - 1), default=0,
+                     help="random seed of the initial weights, the batch order and the augmentation (default 0)")
     cnn.add_argument("--tta", choices=list(TTA_MODES), default="flip",
                      help="test-time augmentation for evaluation and prediction (default flip)")
     cnn.add_argument("--checkpoint-dir",
@@ -371,22 +425,29 @@ def build_parser():
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a FER2013 split")
-    evaluate.add_argument("--model", default="classic", help="model name or file (default classic)")
+    evaluate.add_argument("--model", default="classic", metavar="MODEL",
+                          help="a name or method that `fer-classic models` lists, or a model file (default classic)")
     evaluate.add_argument("--trust-model", action="store_true", help=trust_help)
     evaluate.add_argument("--split", default="PrivateTest",
-                          choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"])
-    evaluate.add_argument("--data", help=data_help)
+                          choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"],
+                          help="the FER2013 split to score (default PrivateTest; FERPlus-PrivateTest: the same faces "
+                               "with FER+ labels)")
+    evaluate.add_argument("--data", metavar="PATH", help=data_help)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--tta", **tta_option)
     evaluate.add_argument("--runtime", **runtime_option)
     evaluate.set_defaults(run=_evaluate)
 
     detection = argparse.ArgumentParser(add_help=False)
-    detection.add_argument("--model", default="classic", help="model name or file (default classic)")
+    detection.add_argument("--model", default="classic", metavar="MODEL",
+                           help="a name or method that `fer-classic models` lists, or a model file (default classic)")
     detection.add_argument("--trust-model", action="store_true", help=trust_help)
     detection.add_argument("--detector", "--cascade", dest="detector", choices=list(DETECTORS), metavar="NAME",
                            help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
-                           f"for video {VIDEO_DETECTOR}); README 'Detection' compares them")
+                           f"for video {VIDEO_DETECTOR}). verified: OpenCV's frontal Haar cascade proposes faces "
+                           "permissively and dlib's HOG detector confirms each on a zoomed crop; whole-image: no "
+                           "detection, each image is one face crop. docs/benchmarks.md#detectors-benchmarksdetectorspy "
+                           "describes and compares them all")
     detection.add_argument("--scale-factor", type=_number(float, *SCALE_FACTOR_RANGE),
                            help=f"Haar pyramid step, {SCALE_FACTOR_RANGE[0]} to {SCALE_FACTOR_RANGE[1]} (default 1.1; "
                            f"{', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
@@ -428,10 +489,10 @@ def build_parser():
     batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
     batch.add_argument("pattern", metavar="DIR_OR_GLOB")
     batch.add_argument("--out", required=True, help="CSV to write, one row per face")
-    batch.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
+    batch.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
     batch.add_argument("--resume", action="store_true", help="skip files already in --out")
     batch.add_argument("--backend", choices=["loky", "dask"], default="loky",
-                       help="local processes (loky) or a Dask distributed cluster")
+                       help="local processes (loky) or a Dask distributed cluster (default loky)")
     batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
     batch.set_defaults(run=_batch)
 
@@ -450,7 +511,7 @@ def build_parser():
     detector.add_argument("--negatives", type=POSITIVE_INT, default=2000,
                           help="non-face windows per stage (default 2000)")
     detector.add_argument("--max-stages", type=POSITIVE_INT, default=20, help="most cascade stages (default 20)")
-    detector.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
+    detector.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
     detector.set_defaults(run=_train_detector)
 
     gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
@@ -467,15 +528,18 @@ def build_parser():
                            help="stratified subsample, under 2 minutes on 2 cores (numbers not comparable)")
     benchmark.add_argument("--train-missing", action="store_true",
                            help="train classical methods that have no model yet; CNNs are only listed")
-    benchmark.add_argument("--jobs", type=JOBS, default=2, help="worker processes (default 2)")
+    benchmark.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
     benchmark.add_argument("--video", nargs="?", const="synthetic", metavar="FILE",
                            help="also time the end-to-end pipeline on a video (no FILE: a synthetic clip)")
     benchmark.add_argument("--out", help="a new results folder (default benchmarks/results/<date>-<commit>[-quick]/)")
-    benchmark.add_argument("--data", help=data_help)
+    benchmark.add_argument("--data", metavar="PATH", help=data_help)
     benchmark.set_defaults(run=_benchmark)
 
-    models = commands.add_parser("models", help="list the shipped models and yours, with their metrics")
+    models = commands.add_parser("models", help="list the shipped models and yours, best first: accuracy, size "
+                                 "and speed")
     models.set_defaults(run=_models)
+    for command in commands.choices.values():
+        command.formatter_class = HelpFormatter
     return parser
 
 

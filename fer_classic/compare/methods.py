@@ -4,11 +4,15 @@ A method is anything with ``predict_proba`` on (n, 48, 48) uint8 faces that
 returns (n, 7) probabilities in :data:`~fer_classic.faces.EMOTIONS` order:
 
 * classical methods ``<features>/<classifier>``: the shipped model with that
-  method when there is one, else one trained earlier by the comparison and
-  kept in the cache (``$FER_CLASSIC_CACHE/models/``), else, with
-  ``train_missing``, one trained now;
-* ``cnn/<architecture>``: the shipped CNN; a CNN that is not shipped is
-  reported as "not trained", with the command that trains it;
+  method when there is one, else the newest one you trained with
+  ``fer-classic train`` (found through your registry of trusted models,
+  :func:`~fer_classic.store.catalogue.models_of_method`), else one trained
+  earlier by the comparison and kept in the cache
+  (``$FER_CLASSIC_CACHE/models/``), else, with ``train_missing``, one
+  trained now;
+* ``cnn/<architecture>``: the shipped CNN, else the newest that you trained
+  and that learned; any other is reported as "not trained", with the
+  command that trains it;
 * ``ensemble``: a weighted average of the best classical model and the CNNs
   that raise its PublicTest accuracy, weights fitted on PublicTest (built by
   the runner from their predictions, :mod:`fer_classic.compare.ensemble`);
@@ -34,7 +38,9 @@ from ..extract.cache import cache_dir
 from ..extract.landmarks import landmark_model_digest
 from ..faces import EMOTIONS
 from ..method_name import ENSEMBLE, MethodName
+from ..paths import display_path
 from ..store import load_model, read_manifest, save_model, sha256, shipped_models_dir
+from ..store.catalogue import models_of_method
 
 ALL_FEATURES = "+".join(COMBINED_FEATURES)
 HANDCRAFTED_FEATURES = [name for name in FEATURES if name not in EMBEDDING_NETWORKS]
@@ -54,7 +60,7 @@ class NotTrained(MissingModel):
 
     def __init__(self, name):
         self.command = MethodName.parse(name).train_command
-        super().__init__(f"{name} is not trained: no network of it that learned is shipped; "
+        super().__init__(f"{name} is not trained: no network of it that learned is shipped or trained by you; "
                          f"train one with `{self.command}`")
 
 
@@ -125,8 +131,36 @@ def trained_models_dir(tag):
     return cache_dir() / "models" / tag
 
 
+def your_model(name, log=print):
+    """The newest model of method ``name`` that you trained (``fer-classic train``), or None.
+
+    Only models in your registry count (the trust rule: nothing else is
+    unpickled), that tell FER2013's seven emotions apart: a classical one
+    trained on today's recipe (:func:`_trained_on_current_recipe`), a CNN
+    that learned (its ``shipping`` verdict). The comparison's own models in
+    its cache are looked up by :func:`load_classical` itself.
+    """
+    own_cache = (cache_dir() / "models").resolve()
+    for resolved in models_of_method(name):
+        if resolved.source != "user" or own_cache in resolved.path.resolve().parents:
+            continue
+        classes = getattr(resolved.entry, "classes", None)
+        if classes and tuple(classes) != tuple(EMOTIONS):
+            continue
+        if resolved.entry.kind == "cnn":
+            if (resolved.entry.shipping or {}).get("ok"):
+                return resolved
+            continue
+        if not _trained_on_current_recipe(name, resolved.entry):
+            log(f"{name}: your model {display_path(resolved.path)} was built on another landmark model or with "
+                "other parameters; it does not count")
+            continue
+        return resolved
+    return None
+
+
 def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
-    """A :class:`Candidate` for a classical method: shipped, cached, or trained now.
+    """A :class:`Candidate` for a classical method: shipped, yours, cached, or trained now.
 
     Parameters
     ----------
@@ -135,7 +169,7 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
     tag : str
         Which of the comparison's own training runs to look in: ``"full"``
         (the whole Training split) or a quick subsample's tag. A shipped model
-        with this method comes first either way.
+        with this method comes first either way, then yours (:func:`your_model`).
     training_data : fer_classic.data.FER2013, optional
         When given, a method with no model is trained on it now.
     """
@@ -147,6 +181,11 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
         return Candidate(name, "classical", model, entry.training_seconds,
                          _file_size(entry, shipped_models_dir()), f"shipped models/{entry.file}",
                          identity=entry.sha256)
+    yours = your_model(name, log)
+    if yours:
+        model, entry = load_model(yours.path)   # unpickled only because your registry holds its sha256
+        return Candidate(name, "classical", model, entry.training_seconds, _file_size(entry, yours.path.parent),
+                         f"trained by you ({display_path(yours.path)})", identity=entry.sha256)
     folder = trained_models_dir(tag)
     stem = MethodName.parse(name).file_stem
     cached = read_manifest(folder).models.get(stem)
@@ -160,7 +199,7 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
                          _file_size(entry, folder), f"trained earlier by the comparison ({folder})",
                          identity=entry.sha256)
     if training_data is None:
-        raise MissingModel(f"{name}: no trained model (neither shipped nor in {folder}); "
+        raise MissingModel(f"{name}: no trained model (neither shipped, nor trained by you, nor in {folder}); "
                            f"train it with `{MethodName.parse(name).train_command}`, or let the comparison train "
                            "what is missing")
     log(f"{name}: training now")
@@ -171,14 +210,20 @@ def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
 
 
 def load_cnn(name):
-    """A :class:`Candidate` for a shipped ``cnn/<architecture>``."""
+    """A :class:`Candidate` for ``cnn/<architecture>``: the shipped network, else the newest that you trained."""
     architecture = MethodName.parse(name).classifier
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown CNN {name!r}; choose from {', '.join('cnn/' + a for a in ARCHITECTURES)}")
     shipped, entry = _shipped_entry(lambda e: e.kind == "cnn" and e.architecture == architecture)
-    if not shipped:
-        raise NotTrained(name)
-    model, entry = load_model(shipped)
+    if shipped:
+        model, entry = load_model(shipped)
+        source, size = f"shipped models/{entry.file}", _file_size(entry, shipped_models_dir())
+    else:
+        yours = your_model(name)
+        if yours is None:
+            raise NotTrained(name)
+        model, entry = load_model(yours.path)
+        source, size = f"trained by you ({display_path(yours.path)})", _file_size(entry, yours.path.parent)
     from ..cnn.method import full_history  # Keras is loaded by now
 
     training = entry.training or {}
@@ -186,8 +231,7 @@ def load_cnn(name):
     if training.get("warm_start", {}).get("epochs_run"):
         epochs = f"{training['warm_start']['epochs_run']} + {epochs} (a warm restart)"
     notes = [f"trained {epochs} epochs on {entry.device}, stopped by {training.get('stopped_by')}"]
-    return Candidate(name, "cnn", model, entry.training_seconds,
-                     _file_size(entry, shipped_models_dir()), f"shipped models/{entry.file}", notes,
+    return Candidate(name, "cnn", model, entry.training_seconds, size, source, notes,
                      identity=f"{entry.sha256}|tta={model.tta}", history=full_history(training))
 
 

@@ -5,7 +5,9 @@
 - :mod:`.loading`: a model loaded by name or file, and warmed up;
 - :mod:`.half_precision`: large weight arrays kept in float16 on disk;
 - :mod:`.provenance`: commit, date, machine, data and library versions of a
-  result.
+  result;
+- :mod:`.results_index`: the index of benchmark records, kept true as records
+  are written, and the speeds the committed comparisons measured.
 """
 
 from ..model_files import ModelError, shipped_models_dir

@@ -218,8 +218,51 @@ def list_models():
     return models
 
 
+def _comparison_quick_model(path):
+    """Whether ``path`` is one of the comparison's quick-subsample models (``$FER_CLASSIC_CACHE/models/quick-*``)."""
+    from ..extract.cache import cache_dir
+
+    folder = Path(path).parent
+    return folder.name.startswith("quick-") and folder.parent.resolve() == (cache_dir() / "models").resolve()
+
+
+def models_of_method(method):
+    """The registered models of ``method`` (a name such as ``hog/mlp``): yours, newest first, then the shipped ones.
+
+    Only models whose files exist are listed. Models the comparison trained
+    on a quick subsample (:data:`fer_classic.compare.QUICK`) are left out:
+    they are a few thousand faces' worth, kept only to make quick runs quick.
+
+    Returns
+    -------
+    list of ResolvedModel
+    """
+    yours = []
+    for path, record in read_user_registry()["models"].items():
+        path = Path(path)
+        if not path.is_file() or _comparison_quick_model(path):
+            continue
+        try:
+            entry = read_manifest(path.parent).models.get(path.stem)
+        except ModelError:   # a damaged manifest beside one model must not hide the others
+            continue
+        if entry is not None and entry.method == method and entry.sha256 == record.get("sha256"):
+            # Saved in the same second: the file written last is the newer.
+            yours.append(((record.get("saved") or "", path.stat().st_mtime_ns), ResolvedModel(path, entry, "user")))
+    yours.sort(key=lambda pair: pair[0], reverse=True)
+    folder = shipped_models_dir()
+    shipped = [ResolvedModel(folder / entry.file, entry, "shipped")
+               for _, entry in sorted(read_manifest(folder).models.items())
+               if entry.method == method and (folder / entry.file).is_file()]
+    return [model for _, model in yours] + shipped
+
+
 def resolve_model(name_or_path):
-    """Find a model by name (``fer-classic models`` lists them) or by file path.
+    """Find a model by name (``fer-classic models`` lists them), by method, or by file path.
+
+    A method name (``hog+lbp+landmarks+sift-fisher/svm-local``) that is no
+    model's name gives the newest registered model of that method
+    (:func:`models_of_method`).
 
     Returns
     -------
@@ -238,10 +281,14 @@ def resolve_model(name_or_path):
             entry = None
         return ResolvedModel(candidate, entry, "file")
     models = list_models()
-    if str(name_or_path) not in models:
-        raise ModelError(f"unknown model {str(name_or_path)!r} (known: {', '.join(models) or 'none'}); "
-                         "give a name from `fer-classic models` or a model file")
-    resolved = models[str(name_or_path)]
+    name = str(name_or_path)
+    if name in models:
+        resolved = models[name]
+    elif "/" in name and (of_method := models_of_method(name)):
+        resolved = of_method[0]
+    else:
+        raise ModelError(f"unknown model {name!r}: give a name or method from `fer-classic models` ({len(models)} "
+                         "models), or a model file")
     if not resolved.path.is_file():
         raise ModelError(f"model {str(name_or_path)!r} is listed but its file {resolved.path} is missing")
     return resolved

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..atomic import write_text
 from ..paths import display_path
+from .results_index import refresh_index
 
 CHECKOUT = Path(__file__).resolve().parents[2]  # a source checkout's root, if this is one
 _VERSIONED = ("fer-classic", "numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless",
@@ -110,12 +111,16 @@ def check_new_folder(folder, option="--out"):
 def save_results(folder, record, markdown, echo=True):
     """Write ``results.json`` and ``results.md`` to ``folder``, each whole or not at all; echo the markdown.
 
+    When the folder above holds an index of records (``benchmarks/results/README.md``), the index is
+    rewritten to list this record too (:func:`~fer_classic.store.results_index.refresh_index`).
+
     Returns the folder.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     write_text(folder / "results.json", json.dumps(record, indent=2, default=str) + "\n")
     write_text(folder / "results.md", markdown)
+    refresh_index(folder.resolve().parent)
     if echo:
         print(f"wrote {folder}/results.json and results.md")
         print(markdown)
