@@ -41,7 +41,7 @@ def test_pipeline_layout():
     assert blocks["lbp"].named_steps["map"].func is hellinger_map
     assert blocks["hog"].named_steps["map"] == "passthrough"
     assert blocks["landmarks"].named_steps["reduce"] == "passthrough"
-    assert blocks["hog"].named_steps["reduce"].pca.power_iteration_normalizer == "LU"  # see _feature_pipeline
+    assert blocks["hog"].named_steps["reduce"].pca.power_iteration_normalizer == "LU"  # see feature_pipeline
     limit_components(pipeline, 400)
     assert blocks["hog"].named_steps["reduce"].pca.n_components == 100
 

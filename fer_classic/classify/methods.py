@@ -304,7 +304,8 @@ def default_landmark_model(feature_names):
     return "dlib" if tuple(feature_names) == ("landmarks",) else DEFAULT_LANDMARK_MODEL
 
 
-def _feature_pipeline(spec, n_jobs, landmark_model, max_components=None):
+def feature_pipeline(spec, n_jobs, landmark_model, max_components=None):
+    """One feature's ``extract`` -> ``map`` -> ``reduce`` pipeline; ``max_components`` caps its PCA."""
     components = spec.components
     if max_components is not None:
         components = max_components if components is None else min(components, max_components)
@@ -342,7 +343,7 @@ def build_method(name, n_jobs=1, landmark_model=None):
     feature_names, classifier = parse_method(name)
     landmark_model = landmark_model or default_landmark_model(feature_names)
     spec = CLASSIFIERS[classifier]
-    union = FeatureUnion([(f, _feature_pipeline(FEATURES[f], n_jobs, landmark_model, spec.components))
+    union = FeatureUnion([(f, feature_pipeline(FEATURES[f], n_jobs, landmark_model, spec.components))
                           for f in feature_names])
     return Pipeline([("features", union), ("classify", spec.build())])
 

@@ -98,6 +98,8 @@ class CNNEmbeddings(TransformerMixin, BaseEstimator):
         meaningless on another's.
     """
 
+    learns_in_fit = False            # the network is fixed: features may be extracted once for every fold
+
     def __init__(self, network="fer-cnn"):
         self.network = network
 

@@ -41,6 +41,9 @@ def _aligned(function, faces, landmarks, align):
 class _FaceFeatures(TransformerMixin, BaseEstimator):
     """Shared plumbing: validate, fit landmarks, extract (cached, in parallel)."""
 
+    # Whether ``fit`` learns from the faces (a vocabulary); if not, features may be extracted once for every fold.
+    learns_in_fit = False
+
     # Extractors pickled before the choice existed were fitted with dlib's model; they read this default.
     landmark_model = "dlib"
 
@@ -171,6 +174,8 @@ class _SIFTEncoding(_FaceFeatures):
     includes a digest of what was learned, so a new vocabulary never reuses
     an old encoding.
     """
+
+    learns_in_fit = True
 
     def _fit_sample(self, faces):
         rng = np.random.default_rng(self.random_state)

@@ -60,6 +60,9 @@ class ModelEntry:
         change did to its accuracy.
     note : str or None
         Anything a user should know, shown with the model.
+    classes : list of str or None
+        The class names of a model trained on your own faces, in its order;
+        None for FER2013's seven emotions.
     """
 
     kind: str
@@ -86,6 +89,7 @@ class ModelEntry:
     storage_converted: dict | None = None
     float16_accuracy_change: dict | None = None
     note: str | None = None
+    classes: list | None = None
 
     @classmethod
     def from_dict(cls, fields, where="a manifest entry"):
@@ -130,7 +134,7 @@ _TYPES = {"kind": (str,), "file": (str,), "sha256": (str,), "size_bytes": (int,)
           "landmark_model": (dict,), "recipe_digest": (str,), "peak_memory_mb": (int, float),
           "architecture": (str,), "device": (str,), "retrain": (str,), "training": (dict,), "shipping": (dict,),
           "storage_change": (dict,), "storage_converted": (dict,), "float16_accuracy_change": (dict,),
-          "note": (str,)}
+          "note": (str,), "classes": (list,)}
 
 
 @dataclass
