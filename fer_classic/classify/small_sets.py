@@ -421,7 +421,7 @@ def check_folds(labels, folds, groups=None):
         raise ValueError(f"{len(names)} class ({', '.join(map(repr, names))}); a classifier needs two or more")
     smallest = int(np.argmin(counts))
     if counts[smallest] < folds:
-        raise ValueError(f"--cv {folds}: class {names[smallest]!r} has {counts[smallest]} face(s), fewer than the "
+        raise ValueError(f"--cv {folds}: class {str(names[smallest])!r} has {counts[smallest]} face(s), fewer than the "
                          f"{folds} folds; use fewer folds or add faces")
     if groups is not None:
         persons = len(np.unique(np.asarray(groups)))

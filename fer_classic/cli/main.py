@@ -22,6 +22,8 @@ from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETE
                                DETECTORS, MIN_SIZE, PHOTO_DETECTOR, REFRESH, SCALE_FACTOR_RANGE, VIDEO_DETECTOR,
                                VIOLA_JONES_FILE, build_detector)
 from ..extract.landmarks import LANDMARK_MODELS
+from ..classify.small_sets import DEFAULT_METHOD as DEFAULT_OWN_METHOD, HANDCRAFTED_METHOD as HANDCRAFTED_OWN_METHOD
+from ..classify.small_sets import small_set_method_names
 from ..method_name import MethodName
 from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable
 from ..store.catalogue import UntrustedModelError
@@ -31,8 +33,18 @@ INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (12
 
 
 def _train(args):
-    from ..store import save_model, user_models_dir
+    from ..labelled import is_labelled_source
+    from ..store import model_output, save_model
 
+    if args.data and is_labelled_source(args.data):
+        return _train_own(args)
+    for option in ("cv", "groups", "json"):
+        if getattr(args, option):
+            raise ValueError(f"--{option} applies to your own labelled faces (--data DIR or labels.csv), not to "
+                             "FER2013, whose splits are fixed")
+    if args.method is None:
+        raise ValueError("--method: required to train on FER2013 (`fer-classic train --help` lists them); it is "
+                         "optional only for your own faces (--data DIR)")
     try:  # before the data: a typo must not cost a load
         method = MethodName.parse(args.method)
         if method.family == "cnn":
@@ -53,7 +65,7 @@ def _train(args):
         return _train_cnn(args, data, log)
     from ..classify import train_method
 
-    out = Path(args.out) if args.out else user_models_dir() / f"{method.file_stem}.joblib"
+    out = model_output(args.out, method.file_stem)
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
                                 n_jobs=args.jobs, landmark_model=args.landmarks, log=log)
     entry = save_model(model, out, entry)
@@ -62,6 +74,72 @@ def _train(args):
     print(f"saved {out} ({entry.size_bytes / 1e6:.1f} MB) in {out.parent / 'manifest.json'}; "
           f"trained in {entry.training_seconds:.0f} s"
           f"{f', peak memory {peak / 1024:.1f} GB' if peak else ''}; PrivateTest accuracy {accuracy:.4f}")
+    return 0
+
+
+def _progress(iterable, desc):
+    """A progress bar on stderr, shown on a terminal only."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, unit=" " + desc.split()[-1], file=sys.stderr, disable=None, leave=False)
+
+
+def _labelled_faces(args):
+    """The faces of ``--data`` (a labelled folder or CSV) through the detector options; skipped files named."""
+    from ..own_faces import load_labelled_faces
+
+    faces = load_labelled_faces(args.data, _detector(args), groups=getattr(args, "groups", None),
+                                progress=lambda items: _progress(items, "files"))
+    for skipped in faces.skipped:
+        print(f"fer-classic: skipped {printable(skipped['path'])}: {skipped['reason']}", file=sys.stderr)
+    return faces
+
+
+def _train_own(args):
+    """Train on your own labelled faces: cross-validate if asked, fit on every face, save with the class names."""
+    import numpy as np
+
+    from ..classify.metrics import format_metrics
+    from ..own_faces import check_method, save_own_model, train_own_model
+    from ..store import model_output
+
+    for option in ("no_flip", "no_mirror_test", "landmarks"):
+        if getattr(args, option):
+            raise ValueError(f"--{option.replace('_', '-')} applies to FER2013 training only")
+    if args.method is not None:
+        try:
+            if MethodName.parse(args.method).family == "cnn":
+                raise ValueError("your own faces train an SVM on features, not a CNN: use <features>/<classifier>")
+            check_method(args.method)
+        except ValueError as error:
+            raise ValueError(f"--method: {error}") from None
+    out = model_output(args.out, Path(args.data).stem or "my-faces")
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    data = _labelled_faces(args)
+    counts = dict(zip(*np.unique(data.labels, return_counts=True)))
+    persons = f", {len(np.unique(data.groups))} persons" if data.groups is not None else ""
+    log(f"{display_path(data.source)}: {len(data)} faces of {len(counts)} classes "
+        f"({', '.join(f'{name} {count}' for name, count in counts.items())}){persons}; "
+        f"{len(data.skipped)} file(s) skipped")
+    classifier, report = train_own_model(data, args.method, folds=args.cv, n_jobs=args.jobs, progress=_progress,
+                                         log=log)
+    entry, outputs = save_own_model(classifier, out, report, data)
+    cv = report["cv"]
+    if args.json:
+        print(json.dumps({**report, "skipped": data.skipped, "model": str(out), "report": str(outputs["report"]),
+                          "confusion_png": str(outputs["confusion"]) if outputs["confusion"] else None}, indent=2))
+        return 0
+    if cv:
+        grouped = "grouped by person" if cv["grouped"] else "not grouped by person: add --groups for an honest score"
+        print(format_metrics({**cv, "n": cv["n_faces"], "accuracy": cv["pooled_accuracy"]},
+                             f"{report['method']}, {cv['folds']}-fold cross-validation ({grouped})"))
+        print(f"accuracy over the folds: {cv['accuracy']:.4f} ± {cv['accuracy_sd']:.4f} (mean ± sd)")
+    else:
+        print("no cross-validation: add --cv 10 (and --groups REGEX) for an honest score")
+    print(f"saved {display_path(out)} ({entry.size_bytes / 1e6:.1f} MB, classes {', '.join(report['classes'])}) in "
+          f"{report['seconds']:.1f} s; report {display_path(outputs['report'])}"
+          + (f", confusion matrix {display_path(outputs['confusion'])}" if outputs["confusion"] else ""))
+    print(f"use it: fer-classic predict photo.jpg --model {out.stem}")
     return 0
 
 
@@ -121,16 +199,48 @@ def _benchmark(args):
 
 def _evaluate(args):
     from ..classify.metrics import format_metrics
+    from ..labelled import is_labelled_source
     from ..pipeline import EmotionRecognizer
 
+    labelled = bool(args.data) and is_labelled_source(args.data)
+    if labelled and args.split:
+        raise ValueError("--split applies to FER2013; a labelled folder or CSV is scored whole")
+    if not labelled and (args.detector or args.scale_factor or args.min_neighbors or args.min_size):
+        raise ValueError("the detector options apply to a labelled folder or CSV (--data DIR); FER2013's faces are "
+                         "cut already")
     recognizer = EmotionRecognizer.load(args.model, tta=args.tta, runtime=args.runtime,
                                         trust=args.trust_model)
+    if labelled:
+        return _evaluate_labelled(args, recognizer)
+    args.split = args.split or "PrivateTest"
     data = load_fer2013(args.data)
     split = data[args.split]
     # Say which data the figures are on; with --json, stdout stays one JSON object.
     print(f"data: {data.source.resolve()} (MD5 {data.md5})", file=sys.stderr if args.json else sys.stdout)
     metrics = recognizer.evaluate(split.faces, split.labels)
     print(json.dumps(metrics) if args.json else format_metrics(metrics, f"{args.model} on {args.split}"))
+    return 0
+
+
+def _evaluate_labelled(args, recognizer):
+    """Score a model on your labelled faces, classes matched by name and synonym."""
+    from ..classify.metrics import format_metrics
+    from ..own_faces import evaluate_on_labelled
+
+    data = _labelled_faces(args)
+    metrics = evaluate_on_labelled(recognizer, data)
+    if args.json:
+        print(json.dumps(metrics))
+        return 0
+    renamed = {name: model for name, model in metrics["matched"].items() if name != model}
+    print(format_metrics(metrics, f"{args.model} on {display_path(data.source)}"))
+    if renamed:
+        print("classes matched: " + ", ".join(f"{name} -> {model}" for name, model in renamed.items()))
+    if metrics["left_out"]:
+        print("left out, not among the model's classes: "
+              + ", ".join(f"{name} ({count} faces)" for name, count in metrics["left_out"].items()))
+    if data.skipped:
+        print(f"{len(data.skipped)} file(s) skipped (named above)")
     return 0
 
 
@@ -372,15 +482,49 @@ def build_parser():
     trust_help = ("unpickle a model file that is neither shipped nor trained by you: this runs its author's code, "
                   "so use it only for files from people you trust")
 
-    train = commands.add_parser("train", help="train a classical method or a CNN on FER2013 and save it")
-    train.add_argument("--method", required=True, metavar="NAME",
-                       help="<features>/<classifier>, one of: " + ", ".join(method_names())
+    # Phase 1's options: predict, video, batch and explain take them, and train and evaluate on labelled photos.
+    detector_options = argparse.ArgumentParser(add_help=False)
+    detector_options.add_argument("--detector", "--cascade", dest="detector", choices=list(DETECTORS), metavar="NAME",
+                           help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
+                           f"for video {VIDEO_DETECTOR}). verified: OpenCV's frontal Haar cascade proposes faces "
+                           "permissively and dlib's HOG detector confirms each on a zoomed crop; whole-image: no "
+                           "detection, each image is one face crop. docs/benchmarks.md#detectors-benchmarksdetectorspy "
+                           "describes and compares them all")
+    detector_options.add_argument("--scale-factor", type=_number(float, *SCALE_FACTOR_RANGE),
+                           help=f"Haar pyramid step, {SCALE_FACTOR_RANGE[0]} to {SCALE_FACTOR_RANGE[1]} (default 1.1; "
+                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
+    detector_options.add_argument("--min-neighbors", type=_number(int, 0, 1000),
+                           help="Haar detections to keep a face, >= 0 (default 5; "
+                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_MIN_NEIGHBORS.items())}, as it checks each)")
+    detector_options.add_argument("--min-size", type=POSITIVE_INT,
+                           help=f"smallest face side in pixels (default {MIN_SIZE})")
+
+    train = commands.add_parser("train", parents=[detector_options],
+                                help="train an SVM on your own labelled faces, or a classical method or a CNN on "
+                                     "FER2013, and save it")
+    train.add_argument("--method", metavar="NAME",
+                       help="on your own faces (optional): <features>/<classifier>, by default "
+                            f"{DEFAULT_OWN_METHOD} ({HANDCRAFTED_OWN_METHOD} without the CNN extra); the other "
+                            "candidates: " + ", ".join(m for m in small_set_method_names() if m != DEFAULT_OWN_METHOD)
+                       + ". On FER2013 (required): <features>/<classifier>, one of: " + ", ".join(method_names())
                        + "; or cnn/<architecture>, one of: " + ", ".join(f"cnn/{a}" for a in CNN_ARCHITECTURES))
     train.add_argument("--out", metavar="FILE", help="model file to write (default: <method>.joblib or <arch>.npz in "
                        "your models folder, $XDG_DATA_HOME/fer_classic/models); it loads by its name, its method or "
                        "its path afterwards")
-    train.add_argument("--data", metavar="PATH", help=data_help)
-    classical = train.add_argument_group("classical methods")
+    train.add_argument("--data", metavar="PATH",
+                       help="your own labelled faces: a folder with one subfolder per class (any names, 2 or more), "
+                            "or a CSV with the columns path,label[,group]; photos go through the detector (the "
+                            "largest face; --detector whole-image for face crops). Or FER2013: " + data_help)
+    own = train.add_argument_group("your own labelled faces (--data DIR or labels.csv)")
+    own.add_argument("--cv", type=_number(int, 2, 1000), metavar="K",
+                     help="score by stratified K-fold cross-validation before the final fit (default: none; 10 is "
+                          "usual)")
+    own.add_argument("--groups", metavar="REGEX",
+                     help="the person of each file: the first capture group of REGEX in its file name, e.g. "
+                          "'^(S[0-9]+)_'; no person is in two folds. Report results with it (docs/usage.md)")
+    own.add_argument("--json", action="store_true", help="print one JSON object: classes, faces, skipped files, "
+                     "cross-validation, seconds, model")
+    classical = train.add_argument_group("classical methods on FER2013")
     classical.add_argument("--no-flip", action="store_true", help="do not add mirrored training faces")
     classical.add_argument("--no-mirror-test", action="store_true",
                            help="predict on each face alone, not averaged with its mirror image")
@@ -388,7 +532,8 @@ def build_parser():
                            help="landmark model the features are built on (default: dlib's own for landmarks "
                                 "alone, where the points' precision decides; the six times faster distilled one "
                                 "otherwise)")
-    classical.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
+    classical.add_argument("--jobs", type=JOBS, default=2, metavar="N",
+                           help="worker processes for extraction, also on your own faces (default 2)")
     cnn = train.add_argument_group("CNNs (cnn/<architecture>); each option overrides the architecture's recipe",
                                    "An option left out takes the recipe's value (training prints the recipe as it "
                                    "starts).")
@@ -424,38 +569,28 @@ def build_parser():
                           "same architecture, with a fresh schedule: a warm restart")
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="score a model on a FER2013 split")
+    evaluate = commands.add_parser("evaluate", parents=[detector_options],
+                                   help="score a model on a FER2013 split, or on your own labelled faces")
     evaluate.add_argument("--model", default="classic", metavar="MODEL",
                           help="a name or method that `fer-classic models` lists, or a model file (default classic)")
     evaluate.add_argument("--trust-model", action="store_true", help=trust_help)
-    evaluate.add_argument("--split", default="PrivateTest",
-                          choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"],
+    evaluate.add_argument("--split", choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"],
                           help="the FER2013 split to score (default PrivateTest; FERPlus-PrivateTest: the same faces "
                                "with FER+ labels)")
-    evaluate.add_argument("--data", metavar="PATH", help=data_help)
+    evaluate.add_argument("--data", metavar="PATH",
+                          help="FER2013 (" + data_help + "), or your labelled faces: a folder of class folders or a "
+                               "CSV path,label[,group]; classes are matched to the model's by name and synonym "
+                               "(anger -> angry, happiness -> happy...), the others left out and counted")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--tta", **tta_option)
     evaluate.add_argument("--runtime", **runtime_option)
     evaluate.set_defaults(run=_evaluate)
 
-    detection = argparse.ArgumentParser(add_help=False)
+    detection = argparse.ArgumentParser(add_help=False, parents=[detector_options])
     detection.add_argument("--model", default="classic", metavar="MODEL",
                            help="a name or method that `fer-classic models` lists, or a model file (default classic)")
     detection.add_argument("--trust-model", action="store_true", help=trust_help)
-    detection.add_argument("--detector", "--cascade", dest="detector", choices=list(DETECTORS), metavar="NAME",
-                           help=f"face detector, one of: {', '.join(DETECTORS)} (default {PHOTO_DETECTOR}; "
-                           f"for video {VIDEO_DETECTOR}). verified: OpenCV's frontal Haar cascade proposes faces "
-                           "permissively and dlib's HOG detector confirms each on a zoomed crop; whole-image: no "
-                           "detection, each image is one face crop. docs/benchmarks.md#detectors-benchmarksdetectorspy "
-                           "describes and compares them all")
-    detection.add_argument("--scale-factor", type=_number(float, *SCALE_FACTOR_RANGE),
-                           help=f"Haar pyramid step, {SCALE_FACTOR_RANGE[0]} to {SCALE_FACTOR_RANGE[1]} (default 1.1; "
-                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
-    detection.add_argument("--min-neighbors", type=_number(int, 0, 1000),
-                           help="Haar detections to keep a face, >= 0 (default 5; "
-                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_MIN_NEIGHBORS.items())}, as it checks each)")
-    detection.add_argument("--min-size", type=POSITIVE_INT,
-                           help=f"smallest face side in pixels (default {MIN_SIZE})")
+
 
     predict = commands.add_parser("predict", parents=[detection], help="recognise the expressions in images")
     predict.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
@@ -546,7 +681,7 @@ def build_parser():
 def main(argv=None):
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
-    quiet_libraries(training=args.command == "train")
+    quiet_libraries(training=args.command == "train" and str(args.method).startswith("cnn/"))
     show_progress(True)  # the library is silent unless asked; a command shows its long steps
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")   # a name the terminal cannot show is escaped, not fatal

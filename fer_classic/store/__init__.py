@@ -11,11 +11,11 @@
 """
 
 from ..model_files import ModelError, shipped_models_dir
-from .catalogue import (MANIFEST, UntrustedModelError, check_integrity, list_models, read_manifest,
-                        record_landmark_predictor, resolve_model, save_model, sha256, unpickle, user_models_dir,
+from .catalogue import (MANIFEST, UntrustedModelError, check_integrity, list_models, model_output,
+                        read_manifest, record_landmark_predictor, resolve_model, save_model, sha256, unpickle, user_models_dir,
                         user_registry_path)
 from .loading import load_model, warm_up, warm_up_detector
 
 __all__ = ["MANIFEST", "ModelError", "UntrustedModelError", "check_integrity", "list_models", "load_model",
-           "read_manifest", "record_landmark_predictor", "resolve_model", "save_model", "sha256", "shipped_models_dir",
+           "model_output", "read_manifest", "record_landmark_predictor", "resolve_model", "save_model", "sha256", "shipped_models_dir",
            "unpickle", "user_models_dir", "user_registry_path", "warm_up", "warm_up_detector"]

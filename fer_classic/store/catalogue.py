@@ -116,6 +116,43 @@ def _register_user_model(path, name, digest):
     write_text(target, json.dumps(registry, indent=1, sort_keys=True) + "\n")
 
 
+def model_output(out=None, stem="model", suffix=".joblib"):
+    """Where a newly trained model is written: never over an unrelated file, never over your last model by default.
+
+    Parameters
+    ----------
+    out : str or Path, optional
+        The file asked for. It may exist only if it is one of your own
+        registered models (retraining it on purpose); any other existing file
+        (data, notes, a shipped model) is refused. Its suffix must be ``suffix``.
+    stem : str
+        Without ``out``: the name in your models folder (:func:`user_models_dir`),
+        with ``-2``, ``-3``... appended when taken, so a second training keeps the first.
+    suffix : str
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        Naming ``--out`` and why.
+    """
+    if out is None:
+        folder = user_models_dir()
+        candidates = (folder / f"{stem}{'' if n == 1 else f'-{n}'}{suffix}" for n in range(1, 10_000))
+        return next(path for path in candidates if not path.exists())
+    out = Path(out)
+    if out.suffix != suffix:
+        raise ValueError(f"--out {display_path(out)}: a model file must end in {suffix}")
+    if out.exists() or out.is_symlink():
+        registered = str(out.resolve()) in read_user_registry()["models"]
+        if not (out.is_file() and registered):
+            raise ValueError(f"--out {display_path(out)} exists and is not one of your models: choose a new name")
+    return out
+
+
 def save_model(model, path, entry):
     """Write ``model`` to ``path``, record it in the manifest beside it and trust it for this user.
 
@@ -268,7 +305,12 @@ def resolve_model(name_or_path):
     -------
     ResolvedModel
     """
+    models = list_models()
+    name = str(name_or_path)
     candidate = Path(name_or_path)
+    # A registered name wins over a file or folder of the same name in the working directory.
+    if name in models and candidate.suffix not in MODEL_SUFFIXES:
+        return _listed_file(models[name], name)
     if candidate.is_dir():
         raise ModelError(f"model {display_path(candidate)} is a folder; give a model file or a name from "
                          "`fer-classic models`")
@@ -280,17 +322,15 @@ def resolve_model(name_or_path):
         except ModelError:
             entry = None
         return ResolvedModel(candidate, entry, "file")
-    models = list_models()
-    name = str(name_or_path)
-    if name in models:
-        resolved = models[name]
-    elif "/" in name and (of_method := models_of_method(name)):
-        resolved = of_method[0]
-    else:
-        raise ModelError(f"unknown model {name!r}: give a name or method from `fer-classic models` ({len(models)} "
-                         "models), or a model file")
+    if "/" in name and (of_method := models_of_method(name)):
+        return _listed_file(of_method[0], name)
+    raise ModelError(f"unknown model {name!r}: give a name or method from `fer-classic models` ({len(models)} "
+                     "models), or a model file")
+
+
+def _listed_file(resolved, name):
     if not resolved.path.is_file():
-        raise ModelError(f"model {str(name_or_path)!r} is listed but its file {resolved.path} is missing")
+        raise ModelError(f"model {name!r} is listed but its file {resolved.path} is missing")
     return resolved
 
 
