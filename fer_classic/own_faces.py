@@ -134,7 +134,7 @@ def train_own_model(data, method=None, folds=DEFAULT_FOLDS, n_jobs=1, progress=N
     if folds:
         check_folds(data.labels, folds, data.groups)
     classifier = FaceClassifier(method=method, n_jobs=n_jobs)
-    log(f"{method}: features of {len(data)} faces and their mirror images")
+    log(f"{method}: features of {len(data)} faces")
     bank = FeatureBank(parse_small_set_method(method)[0], data.faces, classifier.mirror, None, n_jobs)
     report = {"classes": [str(name) for name in np.unique(data.labels)], "n_faces": len(data), "method": method,
               "cv": None}

@@ -21,7 +21,7 @@ two differences made for small sets:
 :func:`cross_validate` gives the honest score: K folds, stratified by class,
 with no person in two folds when groups are given (Lucey et al. [1]_ report
 leave-one-subject-out accuracy on CK+ for this reason). Features are
-extracted once for every face and its mirror image; everything that learns
+extracted once for every face (and its mirror image, if asked); everything that learns
 (PCA, the SVM, its calibration, a SIFT vocabulary) is fitted inside each
 training fold only.
 
@@ -142,12 +142,12 @@ class FeatureBank:
         Names from :data:`~fer_classic.classify.methods.FEATURES`.
     faces : ndarray of uint8, shape (n, 48, 48)
     mirror : bool
-        Also extract the mirror images: training adds them, prediction averages both views.
+        Also extract the mirror images, for predictions averaged over both views.
     landmark_model : str
     n_jobs : int
     """
 
-    def __init__(self, features, faces, mirror=True, landmark_model=None, n_jobs=1):
+    def __init__(self, features, faces, mirror=False, landmark_model=None, n_jobs=1):
         self.n_faces = len(faces)
         self.mirror = mirror
         self.views = mirror_views(faces) if mirror else faces
@@ -183,7 +183,9 @@ class FaceClassifier(ClassifierMixin, BaseEstimator):
     inner_folds : int
         Folds of the inner cross-validation that chooses C (and gamma), >= 2.
     mirror : bool
-        Average the predictions of each face and of its mirror image.
+        Average the predictions of each face and of its mirror image. Off by
+        default: your classes may tell left from right (a wink, a head
+        turned one way), which a mirror image turns into another class.
     landmark_model : {"distilled", "dlib"}, optional
     n_jobs : int
         Worker processes for feature extraction.
@@ -208,7 +210,7 @@ class FaceClassifier(ClassifierMixin, BaseEstimator):
     array(['smile', 'frown'], dtype='<U5')
     """
 
-    def __init__(self, method=None, inner_folds=INNER_FOLDS, mirror=True, landmark_model=None, n_jobs=1,
+    def __init__(self, method=None, inner_folds=INNER_FOLDS, mirror=False, landmark_model=None, n_jobs=1,
                  random_state=0):
         self.method = method
         self.inner_folds = inner_folds
@@ -277,8 +279,8 @@ class _Learner:
 
     The classifiers learn from the faces alone: on small sets, adding their
     mirror images to the training rows cost 5 to 7 times the fit time and
-    gained nothing (benchmarks/own_faces.py); the mirror images are used at
-    prediction, averaged with the faces.
+    gained nothing on FER2013's faces; with ``mirror``, the mirror images are
+    used at prediction only, averaged with the faces.
     """
 
     def __init__(self, method, bank, random_state):
@@ -332,7 +334,7 @@ class _Learner:
         face outside it, and no label. With a single grid point, or too few
         faces or persons for two inner folds, nothing is searched.
         """
-        splitter = _splitter(inner_folds, codes, persons, self.random_state)
+        splitter = fold_splitter(inner_folds, codes, persons, self.random_state)
         if len(self.grid) == 1 or splitter is None:
             return self.grid[0], None
         n_classes = int(codes.max()) + 1
@@ -390,7 +392,7 @@ class _Learner:
         return MirrorAveragedClassifier.from_fitted(pipeline) if self.bank.mirror else pipeline
 
 
-def _splitter(n_folds, codes, persons, random_state):
+def fold_splitter(n_folds, codes, persons, random_state):
     """Stratified K folds (grouped by person when known), fewer if the smallest class or the persons are fewer.
 
     None when not even two folds can be made.
@@ -466,7 +468,7 @@ def cross_validate(classifier, faces, labels, groups=None, folds=DEFAULT_FOLDS, 
         bank = FeatureBank(parse_small_set_method(classifier.resolved_method())[0], faces, classifier.mirror,
                            classifier.landmark_model, classifier.n_jobs)
     learner = _Learner(classifier.resolved_method(), bank, classifier.random_state)
-    splitter = _splitter(folds, codes, groups, classifier.random_state)
+    splitter = fold_splitter(folds, codes, groups, classifier.random_state)
     splits = list(splitter.split(np.zeros(len(codes)), codes, groups))
     predicted = np.empty(len(codes), dtype=np.int64)
     fold_accuracy, chosen = [], []
