@@ -4,14 +4,15 @@
 2. extraction (:mod:`fer_classic.extract`): landmarks geometry, HOG and LBP describe them;
 3. classification (:mod:`fer_classic.classify`): SVMs, linear models and an MLP name the emotion.
 
-:class:`EmotionRecognizer` composes the three. Importing this package loads
+:class:`EmotionRecognizer` composes the three; :class:`FaceClassifier` trains phases 2 and 3 on your own
+labelled faces. Importing this package loads
 nothing else: each phase can be imported and studied on its own, and the
 names below are imported on first use.
 """
 
 __version__ = "0.1.0"
 
-_LAZY = {"EMOTIONS": "faces", "load_fer2013": "data", "EmotionRecognizer": "pipeline"}
+_LAZY = {"EMOTIONS": "faces", "load_fer2013": "data", "EmotionRecognizer": "pipeline", "FaceClassifier": "own_faces"}
 
 __all__ = [*_LAZY, "__version__", "quiet_libraries"]
 
