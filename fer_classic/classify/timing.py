@@ -16,7 +16,8 @@ def timed_predict_proba(model, faces):
     ----------
     model : estimator
         A feature ``Pipeline`` (its last step is the classifier), a
-        :class:`MirrorAveragedClassifier` around one, or any other classifier
+        :class:`MirrorAveragedClassifier` around one, a
+        :class:`~fer_classic.classify.small_sets.FaceClassifier`, or any other classifier
         (then all the time counts as classification).
     faces : ndarray of uint8, shape (n, s, s)
 
@@ -26,6 +27,8 @@ def timed_predict_proba(model, faces):
     seconds : dict
         ``extract`` and ``classify``.
     """
+    if hasattr(model, "model_") and hasattr(model.model_, "predict_proba"):
+        return timed_predict_proba(model.model_, faces)    # a FaceClassifier: its fitted face pipeline
     if isinstance(model, MirrorAveragedClassifier):
         probabilities, seconds = timed_predict_proba(model.estimator_, model.views(faces))
         return model.combine(probabilities), seconds
