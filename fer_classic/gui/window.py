@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._stream_id = None          # the source id the current reader started with
         self._awaiting = False          # an image (or a frame shown again) was submitted and not yet answered
         self._stream_fps, self._end_frame, self._last_frame = FALLBACK_FPS, None, -1
+        self._teach = None              # teach mode's dialog, once opened (fer_classic.gui.teach)
 
         self.result = ResultPanel()
         self.panel = SidePanel(self._read_models(), self.result)
@@ -213,12 +214,15 @@ class MainWindow(QMainWindow):
                                           tip="Export the results as CSV: per frame for video, per face for images")
         self.previous_action = self._action("Previous image", lambda: self._step_image(-1), ["Left", "PgUp"])
         self.next_action = self._action("Next image", lambda: self._step_image(1), ["Right", "PgDown"])
+        self.teach_action = self._action("Teach...", lambda: self.open_teach(), ["Ctrl+T"],
+                                         tip="Teach a model classes of your own: capture faces, train, save")
         groups = [[self._action("Open images...", self._ask_images, ["Ctrl+O"]),
                    self._action("Open folder...", self._ask_folder, ["Ctrl+Shift+O"]),
                    self._action("Open video...", self._ask_video, ["Ctrl+Shift+V"])],
                   [self.camera_index, self._action("Start camera", lambda: self.open_camera(), ["Ctrl+Shift+C"]),
                    self.stop_action],
-                  [self.save_action, self.copy_action, self.record_action, self.export_action]]
+                  [self.save_action, self.copy_action, self.record_action, self.export_action],
+                  [self.teach_action]]
         toolbar = self.addToolBar("Main")
         menu = self.menuBar().addMenu("&File")
         for group in groups:
@@ -771,6 +775,49 @@ class MainWindow(QMainWindow):
             self._exporter = None
         self._update_actions()
 
+    # ------------------------------------------------------------ teach mode
+
+    def open_teach(self, **options):
+        """Open teach mode (Ctrl+T), or bring it back as it was left; returns its dialog.
+
+        ``options`` go to :class:`~fer_classic.gui.teach.TeachDialog` when it is
+        first made (``method``, ``frame_source``); it finds faces with the
+        detector chosen here. A model it saves is used here at once (:meth:`use_model`).
+        """
+        if self._teach is None:
+            from .teach import TeachDialog     # its library (training, saving) loads only when it is wanted
+
+            self._teach = TeachDialog(self, detector=self.panel.settings().detector,
+                                      camera_index=self.camera_index.value(), **options)
+            self._teach.model_saved.connect(self.use_model)
+            # One camera, one reader: teach mode's camera stops the window's.
+            self._teach.camera_starting.connect(
+                lambda: self.stop_stream() if self._reader is not None and self._reader.camera else None)
+        self._teach.show()
+        self._teach.raise_()
+        self._teach.activateWindow()
+        return self._teach
+
+    def use_model(self, name):
+        """Classify with model ``name`` from now on, listing it if it is new (a model teach mode saved).
+
+        A model saved again under the name in use is loaded again. Returns False
+        when no model of that name can be listed.
+        """
+        models = self._read_models()
+        if name not in models:
+            return False
+        panel, combo = self.panel, self.panel.model
+        panel.models[name] = models[name]
+        if combo.findData(name) < 0:        # among the trained models, sorted, before the untrained ones
+            combo.insertItem(next((i for i in range(combo.count()) if not combo.model().item(i).isEnabled()
+                                   or str(combo.itemData(i)) > name), combo.count()), name, name)
+        self.worker._recognizers.pop(name, None)    # noqa: SLF001  a file replaced: the worker loads it afresh
+        if combo.currentData() == name:
+            panel._on_model_changed()                # noqa: SLF001  the same entry, a new file: analyse again
+            return True
+        return panel.select_model(name)
+
     # ---------------------------------------------------------------- dialogs
 
     def _ask_images(self):
@@ -849,6 +896,8 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event):
+        if self._teach is not None:
+            self._teach.shutdown()
         self._stop_sources()
         self.worker.stop()
         super().closeEvent(event)
