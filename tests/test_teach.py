@@ -13,7 +13,8 @@ import pytest
 pytest.importorskip("pytestqt")         # the GUI and its tests need the [gui]/[dev] extras
 
 from fer_classic.gui import MainWindow  # noqa: E402
-from fer_classic.gui.teach import MAX_FOLDS, FaceCollection, TeachDialog  # noqa: E402
+from fer_classic.classify.small_sets import DEFAULT_FOLDS  # noqa: E402
+from fer_classic.gui.teach import FaceCollection, TeachDialog  # noqa: E402
 from fer_classic.store import list_models, read_manifest, user_models_dir  # noqa: E402
 from fer_classic.video import VideoError  # noqa: E402
 
@@ -213,7 +214,7 @@ def test_model_names_are_checked_and_never_silently_overwritten(qtbot, dialog, t
         assert dialog.add_class(name)
         add_images(qtbot, dialog, tmp_path / name, name, scene, 3)
     report = train(qtbot, dialog)
-    assert report["cv"]["folds"] == 3 == min(MAX_FOLDS, 3)
+    assert report["cv"]["folds"] == 3 == min(DEFAULT_FOLDS, 3)
 
     for bad, reason in (("", "give the model a name"), ("a/b", "plain name"), ("..", "plain name"),
                         ("x.joblib", "ends like a model file"), ("classic", "shipped model")):
@@ -283,4 +284,4 @@ def test_folds_follow_the_smallest_class_and_the_persons():
     data = faces.labelled()
     assert data.faces.shape == (24, 48, 48) and list(np.unique(data.groups)) == ["ann", "bob"]
     faces.add_faces("smile", [blank], ["x.png"])                              # a face of no one: not grouped
-    assert faces.readiness().folds == MAX_FOLDS and faces.labelled().groups is None
+    assert faces.readiness().folds == DEFAULT_FOLDS and faces.labelled().groups is None

@@ -8,7 +8,8 @@ Modules, from the outside in:
 
 - :mod:`.window`: :class:`MainWindow`, which wires everything together;
 - :mod:`.controls`: the side panel: the model in use, the result, then the settings (detector, overlays, smoothing);
-- :mod:`.widgets`: the frame view, the result (seven ring bars, phase images), the timeline plot;
+- :mod:`.widgets`: the frame view, the result (a ring bar per class of the model, phase images), the timeline plot;
+- :mod:`.teach`: teach mode, a dialog that captures faces of your own classes, trains an SVM on them and saves it;
 - :mod:`.sources`: background reading of videos, cameras and thumbnails;
 - :mod:`.worker`: recognition in a worker thread that always takes the newest frame;
 - :mod:`.render`: drawing results (through :mod:`fer_classic.annotate`) and converting to Qt images;

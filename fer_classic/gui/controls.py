@@ -205,6 +205,10 @@ class SidePanel(QWidget):
             smoothing=self.strength.value() / 100 if self.smooth.isChecked() else 0.0,
             stream_phases=self.overlays().needs_phases)
 
+    def refresh_model(self):
+        """Read the chosen model's entry again and re-analyse: the same name, a new file."""
+        self._on_model_changed()
+
     def select_model(self, name):
         """Choose the trained model called ``name``; returns False when none is listed."""
         index = self.model.findData(name)

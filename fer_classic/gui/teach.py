@@ -41,6 +41,7 @@ from qtpy.QtWidgets import (QAbstractItemView, QButtonGroup, QDialog, QFileDialo
                             QScrollArea, QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem, QToolButton,
                             QVBoxLayout, QWidget)
 
+from ..classify.small_sets import DEFAULT_FOLDS   # fewer when the smallest class has fewer faces
 from ..detect.registry import PHOTO_DETECTOR, build_detector
 from ..imageio import to_gray_uint8
 from ..labelled import LabelledFaces, LabelledImages, class_key, read_faces
@@ -51,7 +52,6 @@ from ..video import open_capture, read_frames
 from .render import display_bgr, to_qimage
 from .worker import NewestOnly
 
-MAX_FOLDS = 10                  # as fer-classic train; fewer when the smallest class has fewer faces
 MIN_FACES = 2                   # a class needs two faces for the smallest cross-validation
 THUMBNAILS = 8                  # the newest faces of each class shown
 THUMBNAIL_SIDE = 40
@@ -200,7 +200,7 @@ class FaceCollection:
             return None
         return np.array(persons, dtype=str)
 
-    def readiness(self, max_folds=MAX_FOLDS):
+    def readiness(self, max_folds=DEFAULT_FOLDS):
         """The folds of the cross-validation: ``min(max_folds, smallest class, persons)``, or the problem.
 
         Persons are used (no person in two folds) when every face has one and
@@ -475,7 +475,7 @@ class TeachDialog(QDialog):
         self.method = method
         self.frame_source = frame_source or camera_frames
         self.capture_gap = CAPTURE_GAP
-        self.max_folds = MAX_FOLDS
+        self.max_folds = DEFAULT_FOLDS
         self.collection = FaceCollection()
         self.classifier = self.report = self.trained_data = None
         self._changes = self._trained_changes = 0   # edits of the faces: counted, to tell a result out of date

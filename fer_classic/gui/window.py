@@ -812,9 +812,9 @@ class MainWindow(QMainWindow):
         if combo.findData(name) < 0:        # among the trained models, sorted, before the untrained ones
             combo.insertItem(next((i for i in range(combo.count()) if not combo.model().item(i).isEnabled()
                                    or str(combo.itemData(i)) > name), combo.count()), name, name)
-        self.worker._recognizers.pop(name, None)    # noqa: SLF001  a file replaced: the worker loads it afresh
+        self.worker.forget(name)                    # a file replaced: the worker loads it afresh
         if combo.currentData() == name:
-            panel._on_model_changed()                # noqa: SLF001  the same entry, a new file: analyse again
+            panel.refresh_model()
             return True
         return panel.select_model(name)
 

@@ -196,6 +196,10 @@ class AnalysisWorker(QThread):
         """Whether model ``name`` is loaded, so that a job using it starts at once."""
         return name in self._recognizers
 
+    def forget(self, name):
+        """Drop the loaded model ``name``, so the next job loads its file afresh (a model saved again)."""
+        self._recognizers.pop(name, None)       # one dict operation: atomic beside the worker thread's lookups
+
     def classes(self, name):
         """The classes of model ``name``, once :attr:`ready` said it is loaded (see ``EmotionRecognizer.classes``)."""
         return self._recognizers[name].classes
