@@ -14,16 +14,17 @@ two differences made for small sets:
 * its hyper-parameters (C, and gamma for the RBF kernel) are chosen by an
   *inner* cross-validation on the training faces alone, stratified and, when
   the persons are known, grouped by person;
-* the grids suit hundreds of faces rather than 57,000 (:data:`SMALL_SET_GRIDS`),
-  and ``svm-rbf``, the exact kernel SVM that FER2013 is too large for, is one
-  of the classifiers (:data:`SMALL_SET_CLASSIFIERS`).
+* the SVMs are exact (libsvm) and their grids suit hundreds of faces rather
+  than 57,000; ``svm-rbf``, the exact kernel SVM that FER2013 is too large
+  for, is one of them (:data:`SMALL_SET_CLASSIFIERS`).
 
 :func:`cross_validate` gives the honest score: K folds, stratified by class,
 with no person in two folds when groups are given (Lucey et al. [1]_ report
 leave-one-subject-out accuracy on CK+ for this reason). Features are
-extracted once for every face (and its mirror image, if asked); everything that learns
-(PCA, the SVM, its calibration, a SIFT vocabulary) is fitted inside each
-training fold only.
+extracted once for every face (and its mirror image, if asked); everything
+that learns (PCA, the SVM, its calibration, a SIFT vocabulary) is fitted
+inside each training fold only. In the inner search, the SVMs are solved on a
+kernel matrix computed once per fold.
 
 References
 ----------
@@ -56,8 +57,8 @@ from .metrics import emotion_metrics
 from .methods import CLASSIFIERS, FEATURES, default_landmark_model, feature_pipeline
 from .mirror import MirrorAveragedClassifier
 
-# Chosen on the stand-in lab sets (benchmarks/own_faces.py, on FER2013's PublicTest faces): the default, and the
-# default without the CNN extra.
+# Chosen on the stand-in lab sets (benchmarks/own_faces.py, record 2026-12-07-61666bf-own-faces): the default, and
+# the best handcrafted method, the default without the CNN extra.
 DEFAULT_METHOD = "cnn-fer+hog+lbp+landmarks/svm-linear"
 HANDCRAFTED_METHOD = "hog+lbp+landmarks/svm-rbf"
 DEFAULT_FOLDS = 10
@@ -79,7 +80,6 @@ SMALL_SET_CLASSIFIERS = {
     "svm-rbf": SmallSetClassifier(partial(KernelSVM, kernel="rbf"), {"C": [1.0, 10.0], "gamma": [0.5, 1.0, 2.0]},
                                   "exact RBF-kernel SVM, C and gamma by inner cross-validation"),
 }
-SMALL_SET_GRIDS = {name: spec.grid for name, spec in SMALL_SET_CLASSIFIERS.items()}
 
 
 def small_set_method_names():
@@ -116,17 +116,13 @@ def parse_small_set_method(name):
         hint = " (the cnn-* features need the CNN extra: pip install 'fer-classic[cnn]')" \
             if any(f.startswith("cnn-") for f in unknown) else ""
         raise ValueError(f"unknown feature {unknown[0]!r} in {name!r}; known: {', '.join(FEATURES)}{hint}")
-    if parsed.classifier in SMALL_SET_CLASSIFIERS:
-        spec = SMALL_SET_CLASSIFIERS[parsed.classifier]
-        build, grid, description = spec.build, spec.grid, spec.description
-    elif parsed.classifier in CLASSIFIERS:
-        spec = CLASSIFIERS[parsed.classifier]
-        build, grid, description = spec.build, spec.grid, spec.description
-    else:
+    # A small-set SVM shadows the FER2013 classifier of the same name (their grids differ in scale).
+    spec = SMALL_SET_CLASSIFIERS.get(parsed.classifier) or CLASSIFIERS.get(parsed.classifier)
+    if spec is None:
         raise ValueError(f"unknown classifier {parsed.classifier!r} in {name!r}; known: "
                          f"{', '.join(dict.fromkeys([*SMALL_SET_CLASSIFIERS, *CLASSIFIERS]))}")
-    points = [dict(zip(grid, values)) for values in product(*grid.values())] or [{}]
-    return parsed.features, build, points, description
+    points = [dict(zip(spec.grid, values)) for values in product(*spec.grid.values())] or [{}]
+    return parsed.features, spec.build, points, spec.description
 
 
 class FeatureBank:
