@@ -25,25 +25,25 @@ from functools import partial
 
 import numpy as np
 
-from ..annotate import emotion_colors_float
-from ..atomic import save_figure
-from ..detect.boxes import box_iou
-from ..detect.dlib_cnn import DlibCnnDetector
-from ..detect.dlib_hog import DlibHogDetector
-from ..detect.haar import HaarCascadeDetector
-from ..detect.merged import MergedDetector
-from ..detect.profile import ProfileDetector
-from ..detect.registry import DEFAULT_SCALE_FACTOR, MIN_SIZE, VIOLA_JONES
-from ..detect.verified import VerifiedDetector
-from ..detect.viola_jones import ViolaJonesDetector
-from ..detect.whole_image import WholeImageDetector
-from ..extract import geometric_feature_names, lbp_image
-from ..extract.align import alignment_matrices, transform_points
-from ..extract.dense_sift import dense_grid
-from ..extract.lbp import N_LABELS
-from ..faces import EMOTIONS
-from ..phases import hog_visualisation, run_phases
-from ..store import warm_up
+from .annotate import emotion_colors_float
+from .atomic import save_figure
+from .detect.boxes import box_iou
+from .detect.dlib_cnn import DlibCnnDetector
+from .detect.dlib_hog import DlibHogDetector
+from .detect.haar import HaarCascadeDetector
+from .detect.merged import MergedDetector
+from .detect.profile import ProfileDetector
+from .detect.registry import DEFAULT_SCALE_FACTOR, MIN_SIZE, VIOLA_JONES
+from .detect.verified import VerifiedDetector
+from .detect.viola_jones import ViolaJonesDetector
+from .detect.whole_image import WholeImageDetector
+from .extract import geometric_feature_names, lbp_image
+from .extract.align import alignment_matrices, transform_points
+from .extract.dense_sift import dense_grid
+from .extract.lbp import N_LABELS
+from .faces import EMOTIONS
+from .phases import hog_visualisation, run_phases
+from .store import warm_up
 
 MAX_FACES = 3
 N_HAAR_FEATURES = 4
@@ -143,7 +143,7 @@ def face_panels(recognizer, cascade=None):
     -------
     list of Panel
     """
-    from ..extract.transformers import HOGFeatures, LandmarkFeatures, LBPFeatures
+    from .extract.transformers import HOGFeatures, LandmarkFeatures, LBPFeatures
 
     model = recognizer.model
     pipelines = feature_pipelines(model)
@@ -174,8 +174,8 @@ def face_panels(recognizer, cascade=None):
 
 
 def _shipped_network(name):
-    from ..cnn.embeddings import network_file
-    from ..cnn.weight_files import load_weights
+    from .cnn.embeddings import network_file
+    from .cnn.weight_files import load_weights
 
     return load_weights(network_file(name))[1]
 
@@ -199,7 +199,7 @@ def _draw_face(cascade, axis, face):
         return title, caption
     from matplotlib.patches import Rectangle
 
-    from ..detect.viola_jones.haar import FEATURE_KINDS
+    from .detect.viola_jones.haar import FEATURE_KINDS
 
     # Window coordinates -> image -> crop: the features lie where the cascade's window saw the face.
     x0, y0, w0, h0 = face["cascade_box"]

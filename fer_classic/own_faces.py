@@ -92,8 +92,8 @@ def load_labelled_faces(source, detector, groups=None, progress=None):
         images.groups = groups_from_names(images.paths, groups)
     faces = read_faces(images, detector, progress)
     if not len(faces):
-        raise LabelledDataError(f"{source}: no face found in any of its {len(images.paths)} images"
-                                + ("" if detector is None else "; for face crops use --detector whole-image"))
+        raise LabelledDataError(f"{source}: no face found in any of its {len(images.paths)} images; images that "
+                                "are face crops already need the whole-image detector")
     return faces
 
 

@@ -2,9 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_classic import EmotionRecognizer
+from fer_classic import EmotionRecognizer, explain
 from fer_classic.atomic import OutputError
-from fer_classic.cli import explain, main
+from fer_classic.cli import main
 from fer_classic.detect.registry import shipped_cascade
 from fer_classic.phases import run_phases
 

@@ -343,9 +343,9 @@ def _batch(args):
 
 def _explain(args):
     from ..detect.registry import shipped_cascade
+    from ..explain import explain_figure
     from ..imageio import read_image
     from ..pipeline import EmotionRecognizer
-    from .explain import explain_figure
 
     check_outputs([args.image], {"--out": args.out})
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, runtime=args.runtime,
