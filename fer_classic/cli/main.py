@@ -404,20 +404,25 @@ def _models(args):
                 used_records.add(record.name)
         private = entry.accuracy("PrivateTest") if entry else None
         public = entry.accuracy("PublicTest") if entry else None
+        cross_validated = entry.accuracy("cross-validation") if entry else None
         rows.append((private, [printable(name), model.source, entry.method if entry and entry.method else "?",
                                f"{len(classes)}: {listed}" if own_classes else "FER2013's 7",
                                f"{size / 1e6:.1f}" if size is not None else "–",
                                f"{public:.4f}" if public is not None else "–",
                                f"{private:.4f}" if private is not None else "–",
+                               f"{cross_validated:.4f}" if cross_validated is not None else "–",
                                f"{ms:.1f}" if ms is not None else "–"]))
     rows.sort(key=lambda row: (row[0] is None, -(row[0] or 0)))   # stable: equal ones stay by name
-    header = ["name", "source", "method", "classes", "size MB", "PublicTest acc", "PrivateTest acc", "ms a face"]
-    if all(row[1][3] == "FER2013's 7" for row in rows):   # the column says something only for own-data models
-        header.pop(3)
-        rows = [(key, cells[:3] + cells[4:]) for key, cells in rows]
+    header = ["name", "source", "method", "classes", "size MB", "PublicTest acc", "PrivateTest acc",
+              "CV acc (yours)", "ms a face"]
+    # The classes and your own data's cross-validated accuracy say something only for models trained on your faces.
+    for column in (header.index("CV acc (yours)"), header.index("classes")):
+        if all(cells[column] in ("FER2013's 7", "–") for _, cells in rows):
+            header.pop(column)
+            rows = [(key, cells[:column] + cells[column + 1:]) for key, cells in rows]
     table = [header, *(cells for _, cells in rows)]
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-    numeric = {header.index(name) for name in ("size MB", "PublicTest acc", "PrivateTest acc", "ms a face")}
+    numeric = {column for column, name in enumerate(header) if name not in ("name", "source", "method", "classes")}
     for line in table:
         print("  ".join(cell.rjust(width) if column in numeric else cell.ljust(width)
                         for column, (cell, width) in enumerate(zip(line, widths))).rstrip())
