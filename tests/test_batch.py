@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_classic.cli import main
-from fer_classic.cli.batch import BATCH_COLUMNS, partial_path, run_batch
+from fer_classic.batch import BATCH_COLUMNS, partial_path, run_batch
 from fer_classic.paths import find_images
 
 

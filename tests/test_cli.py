@@ -211,7 +211,7 @@ def test_ctrl_c_in_batch_leaves_a_valid_csv_to_resume(many_photos, tmp_path):
     import csv
     import time
 
-    from fer_classic.cli.batch import BATCH_COLUMNS, partial_path
+    from fer_classic.batch import BATCH_COLUMNS, partial_path
 
     out = tmp_path / "results.csv"
     process = fer_classic_process("batch", many_photos, "--out", out, "--jobs", "1")

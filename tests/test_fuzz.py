@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fer_classic.cli.batch import finished_rows
+from fer_classic.batch import finished_rows
 from fer_classic.cli.main import build_parser
 from fer_classic.data import DataFormatError, load_fer2013
 from fer_classic.detect.registry import DETECT_SCALE_RANGE, SCALE_FACTOR_RANGE, build_detector

@@ -26,7 +26,7 @@ from fer_classic.classify import build_method  # noqa: E402
 from fer_classic.cnn.architectures import ARCHITECTURES  # noqa: E402
 from fer_classic.detect import box_iou  # noqa: E402
 from fer_classic.gui import MainWindow, run  # noqa: E402
-from fer_classic.cli.batch import BATCH_COLUMNS  # noqa: E402
+from fer_classic.batch import BATCH_COLUMNS  # noqa: E402
 from fer_classic.gui.export import default_output  # noqa: E402
 from fer_classic.gui.render import to_qimage  # noqa: E402
 from fer_classic.gui.window import THUMBNAIL_ICON  # noqa: E402

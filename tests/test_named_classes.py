@@ -17,7 +17,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from fer_classic import EMOTIONS, EmotionRecognizer, explain
 from fer_classic.annotate import EMOTION_COLORS, class_color, class_colors, draw_faces
 from fer_classic.atomic import OutputError
-from fer_classic.cli.batch import BATCH_COLUMNS, batch_columns, run_batch
+from fer_classic.batch import BATCH_COLUMNS, batch_columns, run_batch
 from fer_classic.extract.transformers import HOGFeatures
 from fer_classic.phases import run_phases
 from fer_classic.video import TIMELINE_COLUMNS, process_video, timeline_columns

@@ -327,7 +327,7 @@ def _video(args):
 
 
 def _batch(args):
-    from .batch import run_batch
+    from ..batch import run_batch
 
     _detector(args)  # bad options fail here, before any worker starts
     counts = run_batch(args.pattern, args.out, model=args.model, detector_options=_detector_options(args),

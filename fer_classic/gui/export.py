@@ -2,7 +2,7 @@
 
 A video's or the camera's results are written as ``fer-classic video --csv``
 writes them (one row per frame and face); images and folders as
-``fer-classic batch`` does (one row per face, :func:`~fer_classic.cli.batch.batch_columns`),
+``fer-classic batch`` does (one row per face, :func:`~fer_classic.batch.batch_columns`),
 every image of the set analysed in a background thread with the window's
 model and detector; both have a probability column per class of the model.
 Both go through :mod:`fer_classic.atomic`: a CSV is written whole or not at all.
@@ -16,7 +16,7 @@ from pathlib import Path
 from qtpy.QtCore import QThread, Signal
 
 from ..atomic import OutputError, replacing
-from ..cli.batch import classify_chunk, model_columns
+from ..batch import classify_chunk, model_columns
 from ..paths import display_path
 from ..video import TimelineWriter
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from joblib import Parallel, delayed, parallel_config
 
-from ..faces import EMOTIONS
-from ..atomic import check_writable
-from ..paths import IMAGE_SUFFIXES, check_outputs, display_path, find_images, path_key, printable
-from ..reading import open_regular
+from .faces import EMOTIONS
+from .atomic import check_writable
+from .paths import IMAGE_SUFFIXES, check_outputs, display_path, find_images, path_key, printable
+from .reading import open_regular
 
 _FACE_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion"]
 _RECOGNIZERS = {}
@@ -44,8 +44,8 @@ BATCH_COLUMNS = batch_columns(EMOTIONS)         # a FER2013 model's
 
 def _recognizer(model, detector_options, trust):
     """The recognizer for ``model``, loaded once per worker process."""
-    from ..detect.registry import build_detector
-    from ..pipeline import EmotionRecognizer
+    from .detect.registry import build_detector
+    from .pipeline import EmotionRecognizer
 
     key = (str(model), tuple(sorted(detector_options.items())), trust)
     if key not in _RECOGNIZERS:
