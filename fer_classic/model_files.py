@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 MODELS_PACKAGE = "fer_classic_models"
+# The model every front end and EmotionRecognizer.load use when none is named: the shipped classical one.
+DEFAULT_MODEL = "classic"
 
 
 class ModelError(RuntimeError):

@@ -25,6 +25,7 @@ from .detect.registry import build_detector
 from .extract.landmarks import DEFAULT_LANDMARK_MODEL
 from .faces import EMOTIONS, FACE_SIZE, check_faces, class_names
 from .imageio import ImageError, read_image, to_gray_uint8
+from .model_files import DEFAULT_MODEL
 from .paths import IMAGE_SUFFIXES, display_path, find_images
 from .store import load_model
 
@@ -100,7 +101,7 @@ class EmotionRecognizer:
         return recorded["name"] if recorded else DEFAULT_LANDMARK_MODEL
 
     @classmethod
-    def load(cls, name_or_path="classic", detector=None, tta=None, runtime=None, trust=False):
+    def load(cls, name_or_path=DEFAULT_MODEL, detector=None, tta=None, runtime=None, trust=False):
         """Load a model by name (see ``fer-classic models``) or path, under the store's trust rule.
 
         ``tta`` ("none", "flip" or "ten-crop") overrides a CNN's test-time

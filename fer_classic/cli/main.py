@@ -25,6 +25,7 @@ from ..extract.landmarks import LANDMARK_MODELS
 from ..classify.small_sets import DEFAULT_METHOD as DEFAULT_OWN_METHOD, HANDCRAFTED_METHOD as HANDCRAFTED_OWN_METHOD
 from ..classify.small_sets import small_set_method_names
 from ..method_name import MethodName
+from ..model_files import DEFAULT_MODEL
 from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable
 from ..store.catalogue import UntrustedModelError
 from ..video.tracking import SMOOTHING
@@ -576,8 +577,9 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", parents=[detector_options],
                                    help="score a model on a FER2013 split, or on your own labelled faces")
-    evaluate.add_argument("--model", default="classic", metavar="MODEL",
-                          help="a name or method that `fer-classic models` lists, or a model file (default classic)")
+    evaluate.add_argument("--model", default=DEFAULT_MODEL, metavar="MODEL",
+                          help="a name or method that `fer-classic models` lists, or a model file "
+                               f"(default {DEFAULT_MODEL})")
     evaluate.add_argument("--trust-model", action="store_true", help=trust_help)
     evaluate.add_argument("--split", choices=["PublicTest", "PrivateTest", "FERPlus-PrivateTest"],
                           help="the FER2013 split to score (default PrivateTest; FERPlus-PrivateTest: the same faces "
@@ -592,8 +594,9 @@ def build_parser():
     evaluate.set_defaults(run=_evaluate)
 
     detection = argparse.ArgumentParser(add_help=False, parents=[detector_options])
-    detection.add_argument("--model", default="classic", metavar="MODEL",
-                           help="a name or method that `fer-classic models` lists, or a model file (default classic)")
+    detection.add_argument("--model", default=DEFAULT_MODEL, metavar="MODEL",
+                           help="a name or method that `fer-classic models` lists, or a model file "
+                                f"(default {DEFAULT_MODEL})")
     detection.add_argument("--trust-model", action="store_true", help=trust_help)
 
 

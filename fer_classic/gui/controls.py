@@ -9,6 +9,7 @@ from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, Q
 from ..cnn.architectures import ARCHITECTURES
 from ..detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR
 from ..method_name import MethodName
+from ..model_files import DEFAULT_MODEL
 from .render import Overlays
 from .worker import AnalysisSettings
 
@@ -95,8 +96,8 @@ class SidePanel(QWidget):
             self.model.addItem(f"{name} - not trained: fer-classic train --method cnn/{name}", name)
             self.model.model().item(self.model.count() - 1).setEnabled(False)
         self.model.view().setMinimumWidth(self.model.view().sizeHintForColumn(0))
-        if "classic" in self.models:
-            self.model.setCurrentIndex(self.model.findData("classic"))
+        if DEFAULT_MODEL in self.models:
+            self.model.setCurrentIndex(self.model.findData(DEFAULT_MODEL))
         self.accuracy = QLabel()
         self.model.currentIndexChanged.connect(self._on_model_changed)
         column = QVBoxLayout(group)

@@ -18,6 +18,7 @@ from qtpy.QtCore import QThread, Signal
 from ..detect import WholeImageDetector
 from ..detect.registry import build_detector
 from ..imageio import read_image
+from ..model_files import DEFAULT_MODEL
 from ..phases import run_phases
 from ..pipeline import EmotionRecognizer
 from ..store import ModelError, warm_up, warm_up_detector
@@ -47,7 +48,7 @@ class AnalysisSettings:
         keep them); they cost an extra landmark fit per face.
     """
 
-    model: str | None = "classic"
+    model: str | None = DEFAULT_MODEL
     detector: str | None = None
     scale_factor: float | None = None
     min_neighbors: int | None = None
