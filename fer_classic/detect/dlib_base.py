@@ -6,6 +6,7 @@ import numpy as np
 
 from .base import FaceDetector
 from .boxes import sort_boxes_by_size
+from .defaults import MIN_SIZE
 from .lazy import LazyModel
 
 
@@ -33,7 +34,7 @@ class DlibDetector(LazyModel, FaceDetector):
         Channel order of color images passed to :meth:`detect`.
     """
 
-    def __init__(self, upsample, threshold=0.0, min_size=(30, 30), color_order="bgr"):
+    def __init__(self, upsample, threshold=0.0, min_size=(MIN_SIZE, MIN_SIZE), color_order="bgr"):
         if upsample < 0:
             raise ValueError(f"upsample must be >= 0, got {upsample}")
         self.upsample = upsample

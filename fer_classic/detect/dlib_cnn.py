@@ -15,6 +15,7 @@ References
 from __future__ import annotations
 
 from ..model_files import packaged_dlib_model
+from .defaults import MIN_SIZE
 from .dlib_base import DlibDetector
 
 MODEL_FILE = "mmod_human_face_detector.dat"
@@ -49,7 +50,7 @@ class DlibCnnDetector(DlibDetector):
         confidence.
     """
 
-    def __init__(self, upsample=0, threshold=0.0, min_size=(30, 30), color_order="bgr"):
+    def __init__(self, upsample=0, threshold=0.0, min_size=(MIN_SIZE, MIN_SIZE), color_order="bgr"):
         super().__init__(upsample, threshold, min_size, color_order)
 
     def _load(self):

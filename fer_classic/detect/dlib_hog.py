@@ -17,6 +17,7 @@ References
 
 from __future__ import annotations
 
+from .defaults import MIN_SIZE
 from .dlib_base import DlibDetector
 
 
@@ -30,7 +31,7 @@ class DlibHogDetector(DlibDetector):
         the image is doubled once, to find faces of about 40 px and more.
     """
 
-    def __init__(self, upsample=1, threshold=0.0, min_size=(30, 30), color_order="bgr"):
+    def __init__(self, upsample=1, threshold=0.0, min_size=(MIN_SIZE, MIN_SIZE), color_order="bgr"):
         super().__init__(upsample, threshold, min_size, color_order)
 
     def _load(self):

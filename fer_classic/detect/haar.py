@@ -18,6 +18,7 @@ import cv2
 
 from .base import FaceDetector
 from .boxes import sort_boxes_by_size
+from .defaults import MIN_NEIGHBORS, MIN_SIZE, SCALE_FACTOR
 from .lazy import LazyModel
 
 CASCADES = {
@@ -46,7 +47,8 @@ class HaarCascadeDetector(LazyModel, FaceDetector):
         Channel order of color images passed to :meth:`detect`.
     """
 
-    def __init__(self, cascade="frontal-default", scale_factor=1.1, min_neighbors=5, min_size=(30, 30),
+    def __init__(self, cascade="frontal-default", scale_factor=SCALE_FACTOR, min_neighbors=MIN_NEIGHBORS,
+                 min_size=(MIN_SIZE, MIN_SIZE),
                  color_order="bgr"):
         self.cascade = cascade
         self.scale_factor = scale_factor

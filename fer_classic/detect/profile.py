@@ -11,6 +11,7 @@ import numpy as np
 
 from .base import FaceDetector
 from .boxes import drop_duplicates
+from .defaults import MIN_NEIGHBORS, MIN_SIZE, SCALE_FACTOR
 from .haar import HaarCascadeDetector
 
 
@@ -45,7 +46,8 @@ class ProfileDetector(FaceDetector):
         Channel order of color images passed to :meth:`detect`.
     """
 
-    def __init__(self, scale_factor=1.1, min_neighbors=5, min_size=(30, 30), max_iou=0.3, color_order="bgr"):
+    def __init__(self, scale_factor=SCALE_FACTOR, min_neighbors=MIN_NEIGHBORS, min_size=(MIN_SIZE, MIN_SIZE),
+                 max_iou=0.3, color_order="bgr"):
         self.cascade = HaarCascadeDetector("profile", scale_factor, min_neighbors, min_size)
         self.max_iou = max_iou
         self.color_order = color_order

@@ -4,12 +4,16 @@ The API (:class:`~fer_classic.pipeline.EmotionRecognizer`), the CLI, the
 GUI, batch jobs, the comparison and the benchmarks all build their detector
 with :func:`build_detector`, and take their defaults from here: the photo
 default (:data:`PHOTO_DETECTOR`), the video default (:data:`VIDEO_DETECTOR`)
-and each detector's own pyramid step and neighbour count.
+and each detector's own pyramid step and neighbour count. The settings every detector shares (pyramid step,
+neighbour count, smallest face, video's frame scale and refresh) live in :mod:`.defaults`, where the detector
+classes take their own defaults from too; this module re-exports them.
 """
 
 from __future__ import annotations
 
 from ..model_files import ModelError, shipped_models_dir
+from .defaults import (DETECT_SCALE, MIN_NEIGHBORS, MIN_SIZE, REFRESH, SCALE_FACTOR,
+                       VIOLA_JONES_SCALE_FACTOR)
 from .dlib_cnn import DlibCnnDetector
 from .dlib_hog import DlibHogDetector
 from .haar import CASCADES, HaarCascadeDetector
@@ -34,11 +38,13 @@ DETECTORS = (*FACE_FINDERS, WHOLE_IMAGE)
 # (benchmarks/detectors.py measures them all).
 PHOTO_DETECTOR = VERIFIED
 VIDEO_DETECTOR = DLIB_HOG
-# Haar detections a face needs (else 5): the verified detector's cascade only proposes, so it is permissive.
+# Haar detections a face needs (else defaults.MIN_NEIGHBORS): the verified detector's cascade only proposes, so it
+# is permissive.
 DEFAULT_MIN_NEIGHBORS = {VERIFIED: 2}
-# Pyramid step (else 1.1): a coarser step keeps the verified detector near 80 ms per 640x480 frame instead of
-# 135, for one face fewer found on the detection set; the from-scratch cascade was tuned at 1.25.
-DEFAULT_SCALE_FACTOR = {VERIFIED: 1.2, VIOLA_JONES: 1.25}
+# Pyramid step (else defaults.SCALE_FACTOR): a coarser step keeps the verified detector near 80 ms per 640x480 frame
+# instead of 135, for one face fewer found on the detection set; the from-scratch cascade keeps the step it was
+# tuned at.
+DEFAULT_SCALE_FACTOR = {VERIFIED: 1.2, VIOLA_JONES: VIOLA_JONES_SCALE_FACTOR}
 # dlib's detectors see faces of about 80 px and more; a smaller min_size doubles the image first. Their image
 # pyramid shrinks by 5/6 a level.
 DLIB_WINDOW = 80
@@ -53,11 +59,6 @@ TRACKED_FACE_SIDE = 100
 SCALE_FACTOR_RANGE = (1.01, 4.0)
 # Frame scales for video detection: below 0.05 a 640x480 frame has fewer pixels than one face.
 DETECT_SCALE_RANGE = (0.05, 1.0)
-# Smallest face side in pixels; faces in FER2013-like photos are rarely smaller.
-MIN_SIZE = 30
-# Video: detection runs on the frame scaled by this factor, and scans the whole frame every REFRESH frames.
-DETECT_SCALE = 0.5
-REFRESH = 10
 VIOLA_JONES_FILE = "viola_jones_cascade.npz"
 
 
@@ -90,12 +91,12 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
           images that are face crops already).
     scale_factor : float, optional
         Step between pyramid scales (in :data:`SCALE_FACTOR_RANGE`), for the cascades; default
-        :data:`DEFAULT_SCALE_FACTOR`, else 1.1.
+        :data:`DEFAULT_SCALE_FACTOR`, else :data:`~.defaults.SCALE_FACTOR`.
     min_neighbors : int, optional
         Raw detections needed to keep a face (>= 0), for the cascades;
-        default :data:`DEFAULT_MIN_NEIGHBORS`, else 5.
+        default :data:`DEFAULT_MIN_NEIGHBORS`, else :data:`~.defaults.MIN_NEIGHBORS`.
     min_size : int, optional
-        Smallest face side in pixels (> 0; default :data:`MIN_SIZE`). dlib's
+        Smallest face side in pixels (> 0; default :data:`~.defaults.MIN_SIZE`). dlib's
         detectors upsample the image once when it is below :data:`DLIB_WINDOW`.
     video : bool
         Wrap it for video: detection on a frame scaled by ``detect_scale``,
@@ -103,17 +104,17 @@ def build_detector(name=None, scale_factor=None, min_neighbors=None, min_size=No
         region around each known face, zoomed so the face is about
         :data:`TRACKED_FACE_SIDE` pixels wide.
     detect_scale : float, optional
-        In :data:`DETECT_SCALE_RANGE`; default :data:`DETECT_SCALE`.
+        In :data:`DETECT_SCALE_RANGE`; default :data:`~.defaults.DETECT_SCALE`.
     refresh : int, optional
-        >= 1; default :data:`REFRESH`.
+        >= 1; default :data:`~.defaults.REFRESH`.
 
     Returns
     -------
     object with ``detect(image) -> (n, 4) boxes``
     """
     name = name or (VIDEO_DETECTOR if video else PHOTO_DETECTOR)
-    scale_factor = DEFAULT_SCALE_FACTOR.get(name, 1.1) if scale_factor is None else scale_factor
-    min_neighbors = DEFAULT_MIN_NEIGHBORS.get(name, 5) if min_neighbors is None else min_neighbors
+    scale_factor = DEFAULT_SCALE_FACTOR.get(name, SCALE_FACTOR) if scale_factor is None else scale_factor
+    min_neighbors = DEFAULT_MIN_NEIGHBORS.get(name, MIN_NEIGHBORS) if min_neighbors is None else min_neighbors
     min_size = MIN_SIZE if min_size is None else min_size
     detect_scale = DETECT_SCALE if detect_scale is None else detect_scale
     refresh = REFRESH if refresh is None else refresh

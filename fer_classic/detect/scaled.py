@@ -7,6 +7,7 @@ import numpy as np
 
 from .base import FaceDetector
 from .boxes import sort_boxes_by_size
+from .defaults import DETECT_SCALE
 
 
 class DownscaledDetector(FaceDetector):
@@ -24,7 +25,7 @@ class DownscaledDetector(FaceDetector):
     color_order : {"bgr", "rgb"}
     """
 
-    def __init__(self, detector, scale=0.5, color_order="bgr"):
+    def __init__(self, detector, scale=DETECT_SCALE, color_order="bgr"):
         self.detector = detector
         self.scale = scale
         self.color_order = color_order

@@ -22,6 +22,7 @@ import numpy as np
 
 from .base import FaceDetector
 from .boxes import drop_duplicates
+from .defaults import REFRESH
 
 
 class RegionTrackingDetector(FaceDetector):
@@ -46,7 +47,7 @@ class RegionTrackingDetector(FaceDetector):
     It keeps state between calls: use one instance per video stream.
     """
 
-    def __init__(self, detector, refresh=10, margin=0.5, face_side=None, pyramid_step=1.2, color_order="bgr"):
+    def __init__(self, detector, refresh=REFRESH, margin=0.5, face_side=None, pyramid_step=1.2, color_order="bgr"):
         self.detector = detector
         self.refresh = refresh
         self.margin = margin

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from ...atomic import replacing
 from ...faces import mirror_faces
 from ...reading import load_npz
+from ..defaults import VIOLA_JONES_SCALE_FACTOR
 from .adaboost import StrongClassifier, boost, sort_feature_values
 from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_images, window_std
@@ -201,7 +202,7 @@ class WindowPool:
         return len(self.ys)
 
 
-def negative_window_pool(images, window_shape, scale_factor=1.25, step=2):
+def negative_window_pool(images, window_shape, scale_factor=VIOLA_JONES_SCALE_FACTOR, step=2):
     """Every window, at every scale, of images that hold no face.
 
     Parameters
@@ -303,7 +304,8 @@ def train_stage(values, labels, validation_values, min_detection_rate=0.995, max
 
 def train_cascade(positives, negative_images, n_negatives=2000, features=None, validation_fraction=0.25,
                   mirror=True, min_detection_rate=0.995, max_false_positive_rate=0.5, max_stages=15,
-                  max_stage_features=100, scale_factor=1.25, step=2, n_jobs=1, seed=0, log=None, progress=False):
+                  max_stage_features=100, scale_factor=VIOLA_JONES_SCALE_FACTOR, step=2, n_jobs=1, seed=0, log=None,
+                  progress=False):
     """Train an attentional cascade of boosted Haar-feature stages.
 
     Parameters

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..base import FaceDetector
 from ..boxes import box_iou, sort_boxes_by_size
+from ..defaults import MIN_NEIGHBORS, MIN_SIZE, VIOLA_JONES_SCALE_FACTOR
 from .cascade import Cascade, cascade_windows, load_cascade
 from .integral import integral_images
 from .pyramid import image_pyramid, window_origins
@@ -89,7 +90,7 @@ def non_max_suppression(boxes, scores, iou_threshold=0.3, min_neighbors=0):
     return merged[~nested], counts[~nested]
 
 
-def scan_image(cascade, gray, scale_factor=1.25, step=2, min_scale=1.0, max_scale=None):
+def scan_image(cascade, gray, scale_factor=VIOLA_JONES_SCALE_FACTOR, step=2, min_scale=1.0, max_scale=None):
     """Every window of every pyramid level that passes the whole cascade.
 
     Parameters
@@ -145,8 +146,8 @@ class ViolaJonesDetector(FaceDetector):
         Channel order of color images passed to :meth:`detect`.
     """
 
-    def __init__(self, cascade, scale_factor=1.25, min_neighbors=5, min_size=(30, 30), max_size=None, step=2,
-                 iou_threshold=0.3, color_order="bgr"):
+    def __init__(self, cascade, scale_factor=VIOLA_JONES_SCALE_FACTOR, min_neighbors=MIN_NEIGHBORS,
+                 min_size=(MIN_SIZE, MIN_SIZE), max_size=None, step=2, iou_threshold=0.3, color_order="bgr"):
         self.cascade = cascade
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors

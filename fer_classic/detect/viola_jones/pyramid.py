@@ -17,8 +17,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..defaults import VIOLA_JONES_SCALE_FACTOR
 
-def image_pyramid(image, window_shape, scale_factor=1.25, min_scale=1.0, max_scale=None):
+
+def image_pyramid(image, window_shape, scale_factor=VIOLA_JONES_SCALE_FACTOR, min_scale=1.0, max_scale=None):
     """Shrunken copies of an image, from ``min_scale`` until the window no longer fits.
 
     Parameters
