@@ -46,6 +46,7 @@ from fer_classic.method_name import MethodName  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
 from fer_classic.store.half_precision import pack_float16  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
 
 ALL = "+".join(ALL_FEATURES)
 CLASSIC = read_manifest().models["classic"].method  # whatever ships as `classic`
@@ -208,7 +209,7 @@ def main(argv=None):
                         help="folder that receives the dated results folder (default benchmarks/results)")
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     parser.add_argument("--data", help="FER2013 file or folder (default: discovered)")
     parser.add_argument("--local-learning-faces", type=int, default=300,
                         help="PrivateTest faces on which local learning's cost per face is timed")

@@ -30,6 +30,7 @@ from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips
 from fer_classic.faces import mirror_faces
 from fer_classic.store.provenance import provenance, results_folder, save_results
+from fer_classic.workers import DEFAULT_JOBS
 
 METHOD = "+".join(ALL_FEATURES) + "/svm-local"
 
@@ -75,7 +76,7 @@ def main(argv=None):
     parser.add_argument("--faces", type=int, default=1200, help="PublicTest faces scored (stratified)")
     parser.add_argument("--neighbours", type=int, nargs="+", default=[50, 100, 200, 400, 800])
     parser.add_argument("--C", type=float, nargs="+", default=[0.003, 0.01, 0.1])
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     parser.add_argument("--data")
     args = parser.parse_args(argv)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731

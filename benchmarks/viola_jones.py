@@ -55,6 +55,7 @@ from fer_classic.detect.viola_jones import (  # noqa: E402
 )
 from fer_classic.store import sha256  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
 
 ASTRONAUT_BOX = (177, 66, 95, 95)
 
@@ -190,7 +191,7 @@ def main(argv=None):
                         help="folder that receives the dated results folder (default benchmarks/results)")
     parser.add_argument("--cascade", help="evaluate this cascade instead of training one")
     parser.add_argument("--out", help="where to keep the trained cascade (default: a temporary file)")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", help="FER2013 file or folder (default: discovered)")
     parser.add_argument("--min-neighbors", type=int, nargs="*", default=[2, 3, 4, 6, 8, 10],

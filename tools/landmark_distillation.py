@@ -52,6 +52,7 @@ from fer_classic.extract.landmarks import SHIPPED_MODEL_FILE, eye_centers, find_
 from fer_classic.extract.transformers import face_landmarks  # noqa: E402
 from fer_classic.store import read_manifest, record_landmark_predictor, shipped_models_dir  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
 
 UPSAMPLE = 2  # as fit_landmarks: the crops are fitted at twice their size
 
@@ -161,7 +162,7 @@ def main(argv=None):
     parser.add_argument("--trees", type=int, default=100, help="trees per cascade")
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--oversampling", type=int, default=5)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--extraction-faces", type=int, default=10000)
     parser.add_argument("--skip-classic", action="store_true", help="only train the student and compare the points")

@@ -22,6 +22,7 @@ from ..extract import with_horizontal_flips
 from ..extract.landmarks import find_landmark_model, landmark_model_digest
 from ..faces import average_views, mirror_views
 from ..store.half_precision import round_to_float16
+from ..workers import DEFAULT_JOBS
 from .methods import CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method, recipe_digest
 from .metrics import EVALUATION_SPLITS, emotion_metrics, probabilities_by_split
 from .memory import PeakMemory
@@ -131,7 +132,7 @@ def _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirr
     return model, grid[best], timings
 
 
-def train_method(method, data, flip=True, mirror_test=True, n_jobs=2, landmark_model=None, log=print):
+def train_method(method, data, flip=True, mirror_test=True, n_jobs=DEFAULT_JOBS, landmark_model=None, log=print):
     """Train and evaluate one named method.
 
     Parameters

@@ -29,6 +29,7 @@ from ..model_files import DEFAULT_MODEL
 from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable
 from ..store.catalogue import UntrustedModelError
 from ..video.tracking import SMOOTHING
+from ..workers import DEFAULT_JOBS
 
 INTERRUPTED = 130           # the exit status of a command stopped by Ctrl+C (128 + SIGINT)
 
@@ -538,8 +539,8 @@ def build_parser():
                            help="landmark model the features are built on (default: dlib's own for landmarks "
                                 "alone, where the points' precision decides; the six times faster distilled one "
                                 "otherwise)")
-    classical.add_argument("--jobs", type=JOBS, default=2, metavar="N",
-                           help="worker processes for extraction, also on your own faces (default 2)")
+    classical.add_argument("--jobs", type=JOBS, default=DEFAULT_JOBS, metavar="N",
+                           help=f"worker processes for extraction, also on your own faces (default {DEFAULT_JOBS})")
     cnn = train.add_argument_group("CNNs (cnn/<architecture>); each option overrides the architecture's recipe",
                                    "An option left out takes the recipe's value (training prints the recipe as it "
                                    "starts).")
@@ -632,7 +633,8 @@ def build_parser():
     batch = commands.add_parser("batch", parents=[detection], help="classify a folder or glob of images into a CSV")
     batch.add_argument("pattern", metavar="DIR_OR_GLOB")
     batch.add_argument("--out", required=True, help="CSV to write, one row per face")
-    batch.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
+    batch.add_argument("--jobs", type=JOBS, default=DEFAULT_JOBS, metavar="N",
+                       help=f"worker processes (default {DEFAULT_JOBS})")
     batch.add_argument("--resume", action="store_true", help="skip files already in --out")
     batch.add_argument("--backend", choices=["loky", "dask"], default="loky",
                        help="local processes (loky) or a Dask distributed cluster (default loky)")
@@ -654,7 +656,8 @@ def build_parser():
     detector.add_argument("--negatives", type=POSITIVE_INT, default=2000,
                           help="non-face windows per stage (default 2000)")
     detector.add_argument("--max-stages", type=POSITIVE_INT, default=20, help="most cascade stages (default 20)")
-    detector.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
+    detector.add_argument("--jobs", type=JOBS, default=DEFAULT_JOBS, metavar="N",
+                          help=f"worker processes (default {DEFAULT_JOBS})")
     detector.set_defaults(run=_train_detector)
 
     gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
@@ -671,7 +674,8 @@ def build_parser():
                            help="stratified subsample, under 2 minutes on 2 cores (numbers not comparable)")
     benchmark.add_argument("--train-missing", action="store_true",
                            help="train classical methods that have no model yet; CNNs are only listed")
-    benchmark.add_argument("--jobs", type=JOBS, default=2, metavar="N", help="worker processes (default 2)")
+    benchmark.add_argument("--jobs", type=JOBS, default=DEFAULT_JOBS, metavar="N",
+                           help=f"worker processes (default {DEFAULT_JOBS})")
     benchmark.add_argument("--video", nargs="?", const="synthetic", metavar="FILE",
                            help="also time the end-to-end pipeline on a video (no FILE: a synthetic clip)")
     benchmark.add_argument("--out", help="a new results folder (default benchmarks/results/<date>-<commit>[-quick]/)")

@@ -41,6 +41,7 @@ from ..method_name import ENSEMBLE, MethodName
 from ..paths import display_path
 from ..store import load_model, read_manifest, save_model, sha256, shipped_models_dir
 from ..store.catalogue import models_of_method
+from ..workers import DEFAULT_JOBS
 
 ALL_FEATURES = "+".join(COMBINED_FEATURES)
 HANDCRAFTED_FEATURES = [name for name in FEATURES if name not in EMBEDDING_NETWORKS]
@@ -159,7 +160,7 @@ def your_model(name, log=print):
     return None
 
 
-def load_classical(name, tag="full", training_data=None, n_jobs=2, log=print):
+def load_classical(name, tag="full", training_data=None, n_jobs=DEFAULT_JOBS, log=print):
     """A :class:`Candidate` for a classical method: shipped, yours, cached, or trained now.
 
     Parameters
@@ -278,7 +279,7 @@ def load_peer(name):
                      identity=sha256(model.path))
 
 
-def load_method(name, tag="full", training_data=None, n_jobs=2, log=print):
+def load_method(name, tag="full", training_data=None, n_jobs=DEFAULT_JOBS, log=print):
     """A :class:`Candidate` for any registered method but the ensemble."""
     kind = method_kind(name)
     if kind == "classical":

@@ -40,6 +40,7 @@ import numpy as np
 from ...data import load_fer2013
 from ...faces import mirror_faces
 from ...imageio import to_gray_uint8
+from ...workers import DEFAULT_JOBS
 from .cascade import save_cascade, train_cascade
 
 TRAINING_BACKGROUNDS = ("brick", "grass", "gravel", "coins", "moon", "page", "text", "horse", "hubble_deep_field",
@@ -122,8 +123,8 @@ def face_windows(faces, window_shape=(24, 24)):
 
 
 def train_detector(out_path, n_positives=3000, n_negatives=2000, frontal_fraction=0.2, min_detection_rate=0.98,
-                   max_false_positive_rate=0.5, max_stages=20, max_stage_features=100, n_jobs=2, seed=0, data=None,
-                   log=print, progress=True):
+                   max_false_positive_rate=0.5, max_stages=20, max_stage_features=100, n_jobs=DEFAULT_JOBS, seed=0,
+                   data=None, log=print, progress=True):
     """Train a small cascade on FER2013 faces and face-free pictures, and save it.
 
     Parameters
