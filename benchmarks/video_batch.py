@@ -36,8 +36,8 @@ from skimage.util import img_as_ubyte  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.video.synthetic import astronaut_face, write_drifting_clip  # noqa: E402
 
-ASTRONAUT_BOX = (177, 66, 95, 95)
 BACKGROUNDS = ("coffee", "rocket", "brick", "grass", "gravel", "moon", "page", "horse")
 SINGLE_CORE = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -53,17 +53,8 @@ def background_images():
 
 def write_clip(path, n_frames, fps=30):
     """640x480 clip: the astronaut's face (with its surroundings) drifting over a photo background."""
-    astronaut = skdata.astronaut()[:, :, ::-1]
-    x, y, w, h = ASTRONAUT_BOX
-    face = cv2.resize(astronaut[y - 40:y + h + 40, x - 40:x + w + 40], (180, 180))
-    background = background_images()[0]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (640, 480))
-    for i in range(n_frames):
-        frame = background.copy()
-        left = 150 + int(120 * np.sin(i / 20))
-        frame[150:330, left:left + 180] = face
-        writer.write(frame)
-    writer.release()
+    write_drifting_clip(path, [astronaut_face(180, margin=40)], background_images()[0], n_frames, fps, top=150,
+                        left=lambda i: 150 + int(120 * np.sin(i / 20)))
 
 
 def write_batch_folder(folder, faces, seed=0):

@@ -55,9 +55,8 @@ from fer_classic.detect.viola_jones import (  # noqa: E402
 )
 from fer_classic.store import sha256  # noqa: E402
 from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.video.synthetic import ASTRONAUT_BOX  # noqa: E402
 from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
-
-ASTRONAUT_BOX = (177, 66, 95, 95)
 
 
 def astronaut_scene():

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
-ASTRONAUT_BOX = (177, 66, 95, 95)  # OpenCV's frontal-default cascade on skimage.data.astronaut()
+from fer_classic.video.synthetic import ASTRONAUT_BOX, astronaut_face, write_drifting_clip  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -76,13 +76,6 @@ def tiny_dataset(face_batch):
 
 def write_face_video(path, astronaut_bgr, n_frames=12, size=(320, 240), fps=10):
     """The astronaut's face, drifting right, on a gray background; returns the frame count."""
-    x, y, w, h = ASTRONAUT_BOX
-    face = cv2.resize(astronaut_bgr[y - 30:y + h + 30, x - 30:x + w + 30], (130, 130))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
-    assert writer.isOpened()
-    for i in range(n_frames):
-        frame = np.full((size[1], size[0], 3), 90, np.uint8)
-        frame[50:180, 40 + 4 * i:170 + 4 * i] = face
-        writer.write(frame)
-    writer.release()
-    return n_frames
+    face = astronaut_face(130, margin=30, image=astronaut_bgr)
+    background = np.full((size[1], size[0], 3), 90, np.uint8)
+    return write_drifting_clip(path, [face], background, n_frames, fps, top=50, left=lambda i: 40 + 4 * i)

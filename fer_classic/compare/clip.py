@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 from skimage import data as skdata
 
+from ..video.synthetic import write_drifting_clip
+
 FRAME_SIZE = (640, 480)
 FACE_SIDE = 160
 
@@ -35,7 +37,7 @@ def write_synthetic_clip(path, faces, n_frames=90, fps=30):
     Parameters
     ----------
     path : str or Path
-        ``.mp4`` (mp4v) or ``.avi`` to write.
+        ``.mp4`` (mp4v) or ``.avi`` (MJPG) to write.
     faces : sequence of ndarray of uint8, shape (48, 48)
         FER2013 faces; see :func:`detectable_faces`.
 
@@ -45,15 +47,8 @@ def write_synthetic_clip(path, faces, n_frames=90, fps=30):
         A description for the report.
     """
     background = cv2.resize(cv2.cvtColor(skdata.coffee(), cv2.COLOR_RGB2BGR), FRAME_SIZE)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, FRAME_SIZE)
-    if not writer.isOpened():
-        raise RuntimeError(f"cannot write {path}: no mp4v encoder")
     enlarged = [cv2.cvtColor(cv2.resize(face, (FACE_SIDE, FACE_SIDE)), cv2.COLOR_GRAY2BGR) for face in faces]
-    for i in range(n_frames):
-        frame = background.copy()
-        left = 240 + int(160 * np.sin(i / 15))
-        frame[160:160 + FACE_SIDE, left:left + FACE_SIDE] = enlarged[i * len(enlarged) // n_frames]
-        writer.write(frame)
-    writer.release()
+    write_drifting_clip(path, enlarged, background, n_frames, fps, top=160,
+                        left=lambda i: 240 + int(160 * np.sin(i / 15)))
     return (f"synthetic 640x480, {n_frames} frames: {len(faces)} FER2013 PrivateTest faces in turn, "
             f"{FACE_SIDE} px, drifting over skimage's coffee")
