@@ -56,6 +56,32 @@ class DataFormatError(ValueError):
     """A data file that does not follow its format; the message names the file and row."""
 
 
+class UnknownSplitError(KeyError, ValueError):
+    """A split the loaded data does not have: a ``KeyError`` for mappings, a ``ValueError`` for the command line."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+def _quote(text, limit=40):
+    """``repr`` of a value from a file, shortened: a damaged file can hold a field of megabytes."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def _csv_rows(reader, path, first_line=2):
+    """``(line, row)`` of a ``csv.reader``, its errors (a NUL byte, a field over the size limit) naming the file."""
+    line = first_line
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise DataFormatError(f"{path}, row {line}: not readable as CSV ({error})") from None
+        yield line, row
+        line += 1
+
+
 @dataclass(frozen=True)
 class Split:
     """One split of FER2013.
@@ -88,7 +114,11 @@ class FER2013:
 
     def __getitem__(self, name):
         if name not in self.splits:
-            raise KeyError(f"unknown split {name!r}; available: {', '.join(self.splits)}")
+            if name == "FERPlus-PrivateTest":
+                raise UnknownSplitError(
+                    f"{self.source}: no {name} split: it needs Microsoft's FER+ labels, fer2013new.csv "
+                    f"(https://github.com/microsoft/FERPlus), beside the data file, in {self.source.parent}")
+            raise UnknownSplitError(f"{self.source}: unknown split {name!r}; available: {', '.join(self.splits)}")
         return self.splits[name]
 
 
@@ -223,7 +253,7 @@ def load_ferplus_labels(path, n_rows=None):
     path = Path(path)
     with io.TextIOWrapper(open_regular(path), encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
+        header = next(_csv_rows(reader, path, first_line=1), (1, None))[1]
         if header is None:
             raise DataFormatError(f"{path}: empty file")
         missing = [c for c in _FERPLUS_COLUMNS + _FERPLUS_REJECT if c not in header]
@@ -232,13 +262,18 @@ def load_ferplus_labels(path, n_rows=None):
         vote_columns = [c for c in header if c in _FERPLUS_COLUMNS + _FERPLUS_REJECT]
         index = [header.index(c) for c in vote_columns]
         votes = []
-        for line, row in enumerate(reader, start=2):
+        for line, row in _csv_rows(reader, path):
             try:
-                votes.append([int(row[i]) for i in index])
+                row_votes = [int(row[i]) for i in index]
             except (ValueError, IndexError):
                 raise DataFormatError(f"{path}, row {line}: expected integer votes in columns {vote_columns}") from None
+            if not all(0 <= vote <= 1000 for vote in row_votes):
+                raise DataFormatError(f"{path}, row {line}: votes must lie in 0..1000")
+            votes.append(row_votes)
     if n_rows is not None and len(votes) != n_rows:
         raise DataFormatError(f"{path}: {len(votes)} rows, expected {n_rows} (one per FER2013 row)")
+    if not votes:
+        raise DataFormatError(f"{path}: header only, no rows")
     winner = np.asarray(vote_columns)[np.argmax(np.asarray(votes), axis=1)]
     lookup = {name: i for i, name in enumerate(_FERPLUS_COLUMNS)}
     # _FERPLUS_COLUMNS is in EMOTIONS order, so a column's index is its emotion label.
@@ -257,10 +292,10 @@ def _read_npz(path):
     pixels, emotion, usage = arrays["pixels"], arrays["emotion"], arrays["usage"]
     if pixels.dtype != np.uint8 or pixels.shape[1:] != (FACE_SIZE, FACE_SIZE):
         raise DataFormatError(f"{path}: 'pixels' must be uint8 (n, 48, 48), got {pixels.dtype} {pixels.shape}")
-    if not len(pixels) == len(emotion) == len(usage):
-        raise DataFormatError(f"{path}: pixels, emotion and usage differ in length")
     _check_codes(path, emotion, len(EMOTIONS), "emotion label", first_row=0)
     _check_codes(path, usage, len(SPLITS), "usage code", first_row=0)
+    if not len(pixels) == len(emotion) == len(usage):
+        raise DataFormatError(f"{path}: pixels, emotion and usage differ in length")
     return pixels, emotion.astype(np.int64), usage.astype(np.int64)
 
 
@@ -279,36 +314,38 @@ def _read_csv(path):
     faces, labels, usage = [], [], []
     with io.TextIOWrapper(open_regular(path), encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
+        header = next(_csv_rows(reader, path, first_line=1), (1, None))[1]
         if header is None:
             raise DataFormatError(f"{path}: empty file")
         if [h.strip() for h in header] != ["emotion", "pixels", "Usage"]:
-            raise DataFormatError(f"{path}, row 1: expected columns emotion,pixels,Usage, got {','.join(header)}")
-        for line, row in enumerate(reader, start=2):
+            raise DataFormatError(f"{path}, row 1: expected columns emotion,pixels,Usage, got "
+                                  f"{_quote(','.join(header), 80)}")
+        for line, row in _csv_rows(reader, path):
             if len(row) != 3:
                 raise DataFormatError(f"{path}, row {line}: expected 3 columns, got {len(row)}")
             emotion, pixels, split = row
-            if not emotion.strip().isdigit() or int(emotion) >= len(EMOTIONS):
-                raise DataFormatError(f"{path}, row {line}: emotion {emotion!r} outside 0..{len(EMOTIONS) - 1}")
+            if emotion.strip() not in _EMOTION_CODES:     # not int(): "²" is a digit, and 5000 digits are an error
+                raise DataFormatError(f"{path}, row {line}: emotion {_quote(emotion)} outside 0..{len(EMOTIONS) - 1}")
             if split not in SPLITS:
-                raise DataFormatError(f"{path}, row {line}: unknown Usage {split!r}; expected one of {SPLITS}")
+                raise DataFormatError(f"{path}, row {line}: unknown Usage {_quote(split)}; expected one of {SPLITS}")
             values = pixels.split()
             if len(values) != n_pixels:
                 raise DataFormatError(f"{path}, row {line}: {len(values)} pixels, expected {n_pixels}")
             try:
                 face = np.array(values, dtype=np.int64)
-            except ValueError:
-                raise DataFormatError(f"{path}, row {line}: pixels must be integers") from None
+            except (ValueError, OverflowError):
+                raise DataFormatError(f"{path}, row {line}: pixels must be integers in 0..255") from None
             if face.min() < 0 or face.max() > 255:
                 raise DataFormatError(f"{path}, row {line}: pixel values must lie in 0..255")
             faces.append(face.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE))
-            labels.append(int(emotion))
+            labels.append(_EMOTION_CODES[emotion.strip()])
             usage.append(SPLITS.index(split))
     if not faces:
         raise DataFormatError(f"{path}: header only, no rows")
     return np.stack(faces), np.asarray(labels, dtype=np.int64), np.asarray(usage, dtype=np.int64)
 
 
+_EMOTION_CODES = {str(code): code for code in range(len(EMOTIONS))}
 _PREFIX = re.compile(r"^(Training|PublicTest|PrivateTest)_", re.IGNORECASE)
 
 

@@ -4,7 +4,10 @@ Every input file (images, data, models, a CSV to resume) is opened with
 :func:`open_regular`, so a FIFO, a device or a symlink loop fails at once as
 that file's error instead of blocking the run for ever. :func:`load_npz`
 tells a file that is not an ``.npz`` archive at all from a damaged one, in
-words, instead of NumPy's advice about pickles.
+words, instead of NumPy's advice about pickles, and turns whatever a damaged
+archive raises inside ``zipfile``, ``zlib`` or NumPy into one ``ValueError``
+naming the file. :func:`notice` reports a damaged file that was worked around
+(a feature-cache entry extracted again, a registry entry skipped) in one line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import errno
 import fcntl
 import os
 import stat
+import warnings
 
 import numpy as np
 
@@ -97,5 +101,37 @@ def load_npz(path):
         try:
             with np.load(stream, allow_pickle=False) as archive:
                 return {key: archive[key] for key in archive.files}
-        except (OSError, ValueError, EOFError, KeyError) as error:
-            raise ValueError(f"{name}: a damaged .npz archive ({error})") from None
+        except Exception as error:  # noqa: BLE001  zipfile.BadZipFile, zlib.error, EOFError, tokenize.TokenError...
+            # A damaged archive fails wherever its damage is met: the zip directory, a member's compressed stream,
+            # an array's header (parsed as a Python literal) or its data.
+            raise ValueError(f"{name}: a damaged .npz archive ({type(error).__name__}: {_one_line(error)})") from None
+
+
+def _one_line(error):
+    """An exception's text on one line, shortened: some quote the bytes they choked on."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+_NOTICES = {}       # warnings' registry for :func:`notice`: one line per distinct notice and process
+
+
+def notice(path, message, category=UserWarning):
+    """Report a damaged file that was worked around, in one line that starts with the file's name.
+
+    Issued through :mod:`warnings`, so a caller can filter it by ``category``
+    or turn it into an error; shown once per process for the same text. The
+    warning's location is the file itself (line 0), so Python prints no line
+    of source under it: a command shows exactly one line on stderr.
+
+    Parameters
+    ----------
+    path : str or Path
+        The damaged file.
+    message : str
+        What was wrong and what was done, without the file's name.
+    category : type
+        A :class:`UserWarning` subclass.
+    """
+    warnings.warn_explicit(f"{message}", category, filename=display_path(path), lineno=0, module="fer_classic",
+                           registry=_NOTICES)

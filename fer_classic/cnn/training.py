@@ -193,10 +193,34 @@ def _new_state(recipe):
 
 
 def _resume_state(checkpoint_dir, architecture, recipe, log):
+    """The checkpoint's ``state.json``, checked against its schema; a ``ValueError`` naming the file otherwise."""
     if not checkpoint_dir or not (checkpoint_dir / "state.json").is_file():
         raise FileNotFoundError(f"nothing to resume: no checkpoint in {checkpoint_dir}")
-    state = json.loads((checkpoint_dir / "state.json").read_text())
-    saved = Recipe(**state.get("recipe", {})).as_dict()  # fields added since the checkpoint take their defaults
+    path = checkpoint_dir / "state.json"
+    damaged = f"{path}: not a checkpoint state; start afresh without --resume, or delete the folder"
+    try:
+        state = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as error:     # not JSON, not UTF-8, nested a million deep
+        raise ValueError(f"{damaged} ({type(error).__name__})") from None
+    number = lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)  # noqa: E731
+    count = lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= 0  # noqa: E731
+    problem = None
+    if not isinstance(state, dict):
+        problem = "it should be a JSON object"
+    elif not all(count(state.get(key)) for key in ("epoch", "best_epoch")):
+        problem = "epoch and best_epoch should be counts"
+    elif not all(number(state.get(key)) and math.isfinite(state[key]) for key in ("seconds", "best_score")):
+        problem = "seconds and best_score should be numbers"
+    elif not isinstance(state.get("history"), list) or not all(isinstance(r, dict) for r in state["history"]):
+        problem = "history should be a list of objects"
+    elif not isinstance(state.get("recipe", {}), dict) or not isinstance(state.get("warm_start", {}), dict):
+        problem = "recipe and warm_start should be objects"
+    if problem:
+        raise ValueError(f"{damaged} ({problem})")
+    try:
+        saved = Recipe(**state.get("recipe", {})).as_dict()  # fields added since the checkpoint take their defaults
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{damaged} (its recipe: {error})") from None
     if saved != recipe.as_dict():
         changed = sorted(k for k, v in recipe.as_dict().items() if saved[k] != v)
         raise ValueError(f"{checkpoint_dir}: the checkpoint was trained with another recipe "

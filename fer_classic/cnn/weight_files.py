@@ -64,19 +64,26 @@ def load_weights(path):
         architecture; the message names the file.
     """
     path = Path(path)
-    arrays = load_npz(path)
-    if arrays.get("format", np.array("")).item() not in READABLE_FORMATS or "architecture" not in arrays:
+    arrays = load_npz(path)     # a damaged archive: one ValueError naming the file
+    text = lambda key: str(arrays[key].item()) if arrays[key].size == 1 and arrays[key].dtype.kind == "U" else None  # noqa: E731
+    if "format" not in arrays or text("format") not in READABLE_FORMATS or "architecture" not in arrays:
         raise ValueError(f"{path}: not a {' or '.join(READABLE_FORMATS)} file")
-    architecture = str(arrays["architecture"].item())
-    options = json.loads(str(arrays["options"].item())) if "options" in arrays else {}
+    architecture = text("architecture")
+    try:
+        options = json.loads(text("options") or "") if "options" in arrays else {}
+    except (ValueError, RecursionError):
+        options = None
+    if architecture is None or not isinstance(options, dict):
+        raise ValueError(f"{path}: its architecture or options are damaged (expected a name and a JSON object)")
     try:
         network = build_cnn(architecture, **options)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: cannot rebuild its network ({error})") from None
     try:
         weights = decode_weights(arrays)
-    except (KeyError, ValueError) as error:
-        raise ValueError(f"{path}: its weight arrays are incomplete or damaged ({error})") from None
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as error:
+        raise ValueError(f"{path}: its weight arrays are incomplete or damaged ({type(error).__name__}: "
+                         f"{' '.join(str(error).split())[:200]})") from None
     expected = [tuple(w.shape) for w in network.weights]
     if [w.shape for w in weights] != expected:
         raise ValueError(f"{path}: its {len(weights)} arrays do not match the {architecture} architecture's "

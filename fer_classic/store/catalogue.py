@@ -37,9 +37,9 @@ from pathlib import Path
 from ..atomic import replacing, write_text
 from ..model_files import ModelError, packaged_models_dir, shipped_models_dir
 from ..paths import display_path
-from ..reading import open_regular
+from ..reading import notice, open_regular
 from .half_precision import pack_float16, unpack_float16
-from .manifest import Manifest, ModelEntry
+from .manifest import Manifest, ModelEntry, read_json
 from .provenance import library_versions
 
 MANIFEST = "manifest.json"
@@ -49,6 +49,10 @@ MODEL_SUFFIXES = (".joblib", ".npz")
 
 class UntrustedModelError(ModelError):
     """A pickle whose sha256 is neither shipped nor the user's own: loading it needs ``trust=True``."""
+
+
+class RegistryWarning(UserWarning):
+    """An entry of the user registry or of a manifest beside a user's model that was skipped as damaged."""
 
 
 def _packaged_manifest_path():
@@ -77,13 +81,24 @@ def sha256(path, chunk_size=1 << 20):
 
 
 def _read_json(path, what):
-    try:
-        content = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as error:
-        raise ModelError(f"{path}: {what} is not valid JSON ({error})") from None
+    content = read_json(path, what)
     if not isinstance(content.get("models"), dict):
         raise ModelError(f"{path}: {what} should be an object with a 'models' mapping")
     return content
+
+
+def _registry_entry_problem(key, record):
+    """Why a user registry entry cannot be used, or None: its key is a file, its record names it and hashes it."""
+    if not isinstance(record, dict):
+        return "not an object"
+    missing = [field for field in ("name", "sha256") if not isinstance(record.get(field), str) or not record[field]]
+    if missing:
+        return f"no {' and no '.join(missing)} (a non-empty string)"
+    if not key or "\0" in key or not Path(key).is_absolute():
+        return "its key is not an absolute path"
+    if not isinstance(record.get("saved", ""), str):
+        return "saved is not a date"
+    return None
 
 
 def read_manifest(folder=None):
@@ -92,9 +107,29 @@ def read_manifest(folder=None):
 
 
 def read_user_registry():
-    """The models this user saved: ``{"models": {absolute path: {"name", "sha256", "saved"}}}``."""
+    """The models this user saved: ``{"models": {absolute path: {"name", "sha256", "saved"}}}``.
+
+    Raises
+    ------
+    ModelError
+        Naming the file, when it is not a JSON object with a ``models``
+        mapping. An entry without a name or sha256 (or otherwise unusable) is
+        left out with one :class:`RegistryWarning` naming the file: it could
+        not be listed or trusted anyway, and the next model saved rewrites
+        the registry without it.
+    """
     path = user_registry_path()
-    return _read_json(path, "the user model registry") if path.is_file() else {"models": {}}
+    if not path.is_file():
+        return {"models": {}}
+    content = _read_json(path, "the user model registry")
+    models = {}
+    for key, record in content["models"].items():
+        problem = _registry_entry_problem(key, record)
+        if problem is None:
+            models[key] = record
+        else:
+            notice(path, f"skipped the entry {key[:200]!r}: {problem}", RegistryWarning)
+    return {**content, "models": models}
 
 
 def trusted_hashes():
@@ -251,7 +286,14 @@ def list_models():
         path = Path(path)
         if record["name"] in models or not path.is_file():
             continue
-        models[record["name"]] = ResolvedModel(path, read_manifest(path.parent).models.get(path.stem), "user")
+        try:
+            entry = read_manifest(path.parent).models.get(path.stem)
+        except ModelError as error:   # a damaged manifest beside one of your models must not hide every model
+            manifest = path.parent / MANIFEST
+            notice(manifest, f"{str(error).removeprefix(f'{manifest}: ')}; {record['name']} is listed without "
+                   "its details", RegistryWarning)
+            entry = None
+        models[record["name"]] = ResolvedModel(path, entry, "user")
     return models
 
 

@@ -7,6 +7,10 @@ parameters, data), how well it does (metrics per split) and what it took
 entry against the schema, so a damaged or foreign file fails in one line
 that names it, and code reads fields, not chains of ``.get``.
 
+:func:`read_json` reads every JSON file the model store keeps (manifests,
+the user registry): a file that is not UTF-8, not JSON, nested beyond
+reason or not an object fails as a :class:`ModelError` naming it.
+
 Schema versions: 1 had no ``schema`` field; 2 adds it. Both read the same
 way; a newer one is refused with a message that says so.
 """
@@ -23,6 +27,36 @@ from ..model_files import ModelError
 
 SCHEMA_VERSION = 2
 KINDS = ("classical", "cnn")
+
+
+def read_json(path, what):
+    """The JSON object in ``path``, or a :class:`ModelError` naming the file and ``what`` it should be.
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        The file's role in words ("a manifest", "the user model registry").
+
+    Returns
+    -------
+    dict
+    """
+    try:
+        content = json.loads(Path(path).read_bytes())
+    except (ValueError, RecursionError) as error:   # JSONDecodeError, UnicodeDecodeError; [[[[... a million deep
+        message = " ".join(str(error).split())[:200]
+        raise ModelError(f"{path}: {what} is not valid JSON ({type(error).__name__}: {message})") from None
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read {what} ({error.strerror or error})") from None
+    if not isinstance(content, dict):
+        raise ModelError(f"{path}: {what} should be a JSON object, not {_json_type(content)}")
+    return content
+
+
+def _json_type(value):
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(
+        type(value), "a number")
 
 
 @dataclass
@@ -105,13 +139,27 @@ class ModelEntry:
             raise ModelError(f"{where} does not follow the manifest schema: "
                              + "; ".join(filter(None, [unknown and f"unknown field(s) {', '.join(unknown)}",
                                                        missing and f"missing {', '.join(missing)}"])))
-        if fields["kind"] not in KINDS:
-            raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}, not {fields['kind']!r}")
         for name, value in fields.items():
             expected = _TYPES[name]
-            if not (value is None and known[name].default is None) and not isinstance(value, expected):
+            if value is None and known[name].default is None:
+                continue
+            # bool is an int to isinstance, but true is no size and no accuracy
+            if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
                 raise ModelError(f"{where}: {name} should be {' or '.join(t.__name__ for t in expected)}, "
                                  f"not {type(value).__name__}")
+        if fields["kind"] not in KINDS:
+            raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}, not {fields['kind']!r}")
+        for split, metrics in fields.get("metrics", {}).items():
+            accuracy = metrics.get("accuracy") if isinstance(metrics, dict) else None
+            if not isinstance(metrics, dict) or not (accuracy is None or _is_number(accuracy)):
+                raise ModelError(f"{where}: metrics of {split!r} should be an object with a numeric accuracy")
+        total = fields.get("timings_seconds", {}).get("total")
+        if not (total is None or _is_number(total)):
+            raise ModelError(f"{where}: timings_seconds.total should be a number")
+        if fields.get("classes") is not None and not all(isinstance(name, str) for name in fields["classes"]):
+            raise ModelError(f"{where}: classes should be a list of names")
+        if fields.get("size_bytes") is not None and fields["size_bytes"] < 0:
+            raise ModelError(f"{where}: size_bytes should not be negative")
         return cls(**fields)
 
     def to_dict(self):
@@ -126,6 +174,10 @@ class ModelEntry:
     def training_seconds(self):
         """Its total training time in seconds, or None if not recorded."""
         return self.timings_seconds.get("total")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 _TYPES = {"kind": (str,), "file": (str,), "sha256": (str,), "size_bytes": (int,), "method": (str,),
@@ -161,19 +213,19 @@ class Manifest:
         path = Path(path)
         if not path.is_file():
             return cls()
-        try:
-            content = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ModelError(f"{path}: not valid JSON ({error})") from None
-        if not isinstance(content, dict) or not isinstance(content.get("models"), dict):
+        content = read_json(path, "a manifest")
+        if not isinstance(content.get("models"), dict):
             raise ModelError(f"{path}: a manifest should be an object with a 'models' mapping")
         schema = content.get("schema", 1)
-        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+        if not isinstance(schema, int) or isinstance(schema, bool) or schema > SCHEMA_VERSION:
             raise ModelError(f"{path}: manifest schema {schema!r} is newer than this fer_classic reads "
                              f"({SCHEMA_VERSION}); update fer_classic")
         models = {name: ModelEntry.from_dict(fields, f"{path}, model {name!r}")
                   for name, fields in content["models"].items()}
-        return cls(models, content.get("landmark_predictor"), SCHEMA_VERSION)
+        landmark_predictor = content.get("landmark_predictor")
+        if not (landmark_predictor is None or isinstance(landmark_predictor, dict)):
+            raise ModelError(f"{path}: landmark_predictor should be an object")
+        return cls(models, landmark_predictor, SCHEMA_VERSION)
 
     def write(self, path):
         """Write to ``path`` whole or not at all (:func:`fer_classic.atomic.write_text`)."""
