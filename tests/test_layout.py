@@ -67,3 +67,30 @@ def test_the_package_has_no_import_cycle():
     cycles = [(a, b) for a, edges in graph.items() for b in edges
               if b != a and not a.startswith(b + ".") and reaches(b, a, set())]
     assert not cycles, cycles
+
+
+def test_library_code_does_not_import_the_command_line():
+    """fer_classic/cli/ is a front end: the library, the GUI and the other front ends never import it (only
+    ``python -m fer_classic`` starts it), so what the CLI calls lives in the library."""
+    import ast
+
+    package = ROOT / "fer_classic"
+    offenders = []
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[1] == "cli" or parts[1:] == ("__main__",):
+            continue
+        base = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:
+                    module = ".".join(list(base[:len(base) - node.level + 1]) + ([module] if module else []))
+                names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(name == "fer_classic.cli" or name.startswith("fer_classic.cli.") for name in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
