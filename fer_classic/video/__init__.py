@@ -7,7 +7,8 @@ average.
 
 - :mod:`.capture` opens files and cameras and decodes frames past damage;
 - :mod:`.tracking` follows faces and smooths their probabilities;
-- :mod:`.timeline` writes the per-frame CSV and the per-face summaries and plots.
+- :mod:`.timeline` writes the per-frame CSV and the per-face summaries and plots;
+- :mod:`.synthetic` writes the synthetic clips the tests, the benchmarks and the comparison measure on.
 """
 
 from __future__ import annotations
