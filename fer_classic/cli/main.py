@@ -19,8 +19,8 @@ from ..cnn.tta import TTA_MODES
 from ..data import load_fer2013
 from ..extract.cache import show_progress
 from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETECT_SCALE, DETECT_SCALE_RANGE,
-                               DETECTORS, MIN_SIZE, PHOTO_DETECTOR, REFRESH, SCALE_FACTOR_RANGE, VIDEO_DETECTOR,
-                               VIOLA_JONES_FILE, build_detector)
+                               DETECTORS, MIN_NEIGHBORS, MIN_SIZE, PHOTO_DETECTOR, REFRESH, SCALE_FACTOR,
+                               SCALE_FACTOR_RANGE, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector)
 from ..extract.landmarks import LANDMARK_MODELS
 from ..classify.small_sets import DEFAULT_METHOD as DEFAULT_OWN_METHOD, HANDCRAFTED_METHOD as HANDCRAFTED_OWN_METHOD
 from ..classify.small_sets import small_set_method_names
@@ -498,10 +498,10 @@ def build_parser():
                            "detection, each image is one face crop. docs/benchmarks.md#detectors-benchmarksdetectorspy "
                            "describes and compares them all")
     detector_options.add_argument("--scale-factor", type=_number(float, *SCALE_FACTOR_RANGE),
-                           help=f"Haar pyramid step, {SCALE_FACTOR_RANGE[0]} to {SCALE_FACTOR_RANGE[1]} (default 1.1; "
-                           f"{', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
+                           help=f"Haar pyramid step, {SCALE_FACTOR_RANGE[0]} to {SCALE_FACTOR_RANGE[1]} (default "
+                           f"{SCALE_FACTOR}; {', '.join(f'{k} {v}' for k, v in DEFAULT_SCALE_FACTOR.items())})")
     detector_options.add_argument("--min-neighbors", type=_number(int, 0, 1000),
-                           help="Haar detections to keep a face, >= 0 (default 5; "
+                           help=f"Haar detections to keep a face, >= 0 (default {MIN_NEIGHBORS}; "
                            f"{', '.join(f'{k} {v}' for k, v in DEFAULT_MIN_NEIGHBORS.items())}, as it checks each)")
     detector_options.add_argument("--min-size", type=POSITIVE_INT,
                            help=f"smallest face side in pixels (default {MIN_SIZE})")
