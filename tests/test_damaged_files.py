@@ -1,0 +1,320 @@
+"""Damaged files, one case each (issue 40): a cache that heals, and every reader's damage named in one line.
+
+A feature-cache entry that is truncated or rewritten is extracted again with
+one warning naming it; a damaged archive, CSV, JSON registry, manifest or
+checkpoint state fails (or is skipped) with a message naming the file,
+never a traceback.
+"""
+
+import json
+import subprocess
+import sys
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+
+from fer_classic.cli import main
+from fer_classic.data import DataFormatError, load_fer2013, load_ferplus_labels
+from fer_classic.extract import cache
+from fer_classic.reading import load_npz
+
+from .conftest import write_npz
+
+
+def one_error_line(capsys):
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    return err
+
+
+def _double(faces):
+    return faces.reshape(len(faces), -1)[:, :3].astype(np.float32) * 2
+
+
+def _extract(faces, calls):
+    """The cached features of ``faces``; ``calls`` records each extraction actually run."""
+    def double(chunk):
+        calls.append(len(chunk))
+        return _double(chunk)
+
+    return cache.cached_map("Doubled", {}, double, [faces])
+
+
+@pytest.fixture
+def entry(monkeypatch):
+    """Faces, their expected features and the cache entry they were written to."""
+    monkeypatch.setattr(cache, "MIN_DISK_BATCH", 4)
+    faces = np.arange(8 * 4, dtype=np.uint8).reshape(8, 2, 2)
+    calls = []
+    first = _extract(faces, calls)
+    [path] = (cache.cache_dir() / "Doubled").glob("*.npy")
+    return faces, np.asarray(first).copy(), path
+
+
+def _rewrite_values(path):
+    """The same shape and size, other values: np.save over it keeps it a valid .npy (with no trailer, then add one)."""
+    data = bytearray(path.read_bytes())
+    data[-40] ^= 0xFF                     # a byte of the last row's values: the trailer is the last 32 bytes
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "rewrite", "old format", "empty", "garbage"])
+def test_a_damaged_cache_entry_is_extracted_again_with_one_warning_naming_it(entry, damage):
+    faces, expected, path = entry
+    size = path.stat().st_size
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[: size // 2])
+    elif damage == "rewrite":
+        _rewrite_values(path)
+    elif damage == "old format":
+        np.save(path, expected * 3)        # a valid .npy of the same shape, without a checksum
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_bytes(np.random.default_rng(0).bytes(size))
+    calls = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = _extract(faces, calls)
+    assert calls == [8] and np.array_equal(again, expected)
+    [warning] = caught
+    assert warning.category is cache.FeatureCacheWarning and warning.filename == str(path)
+    assert "damaged feature cache entry" in str(warning.message)
+    calls.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        healed = _extract(faces, calls)       # replaced: read back, nothing extracted, nothing said
+    assert calls == [] and np.array_equal(healed, expected) and isinstance(healed, np.memmap)
+
+
+def test_a_healthy_entry_is_a_read_only_map_and_still_a_npy_file(entry):
+    faces, expected, path = entry
+    calls = []
+    again = _extract(faces, calls)
+    assert calls == [] and not again.flags.writeable and np.array_equal(again, expected)
+    np.testing.assert_array_equal(np.load(path), expected)     # the trailer leaves it readable by np.load
+
+
+def test_a_command_shows_a_healed_entry_in_one_line(tmp_path):
+    script = f"""
+import numpy as np
+from fer_classic.extract import cache
+cache.MIN_DISK_BATCH = 4
+faces = np.arange(32, dtype=np.uint8).reshape(8, 2, 2)
+double = lambda f: f.reshape(len(f), -1).astype(np.float32)
+cache.cached_map("Doubled", {{}}, double, [faces])
+[path] = (cache.cache_dir() / "Doubled").glob("*.npy")
+path.write_bytes(path.read_bytes()[:100])
+cache.cached_map("Doubled", {{}}, double, [faces])
+cache.cached_map("Doubled", {{}}, double, [faces])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "FER_CLASSIC_CACHE": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert str(tmp_path / "Doubled") in line and "FeatureCacheWarning" in line and "extracted again" in line
+
+
+def _valid_npz(path):
+    np.savez_compressed(path, a=np.arange(500), b=np.array("text"))
+    return path
+
+
+@pytest.mark.parametrize("cut", [10, 60, 200, -30, -5])
+def test_a_truncated_archive_is_one_error_naming_it(tmp_path, cut):
+    path = _valid_npz(tmp_path / "a.npz")
+    path.write_bytes(path.read_bytes()[:cut])
+    with pytest.raises(ValueError, match=r"a\.npz: (a damaged|not an) \.npz archive") as error:
+        load_npz(path)
+    assert "\n" not in str(error.value)
+
+
+def test_every_damaged_byte_of_an_archive_is_one_error_naming_it(tmp_path):
+    good = _valid_npz(tmp_path / "good.npz").read_bytes()
+    path = tmp_path / "flipped.npz"
+    loaded = 0
+    for position in range(4, len(good), 7):
+        data = bytearray(good)
+        data[position] ^= 0x55
+        path.write_bytes(bytes(data))
+        try:
+            load_npz(path)
+            loaded += 1
+        except ValueError as error:
+            assert str(error).startswith(str(path)) and "\n" not in str(error)
+    assert loaded < len(good) // 7           # most damage is caught: the zip CRC guards every member
+
+
+def test_a_damaged_data_archive_is_one_line(tmp_path, tiny_dataset, monkeypatch, capsys):
+    path = write_npz(tmp_path / "fer2013.npz", *tiny_dataset)
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(DataFormatError, match="fer2013.npz: a damaged .npz archive"):
+        load_fer2013(path)
+    data = bytearray(write_npz(tmp_path / "fer2013.npz", *tiny_dataset).read_bytes())
+    data[len(data) // 2] ^= 0xFF                  # inside the pixels' compressed stream: zlib.error or a bad CRC
+    path.write_bytes(bytes(data))
+    monkeypatch.setenv("FER2013_PATH", str(path))
+    assert main(["evaluate"]) == 2
+    err = one_error_line(capsys)
+    assert str(path) in err and "damaged .npz archive" in err
+
+
+def test_damaged_cnn_weights_are_one_error_naming_the_file(tmp_path):
+    from fer_classic.cnn.weight_files import WEIGHTS_FORMAT, load_weights
+
+    path = tmp_path / "weights.npz"
+    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array("fer-cnn"),
+                        options=np.array("[1, 2]"), w000=np.zeros(3, np.float16))
+    with pytest.raises(ValueError, match="weights.npz: its architecture or options are damaged"):
+        load_weights(path)
+    np.savez_compressed(path, format=np.array([WEIGHTS_FORMAT, WEIGHTS_FORMAT]), architecture=np.array("x"))
+    with pytest.raises(ValueError, match="weights.npz: not a fer-classic-cnn-weights"):
+        load_weights(path)
+    path.write_bytes(path.read_bytes()[:-50])
+    with pytest.raises(ValueError, match="weights.npz: a damaged .npz archive"):
+        load_weights(path)
+
+
+CSV_HEADER = "emotion,pixels,Usage\n"
+
+
+@pytest.mark.parametrize("row, message", [
+    ("0," + "1 " * 80_000 + ",Training", "row 2: not readable as CSV"),       # over csv's field size limit
+    ("9" * 5000 + ",1 2,Training", "row 2: emotion '99"),                      # int() refuses 5000 digits
+    ("\u00b2,1 2,Training", "row 2: emotion '\u00b2' outside 0..6"),              # a digit to isdigit(), not to int()
+    ("0," + " ".join(["99999999999999999999999"] * 2304) + ",Training", "row 2: pixels must be integers"),
+    ("0,1 2\x00,Training", "row 2: "),                                         # a NUL: csv.Error before 3.11
+    ("0,1 2," + "T" * 100_000, "row 2: unknown Usage 'TTT"),
+])
+def test_the_csv_reader_names_the_file_and_row_of_any_bad_row(tmp_path, row, message):
+    path = tmp_path / "fer2013.csv"
+    path.write_text(CSV_HEADER + row + "\n")
+    with pytest.raises(DataFormatError) as error:
+        load_fer2013(path)
+    text = str(error.value)
+    assert text.startswith(f"{path}, ") and message in text and len(text) < 400
+
+
+def test_the_ferplus_reader_names_the_file(tmp_path):
+    path = tmp_path / "fer2013new.csv"
+    path.write_text("Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n")
+    with pytest.raises(DataFormatError, match="fer2013new.csv: header only"):
+        load_ferplus_labels(path)
+    path.write_text(path.read_text() + "Training,a.png," + "1," * 9 + "1" * 6000 + "\n")
+    with pytest.raises(DataFormatError, match=r"fer2013new.csv, row 2: expected integer votes"):
+        load_ferplus_labels(path)
+
+
+def test_ferplus_split_without_its_labels_is_one_line(tmp_path, tiny_dataset, monkeypatch, capsys):
+    path = write_npz(tmp_path / "fer2013.npz", *tiny_dataset)
+    data = load_fer2013(path)
+    with pytest.raises(KeyError, match="fer2013new.csv"):      # still a KeyError to a mapping's user
+        data["FERPlus-PrivateTest"]
+    monkeypatch.setenv("FER2013_PATH", str(path))
+    assert main(["evaluate", "--split", "FERPlus-PrivateTest"]) == 2
+    err = one_error_line(capsys)
+    assert "fer2013new.csv" in err and str(tmp_path) in err and "'" not in err.split("error: ")[1][:1]
+
+
+def _registry(content):
+    from fer_classic.store import user_registry_path
+
+    path = user_registry_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+@pytest.mark.parametrize("content", ["[]", "{\"models\": []}", "{\"models\"", "\"text\"", "[" * 100_000 + "]" * 100_000,
+                                     b"\xff\xfe{}"])
+def test_a_registry_that_is_not_an_object_is_one_line_naming_it(content, capsys):
+    from fer_classic.store import user_registry_path
+
+    path = user_registry_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert main(["models"]) == 2
+    assert str(path) in one_error_line(capsys)
+
+
+def test_bad_registry_entries_are_skipped_with_one_line_and_the_good_ones_listed(tmp_path, capsys):
+    from fer_classic.store import list_models
+    from fer_classic.store.catalogue import RegistryWarning, trusted_hashes
+
+    model = tmp_path / "mine.joblib"
+    model.write_bytes(b"not really a model")
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {"mine": {
+        "kind": "classical", "file": "mine.joblib", "sha256": "ab" * 32, "method": "hog/mlp"}}}))  # no size_bytes
+    path = _registry({"models": {str(model): {"name": "mine", "sha256": "ab" * 32},
+                                 str(tmp_path / "nameless.joblib"): {"sha256": "cd" * 32},
+                                 str(tmp_path / "unhashed.joblib"): {"name": "x", "sha256": ["list"]},
+                                 "relative.joblib": {"name": "y", "sha256": "ef" * 32},
+                                 str(tmp_path / "list.joblib"): []}})
+    with pytest.warns(RegistryWarning) as caught:
+        models = list_models()
+        hashes = trusted_hashes()
+    assert models["mine"].source == "user" and models["mine"].entry.size_bytes is None
+    assert "ab" * 32 in hashes and "cd" * 32 not in hashes
+    assert len(caught) >= 4 and all(w.filename == str(path) for w in caught)
+    capsys.readouterr()
+    with pytest.warns(RegistryWarning):        # on a terminal: one line each, "<registry>:0: RegistryWarning: ..."
+        assert main(["models"]) == 0
+    out, err = capsys.readouterr()
+    assert "mine" in out and "Traceback" not in err
+
+
+def test_a_damaged_manifest_beside_a_user_model_does_not_hide_the_others(tmp_path):
+    from fer_classic.store import list_models
+    from fer_classic.store.catalogue import RegistryWarning
+
+    model = tmp_path / "mine.joblib"
+    model.write_bytes(b"x")
+    (tmp_path / "manifest.json").write_text('{"models": {"mine": {"kind": 3}}}')
+    _registry({"models": {str(model): {"name": "mine", "sha256": "ab" * 32}}})
+    with pytest.warns(RegistryWarning, match="listed without its details"):
+        models = list_models()
+    assert models["mine"].entry is None and len(models) > 1
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"kind": "cnn", "file": "a.npz", "sha256": "x", "size_bytes": True}, "size_bytes should be int"),
+    ({"kind": "cnn", "file": "a.npz", "sha256": "x", "metrics": {"PrivateTest": 0.5}}, "metrics of 'PrivateTest'"),
+    ({"kind": "cnn", "file": "a.npz", "sha256": "x", "metrics": {"PrivateTest": {"accuracy": "high"}}},
+     "numeric accuracy"),
+    ({"kind": "cnn", "file": "a.npz", "sha256": "x", "timings_seconds": {"total": "1 h"}}, "total should be"),
+    ({"kind": "cnn", "file": "a.npz", "sha256": "x", "classes": [1, 2]}, "classes should be a list of names"),
+    ({"kind": ["cnn"], "file": "a.npz", "sha256": "x"}, "kind should be str"),
+])
+def test_manifest_entries_are_checked_deep_enough_for_their_readers(tmp_path, fields, message):
+    from fer_classic.store import ModelError
+    from fer_classic.store.manifest import Manifest
+
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"models": {"a": fields}}))
+    with pytest.raises(ModelError, match=message) as error:
+        Manifest.read(path)
+    assert str(error.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("content", ["[]", "{}", '{"epoch": "3", "best_epoch": 0, "seconds": 1, "best_score": 0.5, '
+                                     '"history": []}', "\xff", '{"epoch": 1, "best_epoch": 0, "seconds": 1, '
+                                     '"best_score": 0.5, "history": [], "recipe": {"no_such_field": 1}}'])
+def test_a_damaged_checkpoint_state_is_one_error_naming_it(tmp_path, content):
+    pytest.importorskip("keras")
+    from fer_classic.cnn.recipes import Recipe
+    from fer_classic.cnn.training import _resume_state
+
+    (tmp_path / "state.json").write_bytes(content.encode("latin-1") if content == "\xff" else content.encode())
+    with pytest.raises(ValueError, match="state.json: not a checkpoint state") as error:
+        _resume_state(tmp_path, "fer-cnn", Recipe(), print)
+    assert str(error.value).startswith(str(tmp_path / "state.json"))
+
+
+def test_a_zip_that_is_no_npz_is_a_damaged_archive(tmp_path):
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (10**15,), }")
+    with pytest.raises(ValueError, match="odd.npz: a damaged .npz archive"):
+        load_npz(path)
