@@ -13,6 +13,7 @@ grayscale image and resized to that size.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -199,35 +200,56 @@ class EmotionRecognizer:
 
         Parameters
         ----------
-        paths : iterable of str or Path
+        paths : str or Path, or iterable of str or Path
             Image files, folders searched recursively for images, or glob
-            patterns: see :func:`fer_classic.paths.find_images`.
+            patterns: see :func:`fer_classic.paths.find_images`. One str or
+            Path is one path (not its characters).
         keep_images : bool
             Add ``path`` (Path) and ``image`` (the decoded image) to each
             result read, to draw on it.
 
-        Yields
-        ------
-        dict
+        Returns
+        -------
+        iterator of dict
             ``{"file": str, "faces": [...]}`` as in :meth:`analyze`, or
             ``{"file": str, "error": str}`` for a file that cannot be read
             or analysed (an OpenCV or model error on that image), or a
             folder that cannot be searched. ``file`` is
             :func:`~fer_classic.paths.display_path` text.
+
+        Raises
+        ------
+        ValueError
+            At once, when a path is the root of a file system (``/``): searching it all is never meant.
         """
-        for path, error in find_images(paths):
-            if error is None:
-                try:
-                    image = read_image(path)
-                    result = {"file": display_path(path), "faces": self.analyze(image)}
-                    yield {**result, "path": Path(path), "image": image} if keep_images else result
-                    continue
-                except ImageError as image_error:
-                    error = str(image_error)
-                except (cv2.error, ValueError, RuntimeError, MemoryError) as failure:
-                    # One image that breaks OpenCV or the model fails alone; the run goes on with the next.
-                    error = f"{display_path(path)}: cannot analyse ({type(failure).__name__}: {_summary(failure)})"
-            yield {"file": display_path(path), "error": error}
+        paths = [paths] if isinstance(paths, (str, bytes, Path)) else list(paths)
+        paths = [os.fsdecode(path) if isinstance(path, bytes) else path for path in paths]
+        for path in paths:
+            resolved = Path(os.path.realpath(path))       # never raises, not even on a symlink loop
+            if resolved == resolved.parent and resolved.is_dir():
+                raise ValueError(f"{display_path(path)}: refusing to search a whole file system for images; "
+                                 "name the folders that hold them")
+
+        def results():
+            for path, error in find_images(paths):
+                if error is None:
+                    try:
+                        image = read_image(path)
+                        if not keep_images:
+                            # Only the grey image goes on: the colour one (up to imageio.MAX_IMAGE_BYTES) is freed
+                            # before the detector allocates its own buffers.
+                            image = to_gray_uint8(image)
+                        result = {"file": display_path(path), "faces": self.analyze(image)}
+                        yield {**result, "path": Path(path), "image": image} if keep_images else result
+                        continue
+                    except ImageError as image_error:
+                        error = str(image_error)
+                    except (cv2.error, ValueError, RuntimeError, MemoryError) as failure:
+                        # One image that breaks OpenCV or the model fails alone; the run goes on with the next.
+                        error = (f"{display_path(path)}: cannot analyse ({type(failure).__name__}: "
+                                 f"{_summary(failure)})")
+                yield {"file": display_path(path), "error": error}
+        return results()
 
 
 def _summary(error):

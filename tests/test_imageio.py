@@ -128,3 +128,50 @@ def test_write_image_is_atomic_and_reports_write_errors(tmp_path):
         with pytest.raises(ImageError, match="cannot write"):
             write_image("/dev/full/x.png", image)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]          # no partial file left behind
+
+
+def _forged_png(width, height, depth=16, colour=6):
+    """A tiny PNG whose header claims ``width`` x ``height`` of the given bit depth and colour type."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+def test_decoding_cost_counts_channels_and_bit_depth(tmp_path):
+    from fer_classic.imageio import MAX_IMAGE_BYTES, MAX_PIXELS, _header, decoded_bytes
+
+    # Under the pixel cap, a 16-bit RGBA image costs 8 bytes a pixel: 7100 x 7100 is refused before decoding.
+    assert 7100 * 7100 < MAX_PIXELS
+    size, _, pixel_bytes = _header(np.frombuffer(_forged_png(7100, 7100), np.uint8))
+    assert (size, pixel_bytes) == ((7100, 7100), 8)
+    assert decoded_bytes(size, pixel_bytes) == 7100 * 7100 * 4 * 2 > MAX_IMAGE_BYTES
+    bomb = tmp_path / "deep.png"
+    bomb.write_bytes(_forged_png(7100, 7100))
+    with pytest.raises(ImageError, match=r"deep\.png: 7100x7100 pixels of 8 bytes each .* MB allowed"):
+        read_image(bomb)
+    # The same size in 8-bit grey is cheap enough to reach the decoder (which finds the data cut short).
+    assert _header(np.frombuffer(_forged_png(7100, 7100, 8, 0), np.uint8))[2] == 1
+    grey = tmp_path / "grey.png"
+    grey.write_bytes(_forged_png(7100, 7100, 8, 0))
+    with pytest.raises(ImageError, match="not a decodable image"):
+        read_image(grey)
+
+
+def test_a_real_16_bit_rgba_png_is_decoded_within_its_cost(tmp_path, astronaut_bgr):
+    rgba16 = np.dstack([astronaut_bgr, np.full(astronaut_bgr.shape[:2], 255, np.uint8)]).astype(np.uint16) * 257
+    path = tmp_path / "rgba16.png"
+    cv2.imwrite(str(path), rgba16)
+    cost = rgba16.nbytes
+    with pytest.raises(ImageError, match="MB allowed"):
+        read_image(path, max_bytes=cost - 1)
+    image = read_image(path, max_bytes=cost)
+    assert image.dtype == np.uint16 and image.nbytes == cost
+    gray = to_gray_uint8(image)
+    assert gray.dtype == np.uint8
+    assert np.abs(gray.astype(int) - to_gray_uint8(astronaut_bgr)).max() <= 1
