@@ -315,6 +315,7 @@ def test_a_damaged_checkpoint_state_is_one_error_naming_it(tmp_path, content):
 def test_a_zip_that_is_no_npz_is_a_damaged_archive(tmp_path):
     path = tmp_path / "odd.npz"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("a.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (10**15,), }")
+        archive.writestr("a.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, "
+                                  b"'shape': (10**15,), }")
     with pytest.raises(ValueError, match="odd.npz: a damaged .npz archive"):
         load_npz(path)

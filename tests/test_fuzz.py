@@ -1,5 +1,8 @@
 """Property-based tests: every numeric option, the image reader, the resume reader and the data reader, fuzzed.
 
+Since issue 40 also every damaged file: archives as data and as CNN weights, the CSV reader, every JSON
+schema (manifest, user registry, checkpoint state) and the feature cache.
+
 Each property says what any input must lead to: a value in range or one clear
 error, never a traceback, a hang or a crash inside OpenCV. The examples are
 derandomized, so the suite is deterministic.
@@ -8,6 +11,7 @@ derandomized, so the suite is deterministic.
 import argparse
 import contextlib
 import io
+import json
 import math
 
 import numpy as np
@@ -176,3 +180,173 @@ def test_faces_are_drawn_on_any_picture_whatever_their_boxes(height, width, boxe
              for i, box in enumerate(boxes)]
     canvas = draw_faces(np.zeros((height, width, 3), np.uint8), faces, bars=bars, selected=selected)
     assert canvas.shape == (height, width, 3) and canvas.dtype == np.uint8
+
+
+# Issue 40: damaged files. Each reader returns valid data or raises its one-line error naming the file.
+
+def _damage(data, cut, flips):
+    """``data`` cut to ``cut`` bytes (when given) with the bytes at ``flips`` (positions, values) changed."""
+    data = bytearray(data if cut is None else data[:cut % (len(data) + 1)])
+    for position, value in flips:
+        if data:
+            data[position % len(data)] ^= value or 1
+    return bytes(data)
+
+
+DAMAGE = {"cut": st.none() | st.integers(0, 10**6),
+          "flips": st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3)}
+
+
+def _one_line_naming(error, path):
+    text = str(error)
+    assert text.startswith(str(path)) and "\n" not in text, text
+
+
+@FUZZ
+@given(**DAMAGE)
+def test_a_damaged_data_archive_loads_or_is_named(tmp_path, cut, flips):
+    path = tmp_path / "fer2013.npz"
+    np.savez_compressed(path, pixels=np.full((6, 48, 48), 7, np.uint8), emotion=np.arange(6) % 7,
+                        usage=np.array([0, 0, 1, 1, 2, 2]))
+    path.write_bytes(_damage(path.read_bytes(), cut, flips))
+    try:
+        data = load_fer2013(path, ferplus=False)
+    except DataFormatError as error:
+        _one_line_naming(error, path)
+        return
+    assert data["Training"].faces.dtype == np.uint8
+
+
+@FUZZ
+@given(**DAMAGE)
+def test_damaged_cnn_weights_load_or_are_named(tmp_path, cut, flips):
+    from fer_classic.cnn.weight_files import WEIGHTS_FORMAT, load_weights
+
+    path = tmp_path / "weights.npz"
+    # An architecture that is no network: a file that survives its damage is refused cheaply, still by name.
+    np.savez_compressed(path, format=np.array(WEIGHTS_FORMAT), architecture=np.array("no-such-network"),
+                        options=np.array("{}"), w000=np.ones((3, 3), np.float16))
+    path.write_bytes(_damage(path.read_bytes(), cut, flips))
+    with pytest.raises(ValueError) as error:
+        load_weights(path)
+    _one_line_naming(error.value, path)
+
+
+CSV_FIELD = st.one_of(st.sampled_from(["0", "6", "7", "-1", "Training", "PublicTest", "PrivateTest", "", " ", '"']),
+                      st.text(max_size=12), st.integers(-10**30, 10**30).map(str),
+                      st.builds(lambda n, v: " ".join([v] * n), st.sampled_from([2, 2303, 2304, 2305]),
+                                st.sampled_from(["0", "255", "256", "-1", "1e3", "99999999999999999999"])),
+                      st.builds(lambda n: "9" * n, st.integers(4000, 200_000)))
+
+
+@FUZZ
+@given(rows=st.lists(st.lists(CSV_FIELD, min_size=0, max_size=4), max_size=3), header=st.booleans())
+def test_the_csv_reader_reads_or_names_the_file_and_row(tmp_path, rows, header):
+    path = tmp_path / "fer2013.csv"
+    lines = (["emotion,pixels,Usage"] if header else []) + [",".join(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    try:
+        data = load_fer2013(path, ferplus=False)
+    except DataFormatError as error:
+        _one_line_naming(error, path)
+        assert len(str(error)) < 500
+        return
+    assert sum(len(split) for split in data.splits.values()) == len(rows)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats() | st.integers(-2**70, 2**70) | st.text(max_size=6),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=8)
+ENTRY_FIELDS = ["kind", "file", "sha256", "size_bytes", "method", "metrics", "timings_seconds", "classes", "name",
+                "saved", "landmark_predictor"]
+SCHEMA_LIKE = st.dictionaries(st.sampled_from(ENTRY_FIELDS), JSON | st.sampled_from(["cnn", "classical", "a.npz"]),
+                              max_size=6)
+MODELS_LIKE = st.builds(lambda models, extra: {"models": models, **extra},
+                        st.dictionaries(st.text(max_size=8) | st.just("/tmp/a.joblib"), SCHEMA_LIKE | JSON,
+                                        max_size=3),
+                        st.dictionaries(st.sampled_from(["schema", "landmark_predictor"]), JSON, max_size=2))
+
+
+@FUZZ
+@given(content=JSON | MODELS_LIKE)
+def test_a_manifest_of_any_json_reads_or_is_named(tmp_path, content):
+    from fer_classic.model_files import ModelError
+    from fer_classic.store.manifest import Manifest
+
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(content))
+    try:
+        manifest = Manifest.read(path)
+    except ModelError as error:
+        _one_line_naming(error, path)
+        return
+    for entry in manifest.models.values():       # what readers ask of an entry works
+        entry.accuracy("PrivateTest"), entry.training_seconds, entry.to_dict()
+
+
+@FUZZ
+@given(content=JSON | MODELS_LIKE)
+def test_a_user_registry_of_any_json_lists_or_is_named(content):
+    import warnings
+
+    from fer_classic.model_files import ModelError
+    from fer_classic.store import list_models, user_registry_path
+    from fer_classic.store.catalogue import trusted_hashes
+
+    path = user_registry_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            models, hashes = list_models(), trusted_hashes()
+        except ModelError as error:
+            _one_line_naming(error, path)
+            return
+    assert all(isinstance(h, str) for h in hashes) and all(isinstance(name, str) for name in models)
+    assert all(str(w.message) and "\n" not in str(w.message) for w in caught)
+
+
+@FUZZ
+@given(content=JSON | st.fixed_dictionaries(
+    {"epoch": JSON, "best_epoch": st.integers(-1, 3), "seconds": st.floats(), "best_score": st.floats(),
+     "history": JSON, "recipe": JSON}))
+def test_a_checkpoint_state_of_any_json_resumes_or_is_named(tmp_path, content):
+    pytest.importorskip("keras")
+    from fer_classic.cnn.recipes import Recipe
+    from fer_classic.cnn.training import _resume_state
+
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(content))
+    try:
+        state = _resume_state(tmp_path, "fer-cnn", Recipe(), lambda line: None)
+    except ValueError as error:
+        _one_line_naming(error, tmp_path)
+        return
+    assert isinstance(state["epoch"], int) and isinstance(state["history"], list)
+
+
+@FUZZ
+@given(**DAMAGE, rewrite=st.booleans())
+def test_a_damaged_feature_cache_entry_is_extracted_again(monkeypatch, cut, flips, rewrite):
+    import warnings
+
+    from fer_classic.extract import cache
+
+    monkeypatch.setattr(cache, "MIN_DISK_BATCH", 2)
+    faces = np.arange(4 * 9, dtype=np.uint8).reshape(4, 3, 3)
+    features = lambda f: f.reshape(len(f), -1).astype(np.float32) / 3     # noqa: E731
+    expected = features(faces)
+    cache.cached_map("Fuzzed", {}, features, [faces])
+    [path] = (cache.cache_dir() / "Fuzzed").glob("*.npy")
+    damaged = _damage(path.read_bytes(), cut, flips)
+    if rewrite:
+        np.save(path, expected + 1)         # a valid .npy of the same shape and other values
+    else:
+        path.write_bytes(damaged)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = cache.cached_map("Fuzzed", {}, features, [faces])
+    np.testing.assert_array_equal(again, expected)
+    assert len(caught) <= 1 and all(w.filename == str(path) for w in caught)
+    path.unlink()

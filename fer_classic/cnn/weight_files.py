@@ -65,7 +65,11 @@ def load_weights(path):
     """
     path = Path(path)
     arrays = load_npz(path)     # a damaged archive: one ValueError naming the file
-    text = lambda key: str(arrays[key].item()) if arrays[key].size == 1 and arrays[key].dtype.kind == "U" else None  # noqa: E731
+
+    def text(key):      # one string, or None: a damaged file can hold any array under any name
+        array = arrays[key]
+        return str(array.item()) if array.size == 1 and array.dtype.kind == "U" else None
+
     if "format" not in arrays or text("format") not in READABLE_FORMATS or "architecture" not in arrays:
         raise ValueError(f"{path}: not a {' or '.join(READABLE_FORMATS)} file")
     architecture = text("architecture")

@@ -94,7 +94,11 @@ def _registry_entry_problem(key, record):
     missing = [field for field in ("name", "sha256") if not isinstance(record.get(field), str) or not record[field]]
     if missing:
         return f"no {' and no '.join(missing)} (a non-empty string)"
-    if not key or "\0" in key or not Path(key).is_absolute():
+    try:
+        parts = [os.fsencode(part) for part in Path(key).parts]     # a lone surrogate from JSON fails here
+    except UnicodeEncodeError:
+        parts = []
+    if not key or "\0" in key or not Path(key).is_absolute() or not parts or max(map(len, parts)) > 255:
         return "its key is not an absolute path"
     if not isinstance(record.get("saved", ""), str):
         return "saved is not a date"
