@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
+import json
 import os
+import stat
 from pathlib import Path
 
 from joblib import Parallel, delayed, parallel_config
 
 from .faces import EMOTIONS
-from .atomic import check_writable
-from .paths import IMAGE_SUFFIXES, check_outputs, display_path, find_images, path_key, printable
+from .atomic import OutputLock, check_writable, create_exclusive, lock_path, write_text
+from .paths import (IMAGE_SUFFIXES, check_outputs, csv_cell, csv_value, display_path, find_images, path_key,
+                    printable, show_name)
 from .reading import open_regular
 
 _FACE_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion"]
@@ -78,7 +82,44 @@ def classify_chunk(paths, model="classic", detector_options=None, trust=False):
     return rows
 
 
-def finished_rows(out, columns=BATCH_COLUMNS):
+def _read_bytes(path, follow_links=True):
+    """The bytes of a regular file, or None when missing; ``follow_links`` False refuses a symlink at ``path``."""
+    if follow_links:
+        try:
+            with open_regular(path) as stream:
+                return stream.read()
+        except FileNotFoundError:
+            return None
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ValueError(f"{show_name(path)} is a symbolic link, not a file batch wrote: --resume reads only "
+                             "its own partial file; remove the link") from None
+        raise
+    with os.fdopen(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise ValueError(f"{show_name(path)} is not a regular file: --resume reads only its own partial file")
+        return stream.read()
+
+
+def _whole_records(text):
+    """The CSV records of ``text`` that end with their line break; a newline inside a quoted name is no break."""
+    records = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error:                       # the text ends inside a quoted cell: that record was cut
+        return records
+    if records and not text.endswith("\n"):
+        records.pop()                       # cut off before its line break
+    return records
+
+
+def finished_rows(out, columns=BATCH_COLUMNS, follow_links=True):
     """The rows of an earlier output CSV that can be trusted, for ``resume``.
 
     Only whole rows count: a last line without its line break was cut off
@@ -93,6 +134,8 @@ def finished_rows(out, columns=BATCH_COLUMNS):
         A CSV written by :func:`run_batch`; missing or empty means nothing is done.
     columns : list of str
         The columns it must have: the :func:`batch_columns` of the model that goes on.
+    follow_links : bool
+        False refuses a symlink at ``out`` (batch's own partial file is never one).
 
     Returns
     -------
@@ -106,20 +149,17 @@ def finished_rows(out, columns=BATCH_COLUMNS):
     OSError
         When it cannot be read, or is not a regular file.
     """
-    try:
-        with open_regular(out) as stream:
-            content = stream.read()
-    except FileNotFoundError:
+    content = _read_bytes(out, follow_links)
+    if content is None:
         return []
     foreign = f"{display_path(out)} is not a batch CSV"
     try:
         text = content.decode("utf-8")      # run_batch writes names as display_path text: always UTF-8
     except UnicodeDecodeError:
         raise ValueError(f"{foreign}: it is not UTF-8 text; --resume continues only its own CSV") from None
-    whole = text[:text.rfind("\n") + 1]                   # up to the last line break; "" if no line is whole
-    if not whole:
+    table = [[csv_value(cell) for cell in record] for record in _whole_records(text)]
+    if not table:
         return []
-    table = list(csv.reader(io.StringIO(whole)))
     header = table[0]
     classes = slice(len(_FACE_COLUMNS), -1)
     if header != columns and header[:classes.start] == _FACE_COLUMNS and header[-1:] == ["error"]:
@@ -140,10 +180,72 @@ def partial_path(out):
     return out.with_name(f".{out.name}.partial")
 
 
+def record_path(out):
+    """Where a run records how ``out`` was made (model, detector options, classes), for ``resume``: ``<out>.json``."""
+    out = Path(out)
+    return out.with_name(f"{out.name}.json")
+
+
+_OPTIONS = {"name": "--detector", "scale_factor": "--scale-factor", "min_neighbors": "--min-neighbors",
+            "min_size": "--min-size"}
+
+
+def _record(model, detector_options, columns):
+    """How a run makes its rows; an option left at its default is left out, however it was left out."""
+    from .detect.registry import PHOTO_DETECTOR
+
+    detector = {key: value for key, value in sorted((detector_options or {}).items()) if value is not None}
+    if detector.get("name") == PHOTO_DETECTOR:
+        del detector["name"]
+    return {"model": str(model), "detector": detector, "classes": list(columns[len(_FACE_COLUMNS):-1])}
+
+
+def check_record(out, record):
+    """Refuse to resume ``out`` when its :func:`record_path` says another model or detector option made it.
+
+    A CSV without a record (written before records were kept) is checked by its columns only.
+
+    Raises
+    ------
+    ValueError
+        One line, naming the option that differs, its value then and now.
+    """
+    path = record_path(out)
+    content = _read_bytes(path)
+    if content is None:
+        return
+    try:
+        then = json.loads(content.decode("utf-8"))
+        then["model"], then["detector"]     # noqa: B018 - a record has both
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise ValueError(f"{show_name(path)} is not the record of a batch run; --resume cannot tell how "
+                         f"{show_name(out)} was made: remove the record to continue by the columns alone, or "
+                         "start again without --resume") from None
+
+    def shown(value):
+        return "the default" if value is None else printable(value, lines=False)
+
+    differ = []
+    if then["model"] != record["model"]:
+        differ.append(("--model", then["model"], record["model"]))
+    for key in sorted(set(then["detector"]) | set(record["detector"])):
+        before, now = then["detector"].get(key), record["detector"].get(key)
+        if before != now:
+            differ.append((_OPTIONS.get(key, f"detector option {key}"), before, now))
+    if differ:
+        option, before, now = differ[0]
+        raise ValueError(f"--resume: {show_name(out)} was written with {option} {shown(before)}, not {shown(now)}; "
+                         "resume with the same options, or start again without --resume")
+
+
 def _csv_text(rows, columns):
-    """Rows as CSV text, so a chunk goes to the file in one write: an interruption never splits a row."""
+    """Rows as CSV text, so a chunk goes to the file in one write: an interruption never splits a row.
+
+    Text cells that a spreadsheet would run as a formula get a leading ``'`` (:func:`fer_classic.paths.csv_cell`).
+    """
     buffer = io.StringIO()
-    csv.DictWriter(buffer, columns).writerows(rows)
+    writer = csv.writer(buffer)
+    writer.writerows([csv_cell(row.get(column, "")) for column in columns] for row in rows)
     return buffer.getvalue()
 
 
@@ -176,9 +278,15 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     The inputs, ``out``, the model and the backend are all checked before
     anything is written, so a run that cannot start leaves ``out`` as it was.
     Rows go chunk by chunk, each chunk in one write, to a hidden partial file
-    beside ``out`` (:func:`partial_path`), which replaces ``out`` when the run
-    ends or Ctrl+C stops it. A run stopped hard leaves ``out`` untouched and
-    the partial file, which ``resume`` continues.
+    beside ``out`` (:func:`partial_path`), created exclusively (never through a
+    link planted at its name), which replaces ``out`` when the run ends or
+    Ctrl+C stops it. A run stopped hard leaves ``out`` untouched and the
+    partial file, which ``resume`` continues. The model and the detector
+    options are recorded in ``<out>.json`` (:func:`record_path`), and
+    ``resume`` refuses to go on with others. While it runs, ``out`` is locked
+    (:class:`fer_classic.atomic.OutputLock`): a second run on it is refused.
+    Text cells that a spreadsheet would take for a formula (``= + - @``, tab,
+    CR) start with a ``'``.
 
     Parameters
     ----------
@@ -220,26 +328,47 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
     ------
     ValueError
         When nothing matches ``pattern``, ``out`` is a folder or one of the
-        images, or (with ``resume``) a CSV of other columns than the model's.
+        images, or (with ``resume``) a CSV of other columns than the model's
+        or recorded with other options.
     OSError
-        When ``out`` cannot be written (its folder is missing, it is a device...).
+        When ``out`` cannot be written (its folder is missing, it is a device,
+        another process is writing it...).
     RuntimeError
         When the Dask scheduler cannot be reached.
     """
-    from tqdm.auto import tqdm
-
     if n_jobs < 1 or chunk_size < 1:
         raise ValueError(f"n_jobs and chunk_size must be >= 1, got {n_jobs} and {chunk_size}")
     found = list(find_images([pattern]))
     if not any(os.path.lexists(path) for path, _ in found):
         raise ValueError(f"{display_path(pattern)}: no such file or folder, or no image in it (a folder is searched "
                          f"for {', '.join(IMAGE_SUFFIXES)}; a glob must match something)")
-    check_outputs([path for path, _ in found], {"--out": out})
+    partial, record_file = partial_path(out), record_path(out)
+    check_outputs([path for path, _ in found], {"--out": out, "--out's record": record_file,
+                                                "--out's partial file": partial, "--out's lock": lock_path(out)})
     check_writable(out)
+    check_writable(record_file)
     columns = model_columns(model, detector_options, trust)     # a bad model fails here, before any file is written
+    record = _record(model, detector_options, columns)
+    with OutputLock(out):           # a second run on the same --out is refused, naming this one's pid
+        if resume:
+            check_record(out, record)
+            # A partial CSV is newer than --out: it is what a run stopped hard had done. It is batch's own file:
+            # a symlink planted at its name is refused, never read through.
+            kept = (finished_rows(partial, columns, follow_links=False) if os.path.lexists(partial)
+                    else finished_rows(out, columns))
+        else:
+            kept = []
+        return _run(found, kept, out, record, columns, model, detector_options, trust, n_jobs, backend, scheduler,
+                    chunk_size, progress, connect_timeout)
+
+
+def _run(found, kept, out, record, columns, model, detector_options, trust, n_jobs, backend, scheduler,
+         chunk_size, progress, connect_timeout):
+    """:func:`run_batch` once everything is checked and ``out`` is locked."""
+    from tqdm.auto import tqdm
+
     partial = partial_path(out)
-    # A partial CSV is newer than --out: it is what a run stopped hard had done.
-    kept = finished_rows(partial if partial.exists() else out, columns) if resume else []
+
     done = {path_key(row["file"]) for row in kept}
     todo = [(path, error) for path, error in found if path_key(path) not in done]
     unreadable = [{"file": display_path(path), "error": printable(error)} for path, error in todo if error is not None]
@@ -248,9 +377,12 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
               "interrupted": False}
     chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
     with _backend(backend, scheduler, n_jobs, connect_timeout):
-        with open(partial, "w", newline="", encoding="utf-8") as handle, \
+        write_text(record_path(out), json.dumps(record, indent=2) + "\n")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)      # whatever is at the name (a link too) goes; ours is created exclusively
+        with create_exclusive(partial, "w", newline="", encoding="utf-8") as handle, \
                 tqdm(total=len(files), unit="file", disable=not progress) as bar:
-            csv.writer(handle).writerow(columns)
+            csv.writer(handle).writerow([csv_cell(column) for column in columns])
             handle.write(_csv_text(kept + unreadable, columns))
             handle.flush()
             tasks = (delayed(classify_chunk)(chunk, model, detector_options, trust) for chunk in chunks)

@@ -32,12 +32,42 @@ def display_path(path):
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def printable(text):
+_ALL_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text, lines=True):
     """``text`` with control characters escaped (``\\x1b``...): a message quoting a file cannot drive the terminal.
 
-    Line breaks and tabs are kept.
+    Line breaks and tabs are kept, unless ``lines`` is False: a file name is
+    printed with :func:`show_name`, so a newline in it cannot fake a line of output.
     """
-    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
+    pattern = _CONTROL_CHARACTERS if lines else _ALL_CONTROL_CHARACTERS
+    return pattern.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
+
+
+def show_name(path):
+    """A file name for a message: :func:`display_path` text with every control character escaped (``\\n`` too)."""
+    return printable(display_path(path), lines=False)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula; OWASP's advice is a leading quote.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that no spreadsheet runs as a formula: text starting with ``= + - @``, a tab or a CR gets a ``'``.
+
+    Text starting with ``'`` gets one more, so :func:`csv_value` gives back
+    exactly what was written. Numbers are kept as they are.
+    """
+    if isinstance(value, str) and value.startswith((*_FORMULA_STARTS, "'")):
+        return "'" + value
+    return value
+
+
+def csv_value(cell):
+    """The text :func:`csv_cell` was given: one leading ``'`` removed."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def path_key(path):
@@ -127,6 +157,29 @@ def check_outputs(inputs, outputs):
         written[key] = option
 
 
+def check_outside(out, data, option="--out", data_option="--data"):
+    """Refuse an output that is the data read, or lies inside its folder, before any work.
+
+    Parameters
+    ----------
+    out, data : str or Path or None
+        Nothing is checked when either is None.
+
+    Raises
+    ------
+    ValueError
+        Naming both options.
+    """
+    if out is None or data is None:
+        return
+    written, read = Path(os.path.realpath(out)), Path(os.path.realpath(data))
+    if written == read:
+        raise ValueError(f"{option} {show_name(out)} is {data_option} itself: it would be overwritten")
+    if Path(data).is_dir() and read in written.parents:
+        raise ValueError(f"{option} {show_name(out)} is inside {data_option} {show_name(data)}: name a file "
+                         "outside the data")
+
+
 def annotated_outputs(out, inputs, option="out"):
     """Plan where ``predict --out`` writes each annotated image, before any work.
 
@@ -145,14 +198,17 @@ def annotated_outputs(out, inputs, option="out"):
     Returns
     -------
     callable
-        ``target(path) -> Path``: the file to write for an input image;
-        names that two inputs share get ``-2``, ``-3``... appended.
+        ``target(path) -> Path``: the file to write for an input image. An
+        image gets ``<stem>.annotated.png``; when several inputs share a stem
+        (``a.jpg``, ``a.png``), each gets its whole name instead
+        (``a.jpg.annotated.png``), and ``-2``, ``-3``... if still shared.
 
     Raises
     ------
     ValueError
         Naming ``option``, when a file is asked for several images or the
-        folder is a file.
+        folder is a file, or when an annotated image would overwrite one of
+        the inputs (``predict DIR --out DIR`` with ``x.png`` and ``x.annotated.png`` in it).
     """
     out = Path(out)
     if out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir():
@@ -169,12 +225,28 @@ def annotated_outputs(out, inputs, option="out"):
     if not out.exists() and out.suffix:
         raise ValueError(f"{option} {display_path(out)}: {out.suffix} is not an image format; name an image file "
                          f"({', '.join(WRITABLE_IMAGE_SUFFIXES)}) or a folder")
-    taken = {}
+    images = [path for path, error in find_images(inputs) if error is None]
+    read = {path_key(path): path for path in images}
+    stems = {}
+    for path in images:
+        stems[path.stem] = stems.get(path.stem, 0) + 1
+    plan, taken = {}, set()
+    for path in images:
+        base = path.stem if stems[path.stem] == 1 else path.name
+        name, count = f"{base}.annotated.png", 1
+        while name in taken:
+            count += 1
+            name = f"{base}-{count}.annotated.png"
+        taken.add(name)
+        target = out / name
+        if path_key(target) in read:
+            raise ValueError(f"{option} {display_path(out)}: the annotated image of {show_name(path)} would overwrite "
+                             f"the input {show_name(read[path_key(target)])}; name another folder")
+        plan.setdefault(path_key(path), target)
 
     def target(path):
-        stem = Path(path).stem
-        count = taken[stem] = taken.get(stem, 0) + 1
         out.mkdir(parents=True, exist_ok=True)
-        return out / f"{stem}{'' if count == 1 else f'-{count}'}.annotated.png"
+        planned = plan.get(path_key(path))
+        return planned if planned is not None else out / f"{Path(path).name}.annotated.png"
 
     return target

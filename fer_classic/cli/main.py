@@ -59,6 +59,10 @@ def _train(args):
             parse_method(args.method)
     except ValueError as error:
         raise ValueError(f"--method: {error}") from None
+    from ..paths import check_outside
+
+    check_outside(args.out, args.data)      # --out over or inside --data: refused before the data is loaded
+    out = model_output(args.out, method.file_stem) if method.family != "cnn" else None
     data = load_fer2013(args.data)
     for note in data.notes:
         print(note, file=sys.stderr)
@@ -67,7 +71,6 @@ def _train(args):
         return _train_cnn(args, data, log)
     from ..classify import train_method
 
-    out = model_output(args.out, method.file_stem)
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
                                 n_jobs=args.jobs, landmark_model=args.landmarks, log=log)
     entry = save_model(model, out, entry)
@@ -115,6 +118,9 @@ def _train_own(args):
             check_method(args.method)
         except ValueError as error:
             raise ValueError(f"--method: {error}") from None
+    from ..paths import check_outside
+
+    check_outside(args.out, args.data)      # --out over or inside --data: refused before the faces are read
     out = model_output(args.out, Path(args.data).stem or "my-faces")
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     data = _labelled_faces(args)
@@ -249,6 +255,7 @@ def _evaluate_labelled(args, recognizer):
 def _predict(args):
     from ..annotate import write_annotated
     from ..imageio import ImageError
+    from ..paths import show_name
     from ..pipeline import EmotionRecognizer
 
     annotated = annotated_outputs(args.out, args.paths, "--out") if args.out else None
@@ -261,8 +268,8 @@ def _predict(args):
                 path, image = result.pop("path"), result.pop("image")
                 try:
                     result["annotated"] = display_path(write_annotated(annotated(path), image, result["faces"]))
-                except ImageError as error:
-                    result["error"] = str(error)
+                except (ImageError, OSError) as error:     # an output not made is an error: exit status 1
+                    result["error"] = f"cannot write the annotated image: {error}"
             results.append(result)
             if not args.json:
                 print(_describe(result), file=sys.stderr if "error" in result else sys.stdout, flush=True)
@@ -274,22 +281,25 @@ def _predict(args):
         print(f"fer-classic: interrupted after {len(results)} file(s); the output above holds them", file=sys.stderr)
         return INTERRUPTED
     if not results:
-        print(f"fer-classic: error: no image in {', '.join(map(display_path, args.paths))} (folders are searched for "
+        print(f"fer-classic: error: no image in {', '.join(map(show_name, args.paths))} (folders are searched for "
               f"{', '.join(IMAGE_SUFFIXES)})", file=sys.stderr)
         return 1
     return 1 if any("error" in r for r in results) else 0
 
 
 def _describe(result):
+    """A result as text; file and class names are data: their control characters (a newline too) are escaped."""
+    name = printable(result["file"], lines=False)
     if "error" in result:
-        error = printable(result["error"])  # most errors name their file already
-        return error if error.startswith(result["file"]) else f"{result['file']}: {error}"
-    lines = [f"{result['file']}: {len(result['faces'])} face(s)"
-             + (f", annotated in {result['annotated']}" if "annotated" in result else "")]
+        error = printable(result["error"], lines=False)  # most errors name their file already
+        return error if error.startswith(name) else f"{name}: {error}"
+    lines = [f"{name}: {len(result['faces'])} face(s)"
+             + (f", annotated in {printable(result['annotated'], lines=False)}" if "annotated" in result else "")]
     for face in result["faces"]:
         ranked = sorted(face["probabilities"].items(), key=lambda kv: -kv[1])
-        lines.append(f"  box {face['box']}: {face['emotion']} ({face['probabilities'][face['emotion']]:.2f})   "
-                     + " ".join(f"{e} {p:.2f}" for e, p in ranked[1:]))
+        lines.append(f"  box {face['box']}: {printable(face['emotion'], lines=False)} "
+                     f"({face['probabilities'][face['emotion']]:.2f})   "
+                     + " ".join(f"{printable(e, lines=False)} {p:.2f}" for e, p in ranked[1:]))
     return "\n".join(lines)
 
 
@@ -330,15 +340,17 @@ def _video(args):
 
 def _batch(args):
     from ..batch import run_batch
+    from ..paths import show_name
 
     _detector(args)  # bad options fail here, before any worker starts
     counts = run_batch(args.pattern, args.out, model=args.model, detector_options=_detector_options(args),
                        n_jobs=args.jobs, backend=args.backend, scheduler=args.scheduler, resume=args.resume,
                        trust=args.trust_model)
     print(f"{counts['files']} files classified ({counts['skipped']} skipped as done), {counts['faces']} faces, "
-          f"{counts['errors']} errors -> {args.out}")
+          f"{counts['errors']} errors -> {show_name(args.out)}")
     if counts["interrupted"]:
-        print(f"fer-classic: interrupted; {args.out} holds the files done, --resume finishes it", file=sys.stderr)
+        print(f"fer-classic: interrupted; {show_name(args.out)} holds the files done, --resume finishes it",
+              file=sys.stderr)
         return INTERRUPTED
     return 1 if counts["errors"] else 0
 

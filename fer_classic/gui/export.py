@@ -17,7 +17,7 @@ from qtpy.QtCore import QThread, Signal
 
 from ..atomic import OutputError, replacing
 from ..batch import classify_chunk, model_columns
-from ..paths import display_path
+from ..paths import csv_cell, display_path
 from ..video import TimelineWriter
 
 
@@ -116,9 +116,10 @@ class BatchExporter(QThread):
                 rows += classify_chunk([path], self.settings.model, options)
                 self.progress.emit(done, len(self.paths))
             with replacing(self.out, "w", newline="", encoding="utf-8") as stream:
-                writer = csv.DictWriter(stream, columns)
-                writer.writeheader()
-                writer.writerows(rows)
+                # As batch writes them: a cell a spreadsheet would run as a formula starts with a '.
+                writer = csv.writer(stream)
+                writer.writerow([csv_cell(column) for column in columns])
+                writer.writerows([csv_cell(row.get(column, "")) for column in columns] for row in rows)
         except Exception as error:  # noqa: BLE001 - a model or a disk may fail; the window must hear why
             self.failed.emit(str(error) or type(error).__name__)
             return

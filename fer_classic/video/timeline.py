@@ -14,6 +14,7 @@ import numpy as np
 
 from ..atomic import PartialFile, save_figure
 from ..faces import EMOTIONS
+from ..paths import csv_cell
 
 
 def timeline_columns(classes):
@@ -48,12 +49,14 @@ class TimelineWriter:
         self._file = PartialFile(self.path, "w", newline="", encoding="utf-8")
         self.handle = self._file.stream
         self.writer = csv.writer(self.handle)
-        self.writer.writerow(timeline_columns(self.classes))
+        # A class named like a formula (=..., +..., -..., @...) gets a leading ' (fer_classic.paths.csv_cell).
+        self.writer.writerow([csv_cell(column) for column in timeline_columns(self.classes)])
 
     def write(self, record):
         for face in record["faces"]:
-            self.writer.writerow([record["frame"], record["time"], face["face_id"], *face["box"],
-                                  *(f"{face['probabilities'][name]:.5f}" for name in self.classes)])
+            self.writer.writerow([csv_cell(cell) for cell in (
+                record["frame"], record["time"], face["face_id"], *face["box"],
+                *(f"{face['probabilities'][name]:.5f}" for name in self.classes))])
         self.handle.flush()
 
     def close(self, keep=True):
