@@ -26,7 +26,7 @@ import tempfile
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from .paths import display_path, printable
+from .paths import printable, show_name
 
 # mkstemp creates 0600 files; an output gets the permissions a plain open() would give it. Read once, at import:
 # os.umask can only be read by setting it, which is not safe while other threads create files.
@@ -51,10 +51,10 @@ def check_writable(path):
         Naming the file: its folder is missing or not a folder, or the path is a folder, a device, a FIFO...
     """
     path = Path(path)
-    name = display_path(path)
+    name = show_name(path)
     folder = path.parent
     if not folder.is_dir():
-        raise OutputError(f"{name}: cannot write: its folder {display_path(folder)} does not exist")
+        raise OutputError(f"{name}: cannot write: its folder {show_name(folder)} does not exist")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -86,7 +86,7 @@ def create_exclusive(path, mode="wb", **open_options):
     try:
         handle = os.open(path, flags, 0o666)    # the umask applies, as for a plain open()
     except FileExistsError:
-        raise OutputError(f"{display_path(path)}: cannot create: something is already at that name "
+        raise OutputError(f"{show_name(path)}: cannot create: something is already at that name "
                           "(a file or a link another process made?)") from None
     except OSError as error:
         raise _write_error(path, error) from None
@@ -132,7 +132,7 @@ class OutputLock:
             except BlockingIOError:
                 owner = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
                 os.close(handle)
-                raise OutputError(f"{display_path(self.path)}: another process (pid {printable(owner)}) is writing "
+                raise OutputError(f"{show_name(self.path)}: another process (pid {printable(owner)}) is writing "
                                   f"it; wait for it to end, or name another output") from None
             except BaseException:
                 os.close(handle)
@@ -148,17 +148,17 @@ class OutputLock:
                 self._handle = handle
                 return
             os.close(handle)
-        raise OutputError(f"{display_path(self.path)}: cannot lock {display_path(self.lock)}: it keeps changing")
+        raise OutputError(f"{show_name(self.path)}: cannot lock {show_name(self.lock)}: it keeps changing")
 
     def _open(self):
         try:
             handle = os.open(self.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
         except OSError as error:
             reason = "a symbolic link is at its name" if error.errno == errno.ELOOP else error.strerror or error
-            raise OutputError(f"{display_path(self.path)}: cannot lock {display_path(self.lock)} ({reason})") from None
+            raise OutputError(f"{show_name(self.path)}: cannot lock {show_name(self.lock)} ({reason})") from None
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             os.close(handle)
-            raise OutputError(f"{display_path(self.path)}: cannot lock {display_path(self.lock)}: not a regular file")
+            raise OutputError(f"{show_name(self.path)}: cannot lock {show_name(self.lock)}: not a regular file")
         return handle
 
     def release(self):
@@ -248,7 +248,7 @@ class PartialFile:
 
 
 def _write_error(path, error):
-    return OutputError(f"{display_path(path)}: cannot write ({error.strerror or error})")
+    return OutputError(f"{show_name(path)}: cannot write ({error.strerror or error})")
 
 
 @contextmanager

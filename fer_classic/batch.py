@@ -152,7 +152,7 @@ def finished_rows(out, columns=BATCH_COLUMNS, follow_links=True):
     content = _read_bytes(out, follow_links)
     if content is None:
         return []
-    foreign = f"{display_path(out)} is not a batch CSV"
+    foreign = f"{show_name(out)} is not a batch CSV"
     try:
         text = content.decode("utf-8")      # run_batch writes names as display_path text: always UTF-8
     except UnicodeDecodeError:
@@ -163,7 +163,7 @@ def finished_rows(out, columns=BATCH_COLUMNS, follow_links=True):
     header = table[0]
     classes = slice(len(_FACE_COLUMNS), -1)
     if header != columns and header[:classes.start] == _FACE_COLUMNS and header[-1:] == ["error"]:
-        raise ValueError(f"{display_path(out)} holds the classes {printable(','.join(header[classes])[:120])}, not "
+        raise ValueError(f"{show_name(out)} holds the classes {printable(','.join(header[classes])[:120])}, not "
                          f"the model's {','.join(columns[classes])}; --resume continues a CSV with the model that "
                          "wrote it")
     if header != columns:
@@ -340,7 +340,7 @@ def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, ba
         raise ValueError(f"n_jobs and chunk_size must be >= 1, got {n_jobs} and {chunk_size}")
     found = list(find_images([pattern]))
     if not any(os.path.lexists(path) for path, _ in found):
-        raise ValueError(f"{display_path(pattern)}: no such file or folder, or no image in it (a folder is searched "
+        raise ValueError(f"{show_name(pattern)}: no such file or folder, or no image in it (a folder is searched "
                          f"for {', '.join(IMAGE_SUFFIXES)}; a glob must match something)")
     partial, record_file = partial_path(out), record_path(out)
     check_outputs([path for path, _ in found], {"--out": out, "--out's record": record_file,

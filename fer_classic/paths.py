@@ -148,12 +148,12 @@ def check_outputs(inputs, outputs):
         if path is None:
             continue
         if Path(path).is_dir():
-            raise ValueError(f"{option} {display_path(path)} is a folder; name a file to write")
+            raise ValueError(f"{option} {show_name(path)} is a folder; name a file to write")
         key = path_key(path)
         if key in read:
-            raise ValueError(f"{option} {display_path(path)} is an input of this run: it would be overwritten")
+            raise ValueError(f"{option} {show_name(path)} is an input of this run: it would be overwritten")
         if key in written:
-            raise ValueError(f"{option} and {written[key]} name the same file {display_path(path)}")
+            raise ValueError(f"{option} and {written[key]} name the same file {show_name(path)}")
         written[key] = option
 
 
@@ -213,17 +213,17 @@ def annotated_outputs(out, inputs, option="out"):
     out = Path(out)
     if out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir():
         if out.suffix.lower() not in WRITABLE_IMAGE_SUFFIXES:
-            raise ValueError(f"{option} {display_path(out)}: cannot write {out.suffix}; "
+            raise ValueError(f"{option} {show_name(out)}: cannot write {out.suffix}; "
                              f"use one of {', '.join(WRITABLE_IMAGE_SUFFIXES)}")
         if len(inputs) != 1 or not Path(inputs[0]).is_file():
-            raise ValueError(f"{option} {display_path(out)} is one image, for one input image; "
+            raise ValueError(f"{option} {show_name(out)} is one image, for one input image; "
                              "name a folder to annotate several")
         check_outputs(inputs, {option: out})
         return lambda path: out
     if out.exists() and not out.is_dir():
-        raise ValueError(f"{option} {display_path(out)} is a file; name a folder (or an image file for one image)")
+        raise ValueError(f"{option} {show_name(out)} is a file; name a folder (or an image file for one image)")
     if not out.exists() and out.suffix:
-        raise ValueError(f"{option} {display_path(out)}: {out.suffix} is not an image format; name an image file "
+        raise ValueError(f"{option} {show_name(out)}: {out.suffix} is not an image format; name an image file "
                          f"({', '.join(WRITABLE_IMAGE_SUFFIXES)}) or a folder")
     images = [path for path, error in find_images(inputs) if error is None]
     read = {path_key(path): path for path in images}
@@ -240,7 +240,7 @@ def annotated_outputs(out, inputs, option="out"):
         taken.add(name)
         target = out / name
         if path_key(target) in read:
-            raise ValueError(f"{option} {display_path(out)}: the annotated image of {show_name(path)} would overwrite "
+            raise ValueError(f"{option} {show_name(out)}: the annotated image of {show_name(path)} would overwrite "
                              f"the input {show_name(read[path_key(target)])}; name another folder")
         plan.setdefault(path_key(path), target)
 
