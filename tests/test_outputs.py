@@ -72,6 +72,10 @@ def test_a_second_writer_is_refused_naming_the_first(folder, tmp_path, capsys):
     finally:
         holder.communicate("", timeout=60)
     assert not lock_path(out).exists()                           # the holder removed it
+    lock_path(out).write_text("12345\n")                          # as a run killed outright leaves it: no lock held
+    with OutputLock(out):
+        assert lock_path(out).read_text() == f"{os.getpid()}\n"
+    assert not lock_path(out).exists()
     with OutputLock(out):                                        # and a lock is taken again, in-process too
         with pytest.raises(OutputError, match=f"pid {os.getpid()}"):
             OutputLock(out)
