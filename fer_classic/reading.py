@@ -116,7 +116,15 @@ def _one_line(error):
 _NOTICES = {}       # warnings' registry for :func:`notice`: one line per distinct notice and process
 
 
-def notice(path, message, category=UserWarning):
+class DamagedFileWarning(UserWarning):
+    """A damaged file that was worked around; its subclasses say which kind (feature cache, model registry).
+
+    A front end that silences Python's warnings should keep these: each is
+    one line the user needs (``warnings.filterwarnings("default", category=DamagedFileWarning)``).
+    """
+
+
+def notice(path, message, category=DamagedFileWarning):
     """Report a damaged file that was worked around, in one line that starts with the file's name.
 
     Issued through :mod:`warnings`, so a caller can filter it by ``category``
@@ -131,7 +139,7 @@ def notice(path, message, category=UserWarning):
     message : str
         What was wrong and what was done, without the file's name.
     category : type
-        A :class:`UserWarning` subclass.
+        A :class:`DamagedFileWarning` subclass.
     """
     warnings.warn_explicit(f"{message}", category, filename=display_path(path), lineno=0, module="fer_classic",
                            registry=_NOTICES)

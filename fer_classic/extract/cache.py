@@ -34,7 +34,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from ..atomic import replacing
-from ..reading import notice, open_regular
+from ..reading import DamagedFileWarning, notice, open_regular
 
 # Bump when an extractor's output or the entries' format changes, so stale cache entries are not reused.
 # 2: entries end in a checksum trailer.
@@ -72,7 +72,7 @@ def caching(enabled):
         _ENABLED, _MEMO = previous, saved_memo
 
 
-class FeatureCacheWarning(UserWarning):
+class FeatureCacheWarning(DamagedFileWarning):
     """A feature-cache entry that was damaged (truncated, rewritten, unreadable) and was extracted again."""
 
 
@@ -123,7 +123,7 @@ def read_entry(path):
         stream.seek(total - _TRAILER.size)
         marker, size, digest = _TRAILER.unpack(stream.read(_TRAILER.size))
         if marker != _MARKER:
-            raise DamagedEntry("no checksum at its end (truncated, or not written by this version)")
+            raise DamagedEntry("no checksum at its end: truncated, or written by an older version")
         if size != total - _TRAILER.size:
             raise DamagedEntry(f"{total - _TRAILER.size} bytes of data, its checksum says {size}")
         stream.seek(0)
@@ -154,9 +154,12 @@ def read_entry(path):
         if size == offset:       # nothing to map
             return np.zeros(shape, dtype, order=order)
         # Mapped rather than read: filling gigabytes of fresh memory costs about 2 s per GB in page faults on these
-        # virtual machines (8.5 s for the Fisher vectors of the mirrored Training split, 0.4 s mapped). Mapped from
-        # the descriptor that was hashed, so no other file can be swapped in between.
-        return np.memmap(stream, dtype=dtype, mode="r", shape=shape, order=order, offset=offset)
+        # virtual machines (8.5 s for the Fisher vectors of the mirrored Training split, 0.4 s mapped). Opened again
+        # by name, as joblib sends a map to its workers by file name, and checked to be the file that was hashed.
+        with open(path, "rb") as mapped:
+            if not os.path.samestat(os.fstat(mapped.fileno()), os.fstat(stream.fileno())):
+                raise DamagedEntry("replaced while it was being checked")
+            return np.memmap(mapped, dtype=dtype, mode="r", shape=shape, order=order, offset=offset)
 
 
 def cache_dir():
@@ -239,5 +242,5 @@ def cached_map(name, params, function, arrays, n_jobs=1, desc=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     write_entry(path, result)
     if damage:
-        notice(path, f"damaged feature cache entry ({damage}): extracted again and replaced", FeatureCacheWarning)
+        notice(path, f"damaged feature cache entry, extracted again and replaced: {damage}", FeatureCacheWarning)
     return result

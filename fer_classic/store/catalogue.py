@@ -37,7 +37,7 @@ from pathlib import Path
 from ..atomic import replacing, write_text
 from ..model_files import ModelError, packaged_models_dir, shipped_models_dir
 from ..paths import display_path
-from ..reading import notice, open_regular
+from ..reading import DamagedFileWarning, notice, open_regular
 from .half_precision import pack_float16, unpack_float16
 from .manifest import Manifest, ModelEntry, read_json
 from .provenance import library_versions
@@ -51,7 +51,7 @@ class UntrustedModelError(ModelError):
     """A pickle whose sha256 is neither shipped nor the user's own: loading it needs ``trust=True``."""
 
 
-class RegistryWarning(UserWarning):
+class RegistryWarning(DamagedFileWarning):
     """An entry of the user registry or of a manifest beside a user's model that was skipped as damaged."""
 
 
