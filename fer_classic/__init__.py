@@ -17,24 +17,50 @@ _LAZY = {"EMOTIONS": "faces", "load_fer2013": "data", "EmotionRecognizer": "pipe
 __all__ = [*_LAZY, "__version__", "quiet_libraries"]
 
 
-def quiet_libraries(training=False):
+_IGNORE_WARNINGS = "ignore"
+
+
+def quiet_libraries(training=False, verbose=False):
     """Keep the libraries' notices out of the terminal; their errors still print.
 
-    TensorFlow's start-up lines, OpenCV's warnings about cameras and
-    undecodable videos, and FFmpeg's reasons (``moov atom not found``) would
-    otherwise reach stderr; the commands and the window say what failed
-    themselves. Must run before TensorFlow is imported (a CNN imports it when
-    it loads) and before the first video is opened (OpenCV reads FFmpeg's
-    level then). Variables already set are left as they are.
+    TensorFlow's start-up lines, absl's and oneDNN's notices, OpenCV's
+    warnings about cameras and undecodable videos, FFmpeg's reasons (``moov
+    atom not found``), libpng's complaints, LiteRT's delegate line, Python
+    warnings (Pillow's "Corrupt EXIF data", scikit-learn's), in this process
+    and in the workers it starts (the ``leaked semaphore`` line of
+    multiprocessing's resource tracker after Ctrl+C too), would otherwise
+    reach stderr; the commands and the window say what failed themselves.
+    Must run before TensorFlow is imported (a CNN imports it when it loads),
+    before the first video is opened (OpenCV reads FFmpeg's level then), and
+    before any worker process starts. Variables already set are left as they
+    are.
 
     Parameters
     ----------
     training : bool
         Keep TensorFlow's oneDNN operations, as networks are trained with
-        them; TensorFlow then prints one notice at start-up.
+        them; TensorFlow is then imported at once, its start-up notice kept
+        off stderr.
+    verbose : bool
+        Change nothing: every notice and warning reaches stderr (``fer-classic --verbose``; the
+        environment variable ``FER_CLASSIC_QUIET=0`` does it for the desktop app started alone).
     """
     import os
 
+    from .quiet import QUIET_ENV
+
+    if verbose:
+        os.environ[QUIET_ENV] = "0"              # the app, started by the command, keeps to it
+        if os.environ.get("PYTHONWARNINGS") == _IGNORE_WARNINGS:     # set by an earlier call in this process
+            del os.environ["PYTHONWARNINGS"]
+        return
+    import logging
+    import warnings
+
+    os.environ[QUIET_ENV] = "1"
+    os.environ.setdefault("PYTHONWARNINGS", _IGNORE_WARNINGS)   # the workers and the resource tracker inherit it
+    warnings.simplefilter("ignore")
+    logging.getLogger("absl").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")     # AV_LOG_QUIET
     if not training:
@@ -42,6 +68,17 @@ def quiet_libraries(training=False):
         # applies TF_CPP_MIN_LOG_LEVEL; only switching the oneDNN custom operations off silences them. Measured:
         # a CNN's per-face time does not change (5.7 ms with them, 5.3 ms without, on 2 cores).
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    else:
+        import importlib.util
+
+        from .quiet import captured_stderr
+
+        if importlib.util.find_spec("tensorflow") is not None:
+            with captured_stderr(active=True):               # the notices print as TensorFlow is imported
+                try:
+                    import tensorflow  # noqa: F401
+                except ImportError:
+                    pass                                       # said again, whole, where a network needs it
     import cv2
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)

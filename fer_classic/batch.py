@@ -67,6 +67,9 @@ def classify_chunk(paths, model="classic", detector_options=None, trust=False):
 
     ``detector_options`` are :func:`fer_classic.detect.registry.build_detector`'s.
     """
+    from .workers import die_with_parent
+
+    die_with_parent()       # a worker ends with the batch that started it, even after kill -9; in-process: nothing
     recognizer = _recognizer(model, detector_options or {}, trust)
     rows = []
     for result in recognizer.analyze_files(paths):

@@ -100,8 +100,8 @@ def _header(encoded):
 
     try:
         with warnings.catch_warnings():
-            # Pillow warns about large images, and about corrupt EXIF data; the caller applies its own limit.
-            warnings.simplefilter("ignore")
+            # Pillow warns about large images; the caller applies its own limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(memoryview(encoded))) as image:
                 # A PNG's getexif() decodes every pixel when no eXIf chunk precedes the data: read none then.
                 exif = image.format != "PNG" or "exif" in image.info
@@ -182,10 +182,14 @@ def read_image(path, max_pixels=MAX_PIXELS, max_bytes=MAX_IMAGE_BYTES):
         raise ImageError(f"{name}: too large to decode ({error})") from None
     if size is not None:
         _check_size(name, size, max_pixels, pixel_bytes, max_bytes)
-    image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    from .quiet import captured_stderr
+
+    with captured_stderr() as decoder_said:            # libpng writes its complaints to stderr itself
+        image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
     del encoded
     if image is None or image.size == 0:
-        raise ImageError(f"{name}: not a decodable image")
+        reason = decoder_said[0].splitlines()[-1] if decoder_said else ""
+        raise ImageError(f"{name}: not a decodable image" + (f" ({reason})" if reason else ""))
     _check_size(name, (image.shape[1], image.shape[0]), max_pixels, image.nbytes // (image.shape[0] * image.shape[1]),
                 max_bytes)
     return np.ascontiguousarray(_ORIENT[orientation](image))

@@ -492,6 +492,9 @@ def build_parser():
                                      "the classic way: detection -> extraction -> classification.",
                                      formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="let the libraries' notices and warnings through to stderr (TensorFlow, absl, libpng, "
+                             "Pillow, scikit-learn, LiteRT); by default only fer-classic's own messages show")
     commands = parser.add_subparsers(dest="command", required=True)
     tta_option = {"choices": list(TTA_MODES), "help": "a CNN's test-time augmentation (default: as trained)"}
     runtime_option = {"choices": list(CNN_RUNTIMES),
@@ -704,12 +707,13 @@ def build_parser():
 
 def main(argv=None):
     """Entry point; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    quiet_libraries(training=args.command == "train" and str(args.method).startswith("cnn/"))
-    show_progress(True)  # the library is silent unless asked; a command shows its long steps
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="backslashreplace")   # a name the terminal cannot show is escaped, not fatal
-    try:
+    try:                                    # Ctrl+C while the parser loads the method names is quiet too
+        args = build_parser().parse_args(argv)
+        quiet_libraries(training=args.command == "train" and str(args.method).startswith("cnn/"),
+                        verbose=args.verbose)
+        show_progress(True)  # the library is silent unless asked; a command shows its long steps
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="backslashreplace")   # a name the terminal cannot show is escaped
         return args.run(args)
     except KeyboardInterrupt:
         print("fer-classic: interrupted", file=sys.stderr)

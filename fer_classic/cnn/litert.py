@@ -94,7 +94,14 @@ def litert_forward(network, flip, precision="float32", threads=None):
         raise ImportError(_MISSING) from None
     import numpy as np
 
-    interpreter = Interpreter(model_content=litert_model(network, flip, precision), num_threads=threads or _threads())
+    from ..quiet import captured_stderr
+
+    content = litert_model(network, flip, precision)
+    with captured_stderr():
+        # The XNNPACK delegate is made at the first allocation and says so on stderr ("INFO: Created TensorFlow
+        # Lite XNNPACK delegate for CPU."): allocate now, where that line can be kept off the terminal.
+        interpreter = Interpreter(model_content=content, num_threads=threads or _threads())
+        interpreter.allocate_tensors()
     entry, exit_ = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
     planned = {"shape": None}
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
+from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QApplication
 
 from .. import quiet_libraries
+from ..quiet import asked_verbose
 from .window import MainWindow
+
+INTERRUPTED = 130           # the exit status after Ctrl+C in the terminal that started the app (128 + SIGINT)
+# Qt's event loop runs in C++: Python handles a signal only when the interpreter runs, so a timer wakes it.
+_SIGNAL_POLL_MS = 200
 
 
 def run(argv=None):
@@ -23,14 +31,14 @@ def run(argv=None):
     Returns
     -------
     int
-        The exit status of the event loop (0 when the window was closed).
+        The exit status of the event loop (0 when the window was closed; 130 when Ctrl+C in the terminal quit it).
 
     Raises
     ------
     RuntimeError
         When there is no display to open a window on.
     """
-    quiet_libraries()
+    quiet_libraries(verbose=asked_verbose())
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance()
     if app is None:
@@ -40,10 +48,37 @@ def run(argv=None):
     window = MainWindow()
     window.show()
     window.open_paths(argv[1:])
-    try:
-        return app.exec()
-    finally:
-        window.close()                  # stops the worker threads, also when the loop was quit without closing
+    interrupted = []
+    with _quit_on_sigint(app, interrupted):
+        try:
+            status = app.exec()
+        finally:
+            window.close()              # stops the worker threads, also when the loop was quit without closing
+    return INTERRUPTED if interrupted else status
+
+
+class _quit_on_sigint:
+    """Ctrl+C in the terminal quits the app (Qt alone ignores it); the previous handler is restored after."""
+
+    def __init__(self, app, interrupted):
+        self.app, self.interrupted, self.previous, self.timer = app, interrupted, None, None
+
+    def _quit(self, *_):
+        self.interrupted.append(True)
+        self.app.quit()
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():     # signal handlers live on the main thread
+            self.previous = signal.signal(signal.SIGINT, self._quit)
+            self.timer = QTimer()
+            self.timer.timeout.connect(lambda: None)                   # back in Python: the handler runs
+            self.timer.start(_SIGNAL_POLL_MS)
+        return self
+
+    def __exit__(self, *_):
+        if self.timer is not None:
+            self.timer.stop()
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
 
 
 def _check_display():
