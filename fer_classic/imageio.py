@@ -188,7 +188,9 @@ def read_image(path, max_pixels=MAX_PIXELS, max_bytes=MAX_IMAGE_BYTES):
         image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
     del encoded
     if image is None or image.size == 0:
-        reason = decoder_said[0].splitlines()[-1] if decoder_said else ""
+        # libpng's reason, in its words; OpenCV's own log lines (stamped with a time) are left out.
+        reason = next((line for line in reversed("".join(decoder_said).splitlines())
+                       if line.startswith("libpng error")), "")
         raise ImageError(f"{name}: not a decodable image" + (f" ({reason})" if reason else ""))
     _check_size(name, (image.shape[1], image.shape[0]), max_pixels, image.nbytes // (image.shape[0] * image.shape[1]),
                 max_bytes)
