@@ -156,7 +156,8 @@ def read_entry(path):
         # Mapped rather than read: filling gigabytes of fresh memory costs about 2 s per GB in page faults on these
         # virtual machines (8.5 s for the Fisher vectors of the mirrored Training split, 0.4 s mapped). Opened again
         # by name, as joblib sends a map to its workers by file name, and checked to be the file that was hashed.
-        with open(path, "rb") as mapped:
+        nonblocking = lambda name, flags: os.open(name, flags | os.O_NONBLOCK)   # noqa: E731  a FIFO swapped in
+        with open(path, "rb", opener=nonblocking) as mapped:
             if not os.path.samestat(os.fstat(mapped.fileno()), os.fstat(stream.fileno())):
                 raise DamagedEntry("replaced while it was being checked")
             return np.memmap(mapped, dtype=dtype, mode="r", shape=shape, order=order, offset=offset)
@@ -233,10 +234,10 @@ def cached_map(name, params, function, arrays, n_jobs=1, desc=None):
     if path.exists() or path.is_symlink():
         try:
             cached = read_entry(path)
-            if len(cached) == len(arrays[0]):
+            if cached.shape[:1] == (len(arrays[0]),):
                 return cached
-            damage = f"{len(cached)} rows, expected {len(arrays[0])}"
-        except (DamagedEntry, OSError) as error:
+            damage = f"shape {cached.shape}, expected {len(arrays[0])} rows"
+        except (ValueError, OverflowError, OSError) as error:     # DamagedEntry is a ValueError
             damage = getattr(error, "strerror", None) or str(error)
     result = map_chunks(function, arrays, n_jobs=n_jobs, desc=desc)
     path.parent.mkdir(parents=True, exist_ok=True)
