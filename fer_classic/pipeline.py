@@ -246,8 +246,10 @@ class EmotionRecognizer:
                         error = str(image_error)
                     except (cv2.error, ValueError, RuntimeError, MemoryError) as failure:
                         # One image that breaks OpenCV or the model fails alone; the run goes on with the next.
-                        error = (f"{display_path(path)}: cannot analyse ({type(failure).__name__}: "
-                                 f"{_summary(failure)})")
+                        # OpenCV's cause is its last line; a scikit-learn essay (NaN features) says it in its first.
+                        detail = _summary(failure) if isinstance(failure, cv2.error) else \
+                            (str(failure).strip().splitlines() or [""])[0]
+                        error = f"{display_path(path)}: cannot analyse ({type(failure).__name__}: {detail})"
                 yield {"file": display_path(path), "error": error}
         return results()
 

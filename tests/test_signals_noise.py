@@ -1,6 +1,7 @@
 """Hostile input, round three (issue 40): Ctrl+C at any moment, workers that die with their parent, third-party
 chatter kept off stderr unless --verbose, and analyze_files given one path or the file system's root."""
 
+import importlib
 import os
 import signal
 import struct
@@ -162,3 +163,20 @@ def test_analyze_files_takes_one_path_and_refuses_the_root(tmp_path):
         recognizer.analyze_files("/")                    # at once, before any folder is walked
     with pytest.raises(ValueError, match="whole file system"):
         recognizer.analyze_files([str(folder), "/.."])
+
+
+def test_a_library_essay_is_one_line_unless_verbose(monkeypatch, capsys):
+    from sklearn.svm import SVC
+
+    monkeypatch.setenv(QUIET_ENV, "1")                  # restored after the test, as the next one expects
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    commands = importlib.import_module("fer_classic.cli.main")     # the module (fer_classic.cli.main is main())
+
+    def essay(args):
+        SVC().fit(np.array([[np.nan], [1.0]]), [0, 1])     # scikit-learn's paragraph on NaN values
+
+    monkeypatch.setattr(commands, "_models", essay)
+    assert commands.main(["models"]) == 2
+    assert capsys.readouterr().err == "fer-classic: error: Input X contains NaN.\n"
+    assert commands.main(["--verbose", "models"]) == 2
+    assert "HistGradientBoostingClassifier" in capsys.readouterr().err

@@ -729,7 +729,17 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError, ImportError) as error:
         # Bad input (missing data, malformed file, unknown or tampered model, an output that would overwrite
         # an input, an optional dependency not installed) is reported in one line, never a traceback.
-        print(f"fer-classic: error: {printable(error)}", file=sys.stderr)
+        from ..quiet import asked_verbose
+
+        message = printable(error).strip()
+        frame = error.__traceback__
+        while frame is not None and frame.tb_next is not None:
+            frame = frame.tb_next
+        raised_in = frame.tb_frame.f_code.co_filename if frame is not None else ""
+        if message and not asked_verbose() and \
+                not raised_in.startswith(os.path.dirname(os.path.dirname(__file__))):
+            message = message.splitlines()[0]   # a library's essay (scikit-learn's on NaN): its first line
+        print(f"fer-classic: error: {message}", file=sys.stderr)
         return 2
 
 
