@@ -16,11 +16,13 @@ import errno
 import fcntl
 import os
 import stat
+import sys
 import warnings
 
 import numpy as np
 
-from .paths import display_path
+from .paths import display_path, show_name
+from .quiet import is_quiet
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")    # a .npz is a zip archive; the second is an empty one
 
@@ -114,6 +116,7 @@ def _one_line(error):
 
 
 _NOTICES = {}       # warnings' registry for :func:`notice`: one line per distinct notice and process
+_SAID = set()       # the notices a command printed itself
 
 
 class DamagedFileWarning(UserWarning):
@@ -130,7 +133,10 @@ def notice(path, message, category=DamagedFileWarning):
     Issued through :mod:`warnings`, so a caller can filter it by ``category``
     or turn it into an error; shown once per process for the same text. The
     warning's location is the file itself (line 0), so Python prints no line
-    of source under it: a command shows exactly one line on stderr.
+    of source under it. In a command, which keeps Python's warnings (the
+    libraries' chatter) off stderr unless ``--verbose``
+    (:func:`fer_classic.quiet.is_quiet`), it is printed instead, once:
+    ``fer-classic: warning: <file>: <message>``, one line.
 
     Parameters
     ----------
@@ -141,5 +147,11 @@ def notice(path, message, category=DamagedFileWarning):
     category : type
         A :class:`DamagedFileWarning` subclass.
     """
-    warnings.warn_explicit(f"{message}", category, filename=display_path(path), lineno=0, module="fer_classic",
+    if is_quiet():
+        line = f"fer-classic: warning: {show_name(path)}: {message}"
+        if line not in _SAID:
+            _SAID.add(line)
+            print(line, file=sys.stderr)
+        return
+    warnings.warn_explicit(message, category, filename=display_path(path), lineno=0, module="fer_classic",
                            registry=_NOTICES)

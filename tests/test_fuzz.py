@@ -332,7 +332,9 @@ def test_a_damaged_feature_cache_entry_is_extracted_again(monkeypatch, cut, flip
     import warnings
 
     from fer_classic.extract import cache
+    from fer_classic.quiet import QUIET_ENV
 
+    monkeypatch.setenv(QUIET_ENV, "")                  # notices as warnings, whatever an earlier main() set
     monkeypatch.setattr(cache, "MIN_DISK_BATCH", 2)
     faces = np.arange(4 * 9, dtype=np.uint8).reshape(4, 3, 3)
     features = lambda f: f.reshape(len(f), -1).astype(np.float32) / 3     # noqa: E731
