@@ -66,6 +66,8 @@ def quiet_libraries(training=False, verbose=False):
     os.environ[QUIET_ENV] = "1"
     os.environ.setdefault("PYTHONWARNINGS", _IGNORE_WARNINGS)   # the workers and the resource tracker inherit it
     warnings.simplefilter("ignore")
+    # fer_classic's own warnings stay: a model meeting another landmark model than its own (store.loading).
+    warnings.filterwarnings("default", message=r".* was trained with the landmark model ")
     logging.getLogger("absl").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")     # AV_LOG_QUIET
