@@ -18,6 +18,10 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     """Keep each test's feature cache and registry of trusted models out of the user's home."""
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+    # A command run in this process (main()) switches the libraries' warnings off through the environment, for its
+    # workers: each test starts as a fresh process would.
+    for name in ("FER_CLASSIC_QUIET", "PYTHONWARNINGS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")
