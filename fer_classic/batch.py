@@ -29,10 +29,12 @@ from pathlib import Path
 from joblib import Parallel, delayed, parallel_config
 
 from .faces import EMOTIONS
+from .model_files import DEFAULT_MODEL
 from .atomic import OutputLock, check_writable, create_exclusive, lock_path, write_text
 from .paths import (IMAGE_SUFFIXES, check_outputs, csv_cell, csv_value, display_path, find_images, path_key,
                     printable, show_name)
 from .reading import open_regular
+from .workers import DEFAULT_JOBS
 
 _FACE_COLUMNS = ["file", "face", "x", "y", "w", "h", "emotion"]
 _RECOGNIZERS = {}
@@ -62,7 +64,7 @@ def model_columns(model, detector_options, trust):
     return batch_columns(_recognizer(model, detector_options or {}, trust).classes)
 
 
-def classify_chunk(paths, model="classic", detector_options=None, trust=False):
+def classify_chunk(paths, model=DEFAULT_MODEL, detector_options=None, trust=False):
     """The :func:`batch_columns` rows of ``paths``: one per face, or one for a file with no face or an error.
 
     ``detector_options`` are :func:`fer_classic.detect.registry.build_detector`'s.
@@ -274,7 +276,7 @@ def _backend(backend, scheduler, n_jobs, connect_timeout):
         yield client
 
 
-def run_batch(pattern, out, model="classic", detector_options=None, n_jobs=2, backend="loky", scheduler=None,
+def run_batch(pattern, out, model=DEFAULT_MODEL, detector_options=None, n_jobs=DEFAULT_JOBS, backend="loky", scheduler=None,
               resume=False, chunk_size=16, progress=True, trust=False, connect_timeout=5):
     """Classify every image matched by ``pattern`` into the CSV ``out``.
 

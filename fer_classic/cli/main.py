@@ -26,7 +26,7 @@ from ..classify.small_sets import DEFAULT_METHOD as DEFAULT_OWN_METHOD, HANDCRAF
 from ..classify.small_sets import small_set_method_names
 from ..method_name import MethodName
 from ..model_files import DEFAULT_MODEL
-from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable
+from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable, show_name
 from ..store.catalogue import UntrustedModelError
 from ..video.tracking import SMOOTHING
 from ..workers import DEFAULT_JOBS
@@ -202,7 +202,12 @@ def _benchmark(args):
     failed = [row["name"] for row in record["methods"] if row["status"] == "failed"]
     if failed:
         print(f"failed: {', '.join(failed)} (see results.md)", file=sys.stderr)
-    return 1 if failed else 0
+    # A clip that could not be read is a measurement not made: an error, though the accuracies stand.
+    video_failed = [row["name"] for row in record["methods"] if "error" in (row.get("video") or {})]
+    if video_failed:
+        print(f"fer-classic: error: the video benchmark failed for {', '.join(video_failed)} (see results.md)",
+              file=sys.stderr)
+    return 1 if failed or video_failed else 0
 
 
 def _evaluate(args):
@@ -255,7 +260,6 @@ def _evaluate_labelled(args, recognizer):
 def _predict(args):
     from ..annotate import write_annotated
     from ..imageio import ImageError
-    from ..paths import show_name
     from ..pipeline import EmotionRecognizer
 
     annotated = annotated_outputs(args.out, args.paths, "--out") if args.out else None
@@ -324,10 +328,14 @@ def _video(args):
     report = process_video(args.input, recognizer, out=args.out, csv_path=args.csv, plot=args.plot, every=args.every,
                            smoothing=args.smoothing)
     stats = report["stats"]
+    if not stats["frames_read"] and not stats["interrupted"]:
+        print(f"fer-classic: error: {show_name(args.input)}: no frame could be read (an empty or damaged video)",
+              file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{args.input}: {stats['frames_processed']} frames processed of {stats['frames_read']} read, "
+        print(f"{show_name(args.input)}: {stats['frames_processed']} frames processed of {stats['frames_read']} read, "
               f"{stats['broken_frames']} broken and skipped, {stats['processing_fps']:.1f} fps")
         for face_id, face in report["faces"].items():
             shares = ", ".join(f"{e} {s:.0%}" for e, s in sorted(face["share"].items(), key=lambda kv: -kv[1]) if s)
@@ -340,7 +348,6 @@ def _video(args):
 
 def _batch(args):
     from ..batch import run_batch
-    from ..paths import show_name
 
     _detector(args)  # bad options fail here, before any worker starts
     counts = run_batch(args.pattern, args.out, model=args.model, detector_options=_detector_options(args),
@@ -365,7 +372,7 @@ def _explain(args):
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, runtime=args.runtime,
                                         trust=args.trust_model)
     result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade())
-    print(f"{args.image}: {len(result['faces'])} face(s) explained in {args.out}")
+    print(f"{show_name(args.image)}: {len(result['faces'])} face(s) explained in {show_name(args.out)}")
     return 0
 
 
@@ -709,6 +716,10 @@ def main(argv=None):
     """Entry point; returns the exit status."""
     try:                                    # Ctrl+C while the parser loads the method names is quiet too
         args = build_parser().parse_args(argv)
+        if sys.stdout is None and args.command != "gui":
+            # Started with stdout closed (`fer-classic predict x.jpg >&-`): the results would go nowhere.
+            print("fer-classic: error: standard output is closed; the results have nowhere to go", file=sys.stderr)
+            return 2
         quiet_libraries(training=args.command == "train" and str(args.method).startswith("cnn/"),
                         verbose=args.verbose)
         show_progress(True)  # the library is silent unless asked; a command shows its long steps

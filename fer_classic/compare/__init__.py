@@ -125,6 +125,13 @@ def run_comparison(methods=None, splits=("PublicTest", "PrivateTest"), quick=Fal
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; registered: {', '.join(compared_methods())}")
     if out:
         check_new_folder(out)
+    if video not in (None, "synthetic"):
+        from ..reading import check_regular
+
+        try:                        # a missing clip is refused before any work, not found after the comparison
+            check_regular(video)
+        except OSError as error:
+            raise ValueError(f"--video {video}: cannot read the clip ({error.strerror or error})") from None
     full = load_fer2013(data_path)
     data = quick_subsample(full, **QUICK) if quick else full
     tag = f"quick-{QUICK['n_train']}" if quick else "full"
