@@ -37,13 +37,13 @@ test: install
 test-installed: install
 	bash tests/installed_package.sh $(BIN)/python
 
-# The GUI tests again on PySide2: 5.13.2 is the only one pip installs on Python 3.11. It goes into its own folder,
+# The GUI tests (the window and teach mode) again on PySide2: 5.13.2 is the only one pip installs on Python 3.11. It goes into its own folder,
 # put ahead of .venv's PySide6 by PYTHONPATH, with pytest-qt 4.4 (4.5 dropped PySide2).
 test-pyside2: install
 	test -d .venv-pyside2/PySide2 || $(BIN)/python -m pip install --quiet --target .venv-pyside2 "PySide2==5.13.2"
 	test -d .venv-pyside2/pytestqt || \
 		$(BIN)/python -m pip install --quiet --no-deps --target .venv-pyside2 "pytest-qt==4.4.0"
-	QT_API=pyside2 PYTEST_QT_API=pyside2 PYTHONPATH=.venv-pyside2 $(BIN)/python -m pytest -q tests/test_gui.py
+	QT_API=pyside2 PYTEST_QT_API=pyside2 PYTHONPATH=.venv-pyside2 $(BIN)/python -m pytest -q tests/test_gui.py tests/test_teach.py
 
 benchmark: install
 	$(BIN)/python benchmarks/classical.py
