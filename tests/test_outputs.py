@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -189,3 +190,50 @@ def test_predict_exits_1_when_an_annotated_image_cannot_be_written(tmp_path, cap
     err = capsys.readouterr().err
     assert "cannot write the annotated image" in err and "a.png" in err
     assert (out / "b.annotated.png").is_file()                            # the others are still made
+
+
+def test_video_csv_and_the_apps_exports_are_refused_while_another_process_writes_them(tmp_path, capsys,
+                                                                                       astronaut_bgr):
+    from types import SimpleNamespace
+
+    from fer_classic.gui.export import BatchExporter, write_timeline
+
+    from .conftest import write_face_video
+
+    clip = tmp_path / "clip.avi"
+    write_face_video(clip, astronaut_bgr, n_frames=2)
+    out = tmp_path / "timeline.csv"
+    out.write_text("the first writer's\n")
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from fer_classic.atomic import OutputLock
+        with OutputLock({str(out)!r}):
+            print("locked", flush=True)
+            sys.stdin.read()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        refused = f"another process (pid {holder.pid}) is writing it"
+        capsys.readouterr()
+        assert main(["video", str(clip), "--csv", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert refused in err and err.count("\n") == 1 and "Traceback" not in err
+        with pytest.raises(OutputError, match=re.escape(refused)):
+            TimelineWriter(out)
+        with pytest.raises(OutputError, match=re.escape(refused)):
+            write_timeline(out, [{"frame": 0, "time": 0.0, "faces": []}])
+        failures = []
+        settings = SimpleNamespace(model="classic", detector="frontal-default", scale_factor=None, min_neighbors=None)
+        exporter = BatchExporter([blank(tmp_path / "a.png")], out, settings)
+        exporter.failed.connect(failures.append)
+        exporter.run()                                  # in this thread: refused before the first image is analysed
+        assert len(failures) == 1 and refused in failures[0]
+        assert out.read_text() == "the first writer's\n"
+        assert not list(tmp_path.glob(".timeline.csv.*.partial"))
+    finally:
+        holder.communicate("", timeout=60)
+    writer = TimelineWriter(out)                        # the holder is gone: the lock is taken, and held till close
+    with pytest.raises(OutputError, match=f"pid {os.getpid()}"):
+        TimelineWriter(out)
+    writer.close()
+    assert not lock_path(out).exists() and read_records(out)[0][0] == "frame"

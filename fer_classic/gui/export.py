@@ -5,7 +5,10 @@ writes them (one row per frame and face); images and folders as
 ``fer-classic batch`` does (one row per face, :func:`~fer_classic.batch.batch_columns`),
 every image of the set analysed in a background thread with the window's
 model and detector; both have a probability column per class of the model.
-Both go through :mod:`fer_classic.atomic`: a CSV is written whole or not at all.
+Both go through :mod:`fer_classic.atomic`: a CSV is written whole or not at all,
+and is locked while it is made (:class:`~fer_classic.atomic.OutputLock`, as
+``batch`` locks its ``--out``): a second writer to it, this window or another
+process, is refused in one line naming the pid of the one at work.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from qtpy.QtCore import QThread, Signal
 
-from ..atomic import OutputError, replacing
+from ..atomic import OutputError, OutputLock, replacing
 from ..batch import classify_chunk, model_columns
 from ..paths import csv_cell, display_path
 from ..video import TimelineWriter
@@ -59,15 +62,15 @@ def write_timeline(path, records):
     Raises
     ------
     fer_classic.atomic.OutputError
-        When ``path`` cannot be written, or the frames were analysed by models of different classes (one
-        table cannot hold both).
+        When ``path`` cannot be written or another process is writing it, or the frames were analysed by
+        models of different classes (one table cannot hold both).
     """
     classes = {tuple(face["probabilities"]) for record in records for face in record["faces"]}
     if len(classes) > 1:
         raise OutputError(f"{display_path(path)}: cannot write: the frames were analysed by models of different "
                           f"classes ({' / '.join(','.join(names) for names in sorted(classes))}); play the video "
                           "again with one model")
-    writer = TimelineWriter(path, *classes)          # no face in any frame: the writer's default columns
+    writer = TimelineWriter(path, *classes)          # no face in any frame: the writer's default columns; locks path
     finished = False
     try:
         for record in records:
@@ -109,17 +112,19 @@ class BatchExporter(QThread):
                    "min_neighbors": self.settings.min_neighbors}
         rows = []
         try:
-            columns = model_columns(self.settings.model, options, trust=False)
-            for done, path in enumerate(self.paths, start=1):
-                if self._stopped:
-                    return
-                rows += classify_chunk([path], self.settings.model, options)
-                self.progress.emit(done, len(self.paths))
-            with replacing(self.out, "w", newline="", encoding="utf-8") as stream:
-                # As batch writes them: a cell a spreadsheet would run as a formula starts with a '.
-                writer = csv.writer(stream)
-                writer.writerow([csv_cell(column) for column in columns])
-                writer.writerows([csv_cell(row.get(column, "")) for column in columns] for row in rows)
+            # Locked before the first image is analysed: a second writer is refused at once, not after the work.
+            with OutputLock(self.out):
+                columns = model_columns(self.settings.model, options, trust=False)
+                for done, path in enumerate(self.paths, start=1):
+                    if self._stopped:
+                        return
+                    rows += classify_chunk([path], self.settings.model, options)
+                    self.progress.emit(done, len(self.paths))
+                with replacing(self.out, "w", newline="", encoding="utf-8") as stream:
+                    # As batch writes them: a cell a spreadsheet would run as a formula starts with a '.
+                    writer = csv.writer(stream)
+                    writer.writerow([csv_cell(column) for column in columns])
+                    writer.writerows([csv_cell(row.get(column, "")) for column in columns] for row in rows)
         except Exception as error:  # noqa: BLE001 - a model or a disk may fail; the window must hear why
             self.failed.emit(str(error) or type(error).__name__)
             return

@@ -129,20 +129,31 @@ def process_video(source, recognizer, out=None, csv_path=None, plot=None, every=
     Raises
     ------
     ValueError, VideoError, fer_classic.atomic.OutputError
-        Before anything is read or written, as :func:`check_video_outputs` says.
+        Before anything is read or written, as :func:`check_video_outputs` says;
+        an OutputError also when another process is writing ``csv_path``.
     VideoError
         When the source cannot be opened or the video cannot be encoded.
     """
     from tqdm.auto import tqdm
 
     check_video_outputs(source, out=out, csv_path=csv_path, plot=plot)
-    capture = open_capture(source)
-    if hasattr(recognizer.detector, "reset"):
-        recognizer.detector.reset()                          # a stateful detector starts afresh per video
-    stats, summary = VideoStats(), TimelineSummary(recognizer.classes)
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    # --csv is locked from here until its writer closes: a second run writing it is refused, naming this one's pid,
+    # before a camera is opened.
     timeline = TimelineWriter(csv_path, recognizer.classes) if csv_path else None
-    writer = VideoFileWriter(out, fps / every) if out else None
+    capture = None
+    try:
+        capture = open_capture(source)
+        if hasattr(recognizer.detector, "reset"):
+            recognizer.detector.reset()                          # a stateful detector starts afresh per video
+        stats, summary = VideoStats(), TimelineSummary(recognizer.classes)
+        fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+        writer = VideoFileWriter(out, fps / every) if out else None
+    except BaseException:
+        if capture is not None:
+            capture.release()
+        if timeline:
+            timeline.close(keep=False)      # nothing written, and the lock let go
+        raise
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
     bar = tqdm(total=total, unit="frame", disable=not progress, desc=str(source))
     interrupted = finished = False

@@ -30,7 +30,9 @@ class TimelineWriter:
 
     Rows go to a hidden partial file beside ``path``, flushed after every
     frame, which :meth:`close` renames onto ``path``; Ctrl+C ends a run
-    through :meth:`close`, so the frames done are kept.
+    through :meth:`close`, so the frames done are kept. Until then ``path`` is
+    locked (:class:`fer_classic.atomic.OutputLock`), as ``batch`` locks its
+    ``--out``: a second writer to it is refused, naming this one's pid.
 
     Parameters
     ----------
@@ -41,12 +43,13 @@ class TimelineWriter:
     Raises
     ------
     fer_classic.atomic.OutputError
-        When ``path`` cannot be written (a missing folder, a device...).
+        When ``path`` cannot be written (a missing folder, a device...), or
+        another process is writing it.
     """
 
     def __init__(self, path, classes=EMOTIONS):
         self.path, self.classes = Path(path), tuple(classes)
-        self._file = PartialFile(self.path, "w", newline="", encoding="utf-8")
+        self._file = PartialFile(self.path, "w", lock=True, newline="", encoding="utf-8")
         self.handle = self._file.stream
         self.writer = csv.writer(self.handle)
         # A class named like a formula (=..., +..., -..., @...) gets a leading ' (fer_classic.paths.csv_cell).
