@@ -339,3 +339,57 @@ def test_a_zip_that_is_no_npz_is_a_damaged_archive(tmp_path):
                                   b"'shape': (10**15,), }")
     with pytest.raises(ValueError, match="odd.npz: a damaged .npz archive"):
         load_npz(path)
+
+
+def _cascade_arrays(tmp_path):
+    """A small valid cascade file, and its arrays as written."""
+    from fer_classic.detect.viola_jones import Cascade, HaarFeatures, Stage, StrongClassifier, save_cascade
+
+    stages = [Stage(HaarFeatures(["type-2-x", "type-3-y"], [[0, 0, 4, 2], [2, 2, 2, 6]]),
+                    StrongClassifier(np.arange(2), np.array([0.5, -0.5]), np.array([1, -1], np.int8),
+                                     np.array([1.0, 0.5]), 0.7))]
+    path = save_cascade(Cascade((24, 24), stages, 2.0, {"stages": []}), tmp_path / "cascade.npz")
+    return path, dict(np.load(path))
+
+
+@pytest.mark.parametrize("key, value", [
+    ("format", np.array(["a", "b"])), ("window_shape", np.array(24)), ("window_shape", np.array([24.0, np.nan])),
+    ("min_std", np.array([1.0, 2.0])), ("min_std", np.array("x")), ("stage_sizes", np.array([np.nan])),
+    ("stage_sizes", np.array([3])), ("stage_sizes", np.array([-1, 3])), ("feature_kinds", np.array("type-4")),
+    ("feature_kinds", np.array(["type-2-x", "type-9"])), ("feature_boxes", np.array([[0, 0, 4, 2], [20, 2, 6, 6]])),
+    ("feature_boxes", np.array([[0, 0, 3, 2], [2, 2, 2, 6]])),
+    ("feature_boxes", np.array([[2 ** 62, 0, 2 ** 62, 2]] * 2)),
+    ("stump_polarities", np.array([1, 0])), ("stump_thresholds", np.array([0.5, np.inf])),
+    ("stump_alphas", np.array(["a", "b"])), ("stage_thresholds", np.array(0.7)), ("history", np.array("[1]")),
+    ("history", np.array("{")), ("history", np.array(3)), ("history", np.array("[" * 100_000 + "]" * 100_000)),
+])
+def test_a_damaged_cascade_is_one_error_naming_it(tmp_path, key, value):
+    from fer_classic.detect.viola_jones import load_cascade
+
+    path, arrays = _cascade_arrays(tmp_path)
+    assert len(load_cascade(path).stages) == 1
+    np.savez(path, **{**arrays, key: value})
+    with pytest.raises(ValueError, match=f"^{path}: ") as refused:
+        load_cascade(path)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_truncated_or_flipped_cascade_archive_is_one_error_naming_it(tmp_path):
+    from fer_classic.detect.viola_jones import ViolaJonesDetector, load_cascade
+
+    path, _ = _cascade_arrays(tmp_path)
+    whole = path.read_bytes()
+    rng = np.random.default_rng(0)
+    damaged = [whole[:cut] for cut in (0, 10, len(whole) // 2, len(whole) - 1)]
+    for offset in rng.choice(len(whole), 40, replace=False):
+        data = bytearray(whole)
+        data[offset] ^= 0xFF
+        damaged.append(bytes(data))
+    for data in damaged:
+        path.write_bytes(data)
+        try:
+            cascade = load_cascade(path)
+        except ValueError as error:
+            assert str(error).startswith(f"{path}: ") and "\n" not in str(error)
+        else:                                   # a byte the archive does not check (a name's padding...)
+            ViolaJonesDetector(cascade).detect(np.zeros((40, 40), np.uint8))

@@ -42,10 +42,11 @@ from tqdm.auto import tqdm
 
 from ...atomic import replacing
 from ...faces import mirror_faces
+from ...paths import display_path
 from ...reading import load_npz
 from ..defaults import VIOLA_JONES_SCALE_FACTOR
 from .adaboost import StrongClassifier, boost, sort_feature_values
-from .haar import HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
+from .haar import FEATURE_KINDS, HaarFeatures, haar_feature_values, haar_feature_values_at, haar_features
 from .integral import integral_images, window_std
 from .pyramid import image_pyramid, window_origins
 
@@ -456,6 +457,11 @@ def save_cascade(cascade, path):
 def load_cascade(path):
     """Read a cascade written by :func:`save_cascade`; never unpickles.
 
+    Every array is checked before it is used (its type, shape and range:
+    features inside the window, polarities of ±1, finite thresholds, the
+    history a JSON object), so a damaged or foreign file fails here, in one
+    line, and not in the middle of a detection.
+
     Parameters
     ----------
     path : str or Path
@@ -467,24 +473,77 @@ def load_cascade(path):
     Raises
     ------
     ValueError
-        When the file is not such a cascade; the message names the file.
+        When the file is not such a cascade or is damaged; the message names the file.
     """
     path = Path(path)
-    arrays = load_npz(path)
-    if "format" not in arrays or arrays["format"].item() != FORMAT or set(_ARRAYS) - set(arrays):
-        raise ValueError(f"{path}: not a {FORMAT} file with arrays {', '.join(_ARRAYS)}")
-    sizes = arrays["stage_sizes"]
+    name = display_path(path)
+    arrays = load_npz(path)     # a damaged archive: one ValueError naming the file
+    if _text(arrays.get("format")) != FORMAT or set(_ARRAYS) - set(arrays):
+        raise ValueError(f"{name}: not a {FORMAT} file with arrays {', '.join(_ARRAYS)}")
+    try:
+        window_shape, min_std, stages, history = _checked_cascade(arrays)
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        text = " ".join(str(error).split())
+        raise ValueError(f"{name}: a damaged cascade ({text[:200]})") from None
+    return Cascade(window_shape, stages, min_std, history)
+
+
+def _text(array):
+    """The one string ``array`` holds, or None."""
+    if not isinstance(array, np.ndarray) or array.shape != () or array.dtype.kind != "U":
+        return None
+    return str(array.item())
+
+
+def _checked_cascade(arrays):
+    """The parts of a :class:`Cascade` from its file's arrays, each checked; ValueError says what is wrong."""
+    def numbers(key, kind, shape):
+        array = arrays[key]
+        if array.dtype.kind not in kind or array.ndim != len(shape) or any(
+                want is not None and have != want for have, want in zip(array.shape, shape)):
+            raise ValueError(f"{key} should be {'integers' if kind == 'iu' else 'numbers'} of shape "
+                             f"{tuple('n' if want is None else want for want in shape)}, not {array.dtype} "
+                             f"{array.shape}")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"{key} holds values that are not finite")
+        return array
+
+    window_shape = numbers("window_shape", "iu", (2,))
+    if not ((window_shape >= 1) & (window_shape <= 4096)).all():
+        raise ValueError(f"window_shape {window_shape.tolist()} out of range")
+    min_std = float(numbers("min_std", "iuf", ()))
+    if min_std < 0:
+        raise ValueError(f"min_std {min_std} is negative")
+    sizes = numbers("stage_sizes", "iu", (None,))
+    if len(sizes) == 0 or (sizes < 1).any():
+        raise ValueError("stage_sizes should be one positive count per stage")
     n_stumps = int(sizes.sum())
-    if any(len(arrays[key]) != n_stumps for key in ("feature_kinds", "feature_boxes", "stump_thresholds",
-                                                    "stump_polarities", "stump_alphas")) \
-            or len(arrays["stage_thresholds"]) != len(sizes):
-        raise ValueError(f"{path}: stage sizes do not match the stored stumps")
+    kinds = arrays["feature_kinds"]
+    if kinds.dtype.kind != "U" or kinds.shape != (n_stumps,):
+        raise ValueError(f"feature_kinds should be {n_stumps} names, not {kinds.dtype} {kinds.shape}")
+    boxes = numbers("feature_boxes", "iu", (n_stumps, 4)).astype(np.int64)
+    thresholds = numbers("stump_thresholds", "iuf", (n_stumps,))
+    polarities = numbers("stump_polarities", "iu", (n_stumps,))
+    alphas = numbers("stump_alphas", "iuf", (n_stumps,))
+    stage_thresholds = numbers("stage_thresholds", "iuf", (len(sizes),))
+    if not np.isin(polarities, (-1, 1)).all():
+        raise ValueError("stump_polarities should be -1 or 1")
+    unknown = set(kinds.tolist()) - set(FEATURE_KINDS)
+    if unknown:
+        raise ValueError(f"unknown feature kinds {sorted(unknown)[:3]}")
+    height, width = (int(v) for v in window_shape)
+    x, y, w, h = boxes.T
+    patterns = np.array([FEATURE_KINDS[kind].shape for kind in kinds.tolist()]).reshape(-1, 2)
+    if ((x < 0) | (y < 0) | (w < 1) | (h < 1) | (x > width) | (y > height) | (w > width) | (h > height)
+            | (x + w > width) | (y + h > height)
+            | (w % patterns[:, 1] != 0) | (h % patterns[:, 0] != 0)).any():
+        raise ValueError(f"feature_boxes outside the {height}x{width} window or not fitting their kind")
+    history = json.loads(_text(arrays["history"]) or "")
+    if not isinstance(history, dict):
+        raise ValueError("history should be a JSON object")
     stages, ends = [], np.cumsum(sizes)
-    for start, stop, threshold in zip(ends - sizes, ends, arrays["stage_thresholds"]):
-        classifier = StrongClassifier(np.arange(stop - start), arrays["stump_thresholds"][start:stop],
-                                      arrays["stump_polarities"][start:stop], arrays["stump_alphas"][start:stop],
-                                      float(threshold))
-        stages.append(Stage(HaarFeatures(arrays["feature_kinds"][start:stop], arrays["feature_boxes"][start:stop]),
-                            classifier))
-    return Cascade(tuple(int(v) for v in arrays["window_shape"]), stages, float(arrays["min_std"]),
-                   json.loads(arrays["history"].item()))
+    for start, stop, threshold in zip(ends - sizes, ends, stage_thresholds):
+        classifier = StrongClassifier(np.arange(stop - start), thresholds[start:stop], polarities[start:stop],
+                                      alphas[start:stop], float(threshold))
+        stages.append(Stage(HaarFeatures(kinds[start:stop], boxes[start:stop]), classifier))
+    return (height, width), min_std, stages, history
