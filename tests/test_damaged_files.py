@@ -393,3 +393,45 @@ def test_a_truncated_or_flipped_cascade_archive_is_one_error_naming_it(tmp_path)
             assert str(error).startswith(f"{path}: ") and "\n" not in str(error)
         else:                                   # a byte the archive does not check (a name's padding...)
             ViolaJonesDetector(cascade).detect(np.zeros((40, 40), np.uint8))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "rewrite", "old format", "other shape", "empty"])
+def test_a_damaged_prediction_cache_entry_is_predicted_again_with_one_line(damage):
+    from fer_classic.compare.measure import split_probabilities
+    from fer_classic.data import FER2013, Split
+
+    faces = np.arange(6 * 48 * 48, dtype=np.uint8).reshape(6, 48, 48)
+    data = FER2013({"PublicTest": Split(faces, np.zeros(6, np.int64), np.arange(6))}, "data.npz", "0" * 32)
+    calls = []
+
+    class Model:
+        def predict_proba(self, batch):
+            calls.append(len(batch))
+            return np.tile(np.linspace(0.01, 0.2, 7), (len(batch), 1)) + batch[:, :1, 0] / 1000
+
+    first = split_probabilities(Model(), data, ["PublicTest"], identity="model-1")["PublicTest"]
+    [path] = (cache.cache_dir() / "predictions").glob("*.npy")
+    assert calls == [6] and np.array_equal(split_probabilities(Model(), data, ["PublicTest"], "model-1")["PublicTest"],
+                                           first) and calls == [6]   # the entry is read back: nothing predicted
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:-50])
+    elif damage == "rewrite":
+        _rewrite_values(path)
+    elif damage == "old format":
+        np.save(path, first[::-1])                  # the same shape, other rows, no checksum: not to be trusted
+    elif damage == "other shape":
+        cache.write_entry(path, first[:3])          # whole and checked, but for another split
+    else:
+        path.write_bytes(b"")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = split_probabilities(Model(), data, ["PublicTest"], identity="model-1")["PublicTest"]
+    assert calls == [6, 6] and np.array_equal(again, first)
+    [warning] = caught
+    assert warning.category is cache.FeatureCacheWarning and warning.filename == str(path)
+    assert "damaged prediction cache entry, predicted again and replaced" in str(warning.message)
+    assert "\n" not in str(warning.message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        healed = split_probabilities(Model(), data, ["PublicTest"], identity="model-1")["PublicTest"]
+    assert calls == [6, 6] and np.array_equal(healed, first)

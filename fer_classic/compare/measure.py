@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 
-from ..atomic import replacing
 from ..classify.metrics import emotion_metrics, probabilities_by_split
 from ..data import FER2013, Split
-from ..extract.cache import cache_dir, caching
+from ..extract.cache import CACHE_VERSION, FeatureCacheWarning, cache_dir, caching, read_entry, write_entry
+from ..reading import notice
 from ..store import warm_up
 
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -66,13 +66,39 @@ def quick_subsample(data, n_test=350, n_train=2000, seed=0):
 
 def _prediction_path(identity, split):
     digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{CACHE_VERSION}|".encode())     # entries of another format are not read (version 1: no checksum)
     digest.update(identity.encode())
     digest.update(np.ascontiguousarray(split.faces).data)
     return cache_dir() / "predictions" / f"{digest.hexdigest()}.npy"
 
 
+def _cached_probabilities(path, n_faces):
+    """The probabilities cached at ``path`` if they are whole and fit ``n_faces`` faces; else None, with why.
+
+    Returns
+    -------
+    (ndarray or None, str or None)
+        The probabilities, or None and what was wrong with the entry (None when there is none).
+    """
+    if not (path.exists() or path.is_symlink()):
+        return None, None
+    try:
+        cached = read_entry(path)      # checked against its checksum: a truncated or rewritten entry fails here
+    except (ValueError, OverflowError, OSError) as error:     # DamagedEntry is a ValueError
+        return None, getattr(error, "strerror", None) or str(error)
+    if cached.ndim != 2 or len(cached) != n_faces or cached.dtype.kind != "f":
+        return None, f"{cached.dtype} {cached.shape}, expected probabilities of {n_faces} faces"
+    return np.array(cached), None
+
+
 def split_probabilities(model, data, splits, identity=None):
     """Probabilities per split, read from or written to the prediction cache when ``identity`` is given.
+
+    Entries are written and read as the feature cache's
+    (:func:`~fer_classic.extract.cache.write_entry`, checked by
+    :func:`~fer_classic.extract.cache.read_entry`): a truncated or rewritten
+    entry is predicted again and replaced, with one
+    :class:`~fer_classic.extract.cache.FeatureCacheWarning` naming it.
 
     Parameters
     ----------
@@ -86,14 +112,25 @@ def split_probabilities(model, data, splits, identity=None):
     if identity is None:
         return probabilities_by_split(model.predict_proba, data, splits)
     paths = {name: _prediction_path(identity, data[name]) for name in splits}
-    if all(path.is_file() for path in paths.values()):
-        return {name: np.load(path) for name, path in paths.items()}
-    result = probabilities_by_split(model.predict_proba, data, splits)
+    cached, damage = {}, {}
     for name, path in paths.items():
+        probabilities, why = _cached_probabilities(path, len(data[name]))
+        if probabilities is not None:
+            cached[name] = probabilities
+        elif why:
+            damage[name] = why
+    missing = [name for name in splits if name not in cached]
+    if not missing:
+        return cached
+    result = probabilities_by_split(model.predict_proba, data, missing)
+    for name in missing:
+        path = paths[name]
         path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(path) as stream:
-            np.save(stream, result[name])
-    return result
+        write_entry(path, result[name])
+        if name in damage:
+            notice(path, f"damaged prediction cache entry, predicted again and replaced: {damage[name]}",
+                   FeatureCacheWarning)
+    return {name: cached[name] if name in cached else result[name] for name in splits}
 
 
 def split_metrics(probabilities, data):
