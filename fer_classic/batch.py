@@ -205,6 +205,33 @@ def _record(model, detector_options, columns):
     return {"model": str(model), "detector": detector, "classes": list(columns[len(_FACE_COLUMNS):-1])}
 
 
+def _checked_record(content):
+    """A run's record from the bytes of its :func:`record_path`, checked against the schema :func:`_record` writes.
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong, in one line, without the file's name: not UTF-8, not JSON (or nested past the
+        recursion limit), not an object, or a field of the wrong type.
+    """
+    try:
+        then = json.loads(content.decode("utf-8"))
+    except (ValueError, RecursionError) as error:   # UnicodeDecodeError, JSONDecodeError; [[[[... a million deep
+        raise ValueError(f"not UTF-8 JSON: {type(error).__name__}: {' '.join(str(error).split())[:120]}") from None
+    if not isinstance(then, dict):
+        raise ValueError("not a JSON object")
+    if not isinstance(then.get("model"), str):
+        raise ValueError("its model should be a string")
+    detector = then.get("detector")
+    if not isinstance(detector, dict) or not all(
+            isinstance(value, (str, int, float, list)) and not isinstance(value, bool) for value in detector.values()):
+        raise ValueError("its detector should be an object of options")
+    classes = then.get("classes", [])
+    if not isinstance(classes, list) or not all(isinstance(name, str) for name in classes):
+        raise ValueError("its classes should be a list of names")
+    return then
+
+
 def check_record(out, record):
     """Refuse to resume ``out`` when its :func:`record_path` says another model or detector option made it.
 
@@ -220,10 +247,9 @@ def check_record(out, record):
     if content is None:
         return
     try:
-        then = json.loads(content.decode("utf-8"))
-        then["model"], then["detector"]     # noqa: B018 - a record has both
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
-        raise ValueError(f"{show_name(path)} is not the record of a batch run; --resume cannot tell how "
+        then = _checked_record(content)
+    except ValueError as error:
+        raise ValueError(f"{show_name(path)} is not the record of a batch run ({error}); --resume cannot tell how "
                          f"{show_name(out)} was made: remove the record to continue by the columns alone, or "
                          "start again without --resume") from None
 

@@ -237,3 +237,22 @@ def test_video_csv_and_the_apps_exports_are_refused_while_another_process_writes
         TimelineWriter(out)
     writer.close()
     assert not lock_path(out).exists() and read_records(out)[0][0] == "frame"
+
+
+@pytest.mark.parametrize("content", [b"[]", b"\xff\xfe", b'{"model": 3, "detector": {}}', b'{"model": "classic"}',
+                                     b'{"model": "classic", "detector": []}',
+                                     b'{"model": "classic", "detector": {"name": {"x": 1}}}',
+                                     b'{"model": "classic", "detector": {}, "classes": "happy"}',
+                                     b"[" * 100_000 + b"]" * 100_000, b'{"model": "classic", "detector": {'])
+def test_resume_refuses_a_damaged_record_in_one_line_naming_it(folder, tmp_path, capsys, content):
+    out = tmp_path / "results.csv"
+    run_batch(folder, out, n_jobs=1, progress=False)
+    written = out.read_text()
+    record_path(out).write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(f"{show_name(record_path(out))} is not the record of a batch run")):
+        run_batch(folder, out, n_jobs=1, resume=True, progress=False)
+    capsys.readouterr()
+    assert main(["batch", str(folder), "--out", str(out), "--jobs", "1", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "is not the record of a batch run" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert out.read_text() == written and record_path(out).read_bytes() == content
