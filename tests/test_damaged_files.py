@@ -435,3 +435,37 @@ def test_a_damaged_prediction_cache_entry_is_predicted_again_with_one_line(damag
         warnings.simplefilter("error")
         healed = split_probabilities(Model(), data, ["PublicTest"], identity="model-1")["PublicTest"]
     assert calls == [6, 6] and np.array_equal(healed, first)
+
+
+def test_a_damaged_comparison_record_is_skipped_with_one_line_naming_it(tmp_path):
+    from types import SimpleNamespace
+
+    from fer_classic.store import results_index
+
+    good = {"provenance": {"date": "2026-12-01T00:00:00"}, "options": {"rank_by": "PrivateTest", "quick": False},
+            "methods": [{"name": "hog/mlp", "status": "ok", "source": "shipped models/classic.joblib",
+                         "latency_ms": 2.5, "metrics": {"PrivateTest": {"accuracy": 0.5}}}]}
+    row = good["methods"][0]
+    records = {"2026-12-01-0000001": json.dumps(good), "2026-12-01-0000002": "{not json",
+               "2026-12-01-0000003": "[]", "2026-12-01-0000004": "[" * 100_000 + "]" * 100_000,
+               "2026-12-01-0000005": json.dumps({**good, "methods": {"hog/mlp": row}}),
+               "2026-12-01-0000006": json.dumps({**good, "methods": [{**row, "metrics": "PrivateTest"}]}),
+               "2026-12-01-0000007": json.dumps({**good, "methods": [{**row, "metrics": {"PrivateTest": [0.5]}}]}),
+               "2026-12-01-0000008": json.dumps({**good, "provenance": {"date": 20261201}}),
+               "2026-12-01-0000009": json.dumps({**good, "methods": [{**row, "latency_ms": "fast"}]}),
+               "2026-12-01-000000a-detectors": json.dumps({"provenance": {}, "rows": []})}     # another benchmark's
+    for folder, text in records.items():
+        (tmp_path / "benchmarks" / "results" / folder).mkdir(parents=True)
+        (tmp_path / "benchmarks" / "results" / folder / "results.json").write_text(text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = results_index.comparison_records(tmp_path)
+    assert [folder.name for folder, _ in found] == ["2026-12-01-0000001"]
+    damaged = sorted(warning.filename for warning in caught)
+    assert damaged == [str(tmp_path / "benchmarks" / "results" / f"2026-12-01-000000{k}" / "results.json")
+                       for k in range(2, 10)]
+    assert all("skipped" in str(warning.message) and "\n" not in str(warning.message) for warning in caught)
+    entry = SimpleNamespace(method="hog/mlp", accuracy=lambda split: 0.5 if split == "PrivateTest" else None)
+    assert results_index.recorded_latency_ms(entry, "shipped models/classic.joblib", found)[0] == 2.5
+    broken = [(tmp_path, {"methods": [{**row, "metrics": "PrivateTest"}]})]   # a caller's record, unchecked
+    assert results_index.recorded_latency_ms(entry, "shipped models/classic.joblib", broken) == (None, None)

@@ -11,18 +11,24 @@ whenever it writes a record, so a folder that holds an index keeps it true
 writes it by hand.
 
 :func:`recorded_latency_ms` reads the committed comparison records back:
-the speed the newest of them measured for a given model file.
+the speed the newest of them measured for a given model file. Each record is
+read with :func:`~fer_classic.store.manifest.read_json` and checked against
+the fields read here: a damaged comparison record is skipped with one line
+naming it (:func:`fer_classic.reading.notice`); another benchmark's record is
+skipped quietly.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 from ..atomic import write_text
+from ..model_files import ModelError
+from ..reading import notice
+from .manifest import read_json
 
 INDEX = "README.md"
 INDEX_HEADING = "# Benchmark records"
@@ -134,14 +140,43 @@ def comparison_records(checkout=None):
         if committed is not None and path.resolve() not in committed:
             continue
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            options, rows = record["options"], record["methods"]
-            date = record["provenance"]["date"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue      # another benchmark's record, or a damaged one
-        if isinstance(options, dict) and "rank_by" in options and not options.get("quick") and isinstance(rows, list):
-            records.append((str(date), path.parent, record))
+            record = read_json(path, "a benchmark record")
+        except ModelError as error:     # not UTF-8, not JSON, nested past the recursion limit, not an object
+            notice(path, f"skipped: {str(error).removeprefix(f'{path}: ')}")
+            continue
+        options = record.get("options")
+        if not isinstance(options, dict) or "rank_by" not in options:
+            continue      # another benchmark's record
+        damage = _comparison_damage(record)
+        if damage:
+            notice(path, f"a damaged comparison record, skipped: {damage}")
+        elif not options.get("quick"):
+            records.append((record["provenance"]["date"], path.parent, record))
     return [(folder, record) for _, folder, record in sorted(records, key=lambda item: item[0], reverse=True)]
+
+
+def _comparison_damage(record):
+    """What is wrong with a comparison record for :func:`recorded_latency_ms`, in words; None when nothing is."""
+    provenance, rows = record.get("provenance"), record.get("methods")
+    if not isinstance(provenance, dict) or not isinstance(provenance.get("date"), str):
+        return "its provenance should be an object with a date"
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        return "its methods should be a list of objects"
+    for row in rows:
+        for key in ("name", "status", "source"):
+            if not isinstance(row.get(key, ""), (str, type(None))):
+                return f"a method's {key} should be a string"
+        if not _is_number(row.get("latency_ms", 0)) and row.get("latency_ms") is not None:
+            return f"{row.get('name')}'s latency_ms should be a number"
+        metrics = row.get("metrics") or {}
+        if not isinstance(metrics, dict) or not all(
+                isinstance(split, dict) and _is_number(split.get("accuracy", 0)) for split in metrics.values()):
+            return f"{row.get('name')}'s metrics should be an object of splits with a numeric accuracy"
+    return None
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def recorded_latency_ms(entry, source, records):
@@ -169,7 +204,10 @@ def recorded_latency_ms(entry, source, records):
                     or row.get("source") != source or not isinstance(row.get("latency_ms"), (int, float)):
                 continue
             metrics = row.get("metrics") or {}
-            shared = [split for split in ("PublicTest", "PrivateTest") if split in metrics and entry.accuracy(split)]
+            if not isinstance(metrics, dict):
+                continue
+            shared = [split for split in ("PublicTest", "PrivateTest")
+                      if isinstance(metrics.get(split), dict) and entry.accuracy(split)]
             if shared and all(abs(metrics[split].get("accuracy", -1) - entry.accuracy(split)) < 1e-9
                               for split in shared):
                 return float(row["latency_ms"]), folder
