@@ -163,3 +163,53 @@ def test_whole_image_detector_is_named_and_skips_video_tracking(astronaut_gray):
         detector = build_detector("whole-image", video=video)
         assert isinstance(detector, WholeImageDetector)
         np.testing.assert_array_equal(detector.detect(astronaut_gray), [[0, 0, 512, 512]])
+
+
+def test_a_huge_image_is_scanned_a_band_of_pyramid_levels_at_a_time():
+    from fer_classic.detect import haar
+
+    class Recorder:                                  # OpenCV's cascade, as far as the detector sees it
+        def __init__(self):
+            self.calls = []
+
+        def getOriginalWindowSize(self):
+            return (24, 24)
+
+        def detectMultiScale(self, gray, **options):
+            self.calls.append(options)
+            return ()
+
+    detector = HaarCascadeDetector(scale_factor=1.2, min_neighbors=2)
+    detector._loaded = recorder = Recorder()
+    huge = np.zeros((10_000, 10_000), np.uint8)      # 100 megapixels, the image cap (zeros: no memory touched)
+    assert detector.detect(huge).shape == (0, 4)
+    levels = haar.pyramid_levels((24, 24), (10_000, 10_000), 1.2, (30, 30))
+    assert levels[0][0] == (35, 35) and levels[0][1] == (6944, 6944)  # OpenCV's first level: 30 px faces fill 24 px
+    assert len(recorder.calls) > 1 and all(call["minNeighbors"] == 0 for call in recorder.calls)
+    scanned = []
+    for call in recorder.calls:
+        band = [level for level in levels if call["minSize"] <= level[0] <= call["maxSize"]]
+        pixels = sum((w + 1) * (h + 1) for _, (w, h) in band)
+        assert len(band) == 1 or pixels <= haar.MAX_BAND_PIXELS          # bounded: one level, or a band's budget
+        scanned += band
+    assert scanned == levels                                              # every level once, in order
+
+
+@pytest.mark.parametrize("cascade, scale_factor, min_neighbors", [
+    ("frontal-default", 1.2, 2), ("frontal-default", 1.1, 5), ("frontal-alt2", 1.05, 0), ("profile", 1.1, 3)])
+def test_a_banded_scan_finds_what_one_opencv_call_finds(monkeypatch, astronaut_gray, cascade, scale_factor,
+                                                       min_neighbors):
+    from fer_classic.detect import haar
+
+    detector = HaarCascadeDetector(cascade, scale_factor, min_neighbors)
+    one_call = detector.detect(astronaut_gray)
+    monkeypatch.setattr(haar, "MAX_BAND_PIXELS", 1)                       # every level a band of its own
+    calls = []
+    classifier = detector._model()
+    monkeypatch.setattr(detector, "_loaded", type("Spy", (), {
+        "getOriginalWindowSize": lambda self: classifier.getOriginalWindowSize(),
+        "detectMultiScale": lambda self, *args, **options: calls.append(options) or classifier.detectMultiScale(
+            *args, **options)})())
+    banded = detector.detect(astronaut_gray)
+    assert len(calls) > 10
+    assert sorted(banded.tolist()) == sorted(one_call.tolist())

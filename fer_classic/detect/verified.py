@@ -62,9 +62,13 @@ class VerifiedDetector(FaceDetector):
         """Whether the verifier finds a face where ``box`` (x, y, w, h) is, in a grayscale image."""
         x, y, w, h = (int(v) for v in box)
         pad = int(round(self.margin * max(w, h)))
-        # Edge replication lets a face at the border keep its margin.
-        padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else gray
-        crop = padded[y:y + h + 2 * pad, x:x + w + 2 * pad]
+        # The box and its margin, the part past the image's edges replicated from them (so a face at the border
+        # keeps its margin): only the crop is padded, not a copy of the whole image per candidate.
+        rows, cols = gray.shape
+        top, left, bottom, right = y - pad, x - pad, min(y + h + pad, rows + pad), min(x + w + pad, cols + pad)
+        crop = cv2.copyMakeBorder(gray[max(top, 0):min(bottom, rows), max(left, 0):min(right, cols)],
+                                  max(-top, 0), max(bottom - rows, 0), max(-left, 0), max(right - cols, 0),
+                                  cv2.BORDER_REPLICATE)
         zoom = self.side / max(w, h)
         crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR)
         found = self.verifier.detect(crop)
