@@ -213,3 +213,28 @@ def test_a_banded_scan_finds_what_one_opencv_call_finds(monkeypatch, astronaut_g
     banded = detector.detect(astronaut_gray)
     assert len(calls) > 10
     assert sorted(banded.tolist()) == sorted(one_call.tolist())
+
+
+def test_dlib_scans_a_huge_image_within_its_pixel_budget_and_scales_boxes_back():
+    import dlib
+
+    from fer_classic.detect.dlib_base import MAX_SCAN_PIXELS, DlibDetector, scan_plan
+
+    assert scan_plan((480, 640), 1) == (1, 1.0)                       # a photo: as asked
+    assert scan_plan((4000, 4000), 1) == (0, 1.0)                     # doubling given up first
+    upsample, scale = scan_plan((10_000, 10_000), 1)
+    assert upsample == 0 and 10_000 ** 2 * scale ** 2 <= MAX_SCAN_PIXELS * 1.001
+
+    class Recording(DlibDetector):
+        def _load(self):
+            return None
+
+        def _rectangles(self, gray, upsample):
+            self.scanned = (gray.shape, upsample)
+            return [dlib.rectangle(100, 100, 199, 199)]               # a 100-px face in the scanned image
+
+    detector = Recording(upsample=1)
+    [box] = detector.detect(np.zeros((10_000, 10_000), np.uint8))
+    (height, width), upsample = detector.scanned
+    assert height * width <= MAX_SCAN_PIXELS and upsample == 0
+    assert abs(box[2] - 100 / scale) <= 1 and abs(box[0] - 100 / scale) <= 1   # in the original's pixels

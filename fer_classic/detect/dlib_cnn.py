@@ -58,5 +58,5 @@ class DlibCnnDetector(DlibDetector):
 
         return dlib.cnn_face_detection_model_v1(str(mmod_model_path()))
 
-    def _rectangles(self, gray):
-        return [d.rect for d in self._model()(gray, self.upsample) if d.confidence >= self.threshold]
+    def _rectangles(self, gray, upsample):
+        return [d.rect for d in self._model()(gray, upsample) if d.confidence >= self.threshold]

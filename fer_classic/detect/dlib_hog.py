@@ -39,6 +39,6 @@ class DlibHogDetector(DlibDetector):
 
         return dlib.get_frontal_face_detector()
 
-    def _rectangles(self, gray):
-        rectangles, _, _ = self._model().run(gray, self.upsample, self.threshold)
+    def _rectangles(self, gray, upsample):
+        rectangles, _, _ = self._model().run(gray, upsample, self.threshold)
         return rectangles
