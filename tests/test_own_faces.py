@@ -250,3 +250,10 @@ def test_default_falls_back_to_handcrafted_features_without_tensorflow(monkeypat
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow" else real(name, *a))
     method, note = own_faces.default_method()
     assert method == HANDCRAFTED_METHOD and "CNN extra is not installed" in note
+
+
+def test_cnn_training_refuses_an_unrelated_out_before_loading_data(capsys, tmp_path):
+    notes = tmp_path / "notes.npz"
+    notes.write_bytes(b"keep me")
+    status, _, err = run(capsys, "train", "--method", "cnn/fer-cnn", "--out", notes, "--data", tmp_path / "nope.npz")
+    assert status == 2 and "not one of your models" in err and notes.read_bytes() == b"keep me"

@@ -62,13 +62,14 @@ def _train(args):
     from ..paths import check_outside
 
     check_outside(args.out, args.data)      # --out over or inside --data: refused before the data is loaded
-    out = model_output(args.out, method.file_stem) if method.family != "cnn" else None
+    cnn = method.family == "cnn"
+    out = model_output(args.out, method.classifier if cnn else method.file_stem, ".npz" if cnn else ".joblib")
     data = load_fer2013(args.data)
     for note in data.notes:
         print(note, file=sys.stderr)
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    if method.family == "cnn":
-        return _train_cnn(args, data, log)
+    if cnn:
+        return _train_cnn(args, data, out, log)
     from ..classify import train_method
 
     model, entry = train_method(args.method, data, flip=not args.no_flip, mirror_test=not args.no_mirror_test,
@@ -156,12 +157,13 @@ RECIPE_OPTIONS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_
                   "batch_norm", "stem_stride")
 
 
-def _train_cnn(args, data, log):
-    """Train a CNN by its recipe (options override it); the shipped folder receives only a network that learned."""
+def _train_cnn(args, data, out, log):
+    """Train a CNN by its recipe (options override it) into ``out``; the shipped folder receives only a network that
+    learned."""
     from ..cnn.method import train_cnn_method
     from ..cnn.recipes import recipe_for
     from ..extract.cache import cache_dir
-    from ..store import check_integrity, resolve_model, save_model, shipped_models_dir, user_models_dir
+    from ..store import check_integrity, resolve_model, save_model, shipped_models_dir
 
     architecture = MethodName.parse(args.method).classifier
     recipe = recipe_for(architecture, **{name: getattr(args, name) for name in RECIPE_OPTIONS})
@@ -176,7 +178,6 @@ def _train_cnn(args, data, log):
     model, entry = train_cnn_method(architecture, data, recipe=recipe, seed=args.seed, tta=args.tta,
                                     checkpoint_dir=checkpoints, resume=args.resume, warm_start=warm_start,
                                     warm_start_entry=warm_start_entry, log=log)
-    out = Path(args.out) if args.out else user_models_dir() / f"{architecture}.npz"
     if not entry["shipping"]["ok"] and out.resolve().parent == shipped_models_dir().resolve():
         log(f"not saved among the shipped models: {entry['shipping']['reason']}")
         out = checkpoints / f"{architecture}.npz"

@@ -162,8 +162,8 @@ def model_output(out=None, stem="model", suffix=".joblib"):
     ----------
     out : str or Path, optional
         The file asked for. It may exist only if it is one of your own
-        registered models (retraining it on purpose); any other existing file
-        (data, notes, a shipped model) is refused. Its suffix must be ``suffix``.
+        registered models or a shipped model file (retraining it on purpose);
+        any other existing file (data, notes) is refused. Its suffix must be ``suffix``.
     stem : str
         Without ``out``: the name in your models folder (:func:`user_models_dir`),
         with ``-2``, ``-3``... appended when taken, so a second training keeps the first.
@@ -186,10 +186,17 @@ def model_output(out=None, stem="model", suffix=".joblib"):
     if out.suffix != suffix:
         raise ValueError(f"--out {display_path(out)}: a model file must end in {suffix}")
     if out.exists() or out.is_symlink():
-        registered = str(out.resolve()) in read_user_registry()["models"]
+        registered = str(out.resolve()) in read_user_registry()["models"] or _shipped_file(out)
         if not (out.is_file() and registered):
             raise ValueError(f"--out {display_path(out)} exists and is not one of your models: choose a new name")
     return out
+
+
+def _shipped_file(path):
+    """Whether ``path`` is a model file the repository's models folder ships (retrained there on purpose)."""
+    folder = shipped_models_dir().resolve()
+    path = Path(path).resolve()
+    return path.parent == folder and any(entry.file == path.name for entry in read_manifest(folder).models.values())
 
 
 def save_model(model, path, entry):
