@@ -352,3 +352,45 @@ def test_a_damaged_feature_cache_entry_is_extracted_again(monkeypatch, cut, flip
     np.testing.assert_array_equal(again, expected)
     assert len(caught) <= 1 and all(w.filename == str(path) for w in caught)
     path.unlink()
+
+
+# Names are data (issue 40): any file name, control characters included, prints on one line and round-trips a CSV.
+NAMES = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF, blacklist_characters="/\x00"),
+                min_size=1, max_size=24)
+
+
+@FUZZ
+@given(name=NAMES)
+def test_any_file_name_prints_without_control_characters_and_stays_one_csv_record(name):
+    import csv as csv_module
+
+    from fer_classic.paths import csv_cell, csv_value, show_name
+
+    shown = show_name(name)
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in shown)
+    buffer = io.StringIO()
+    csv_module.writer(buffer).writerow([csv_cell(name), "happy"])
+    [row] = list(csv_module.reader(io.StringIO(buffer.getvalue())))
+    assert csv_value(row[0]) == name and row[1] == "happy"
+    assert not row[0].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+# Outputs against inputs: whatever the names in a folder, predict DIR --out DIR never plans to write over an input,
+# and no two images share an output.
+@FUZZ
+@given(stems=st.lists(st.sampled_from(["a", "b", "a.annotated", "b.annotated", "c-2", "c"]), min_size=1, max_size=8),
+       suffixes=st.lists(st.sampled_from([".png", ".jpg", ".bmp"]), min_size=8, max_size=8))
+def test_annotated_outputs_never_overwrite_an_input_or_each_other(tmp_path_factory, stems, suffixes):
+    from fer_classic.paths import annotated_outputs
+
+    folder = tmp_path_factory.mktemp("photos")
+    inputs = {folder / f"{stem}{suffix}" for stem, suffix in zip(stems, suffixes)}
+    for path in inputs:
+        path.write_bytes(b"")
+    try:
+        target = annotated_outputs(folder, [str(folder)], "--out")
+    except ValueError as error:                   # refused: only because an output would overwrite an input
+        assert "overwrite" in str(error)
+        return
+    outputs = [target(path) for path in sorted(inputs)]
+    assert len(set(outputs)) == len(outputs) and not set(outputs) & inputs
