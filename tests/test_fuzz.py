@@ -280,8 +280,11 @@ def test_a_manifest_of_any_json_reads_or_is_named(tmp_path, content):
     except ModelError as error:
         _one_line_naming(error, path)
         return
-    for entry in manifest.models.values():       # what readers ask of an entry works
-        entry.accuracy("PrivateTest"), entry.training_seconds, entry.to_dict()
+    for entry in manifest.models.values():       # what readers ask of an entry works, with the types they expect
+        accuracy, seconds = entry.accuracy("PrivateTest"), entry.training_seconds
+        assert accuracy is None or (isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool))
+        assert seconds is None or (isinstance(seconds, (int, float)) and not isinstance(seconds, bool))
+        assert isinstance(entry.to_dict(), dict) and isinstance(entry.file, str) and isinstance(entry.sha256, str)
 
 
 @FUZZ

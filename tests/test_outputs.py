@@ -1,5 +1,6 @@
 """Hostile input, round three: outputs nobody can hijack, names that are data, exit codes that tell the truth."""
 
+import contextlib
 import csv
 import os
 import re
@@ -54,11 +55,11 @@ def test_a_link_planted_at_the_partial_name_is_never_written_through_nor_read(fo
         create_exclusive(partial_path(out))                      # the primitive itself: O_EXCL | O_NOFOLLOW
 
 
-def test_a_second_writer_is_refused_naming_the_first(folder, tmp_path, capsys):
-    out = tmp_path / "results.csv"
-    out.write_text("the first run's\n")
+@contextlib.contextmanager
+def lock_held_elsewhere(out):
+    """Another process holding the output lock of ``out`` until the block ends; yields its pid."""
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys, time
+        import sys
         from fer_classic.atomic import OutputLock
         with OutputLock({str(out)!r}):
             print("locked", flush=True)
@@ -66,12 +67,19 @@ def test_a_second_writer_is_refused_naming_the_first(folder, tmp_path, capsys):
         """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "locked\n"
-        assert main(["batch", str(folder), "--out", str(out), "--jobs", "1"]) == 2
-        err = capsys.readouterr().err
-        assert f"another process (pid {holder.pid}) is writing it" in err and err.count("\n") == 1
-        assert out.read_text() == "the first run's\n"
+        yield holder.pid
     finally:
         holder.communicate("", timeout=60)
+
+
+def test_a_second_writer_is_refused_naming_the_first(folder, tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    out.write_text("the first run's\n")
+    with lock_held_elsewhere(out) as pid:
+        assert main(["batch", str(folder), "--out", str(out), "--jobs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"another process (pid {pid}) is writing it" in err and err.count("\n") == 1
+        assert out.read_text() == "the first run's\n"
     assert not lock_path(out).exists()                           # the holder removed it
     lock_path(out).write_text("12345\n")                          # as a run killed outright leaves it: no lock held
     with OutputLock(out):
@@ -204,16 +212,8 @@ def test_video_csv_and_the_apps_exports_are_refused_while_another_process_writes
     write_face_video(clip, astronaut_bgr, n_frames=2)
     out = tmp_path / "timeline.csv"
     out.write_text("the first writer's\n")
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys
-        from fer_classic.atomic import OutputLock
-        with OutputLock({str(out)!r}):
-            print("locked", flush=True)
-            sys.stdin.read()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline() == "locked\n"
-        refused = f"another process (pid {holder.pid}) is writing it"
+    with lock_held_elsewhere(out) as pid:
+        refused = f"another process (pid {pid}) is writing it"
         capsys.readouterr()
         assert main(["video", str(clip), "--csv", str(out)]) == 2
         err = capsys.readouterr().err
@@ -230,8 +230,6 @@ def test_video_csv_and_the_apps_exports_are_refused_while_another_process_writes
         assert len(failures) == 1 and refused in failures[0]
         assert out.read_text() == "the first writer's\n"
         assert not list(tmp_path.glob(".timeline.csv.*.partial"))
-    finally:
-        holder.communicate("", timeout=60)
     writer = TimelineWriter(out)                        # the holder is gone: the lock is taken, and held till close
     with pytest.raises(OutputError, match=f"pid {os.getpid()}"):
         TimelineWriter(out)

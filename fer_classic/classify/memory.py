@@ -72,9 +72,13 @@ class PeakMemory:
             self._thread.start()
         return self
 
+    def sample(self):
+        """Take a sample now (a caller that knows when its peak is, e.g. a test, need not wait for the next one)."""
+        self._peak = max(self._peak, tree_resident_bytes())
+
     def _sample(self):
         while True:
-            self._peak = max(self._peak, tree_resident_bytes())
+            self.sample()
             if self._done.wait(self.interval):
                 return
 
