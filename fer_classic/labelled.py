@@ -144,7 +144,7 @@ def is_labelled_source(path):
             return False
         return True
     if path.suffix.lower() == ".csv" and path.is_file():
-        return "path" in _csv_header(path) and "label" in _csv_header(path)
+        return {"path", "label"} <= set(_csv_header(path))
     return False
 
 
