@@ -390,7 +390,7 @@ def _train_detector(args):
 def _gui(args):
     from ..gui import run
 
-    return run([sys.argv[0], *args.paths])
+    return run([sys.argv[0], *(["--present"] if args.present else []), *args.paths])
 
 
 def _models(args):
@@ -685,6 +685,8 @@ def build_parser():
 
     gui = commands.add_parser("gui", help="the desktop app: images, folders, video and webcam, with the phases shown")
     gui.add_argument("paths", nargs="*", metavar="IMAGE_OR_DIR", help="images or folders to open")
+    gui.add_argument("--present", action="store_true",
+                     help="projection mode: large type, high contrast, large phase images (also in the View menu)")
     gui.set_defaults(run=_gui)
 
     benchmark = commands.add_parser("benchmark", help="compare every method side by side on FER2013 "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import signal
 import sys
@@ -17,6 +18,11 @@ from .window import MainWindow
 INTERRUPTED = 130           # the exit status after Ctrl+C in the terminal that started the app (128 + SIGINT)
 # Qt's event loop runs in C++: Python handles a signal only when the interpreter runs, so a timer wakes it.
 _SIGNAL_POLL_MS = 200
+# The libraries Qt's xcb platform plugin loads that a desktop may lack, by Debian package; Qt's own start-up error
+# names only the first one missing, and aborts the process.
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1",
+                 "xcb-image": "libxcb-image0", "xcb-render-util": "libxcb-render-util0", "xcb-xkb": "libxcb-xkb1",
+                 "xkbcommon-x11": "libxkbcommon-x11-0"}
 
 
 def run(argv=None):
@@ -25,8 +31,9 @@ def run(argv=None):
     Parameters
     ----------
     argv : list of str, optional
-        The program name, then Qt's own options (e.g. ``-platform offscreen``)
-        and any images, folders or a video to open. Default ``sys.argv``.
+        The program name, then Qt's own options (e.g. ``-platform offscreen``),
+        ``--present`` for projection mode, and any images, folders or a video
+        to open. Default ``sys.argv``.
 
     Returns
     -------
@@ -40,12 +47,18 @@ def run(argv=None):
     """
     quiet_libraries(verbose=asked_verbose())
     argv = list(sys.argv if argv is None else argv)
+    present = "--present" in argv
+    argv = [arg for arg in argv if arg != "--present"]
     app = QApplication.instance()
     if app is None:
         _check_display()
+        _check_xcb_libraries()
+        # The app draws no OpenGL. Qt 5's GLX integration loads Mesa's LLVM, and TensorFlow's own LLVM then
+        # crashes at import (PySide2, choosing a CNN): no GL integration, unless the user asked for one.
+        os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
         app = QApplication(argv)
         argv = app.arguments()          # Qt's own options removed
-    window = MainWindow()
+    window = MainWindow(present=present)
     window.show()
     window.open_paths(argv[1:])
     interrupted = []
@@ -86,4 +99,15 @@ def _check_display():
     if sys.platform.startswith("linux") and not any(map(os.environ.get, ("QT_QPA_PLATFORM", "DISPLAY",
                                                                         "WAYLAND_DISPLAY"))):
         raise RuntimeError("no display to open a window on (DISPLAY is not set): run it on a desktop, over "
-                           "ssh -X, or under xvfb-run")
+                           "ssh -X, or under xvfb-run (Debian: apt-get install xvfb)")
+
+
+def _check_xcb_libraries():
+    # Qt's xcb plugin aborts the process naming one missing library at a time; name them all, in one line.
+    platform = os.environ.get("QT_QPA_PLATFORM", "xcb")
+    if not sys.platform.startswith("linux") or not platform.startswith("xcb") or not os.environ.get("DISPLAY"):
+        return
+    missing = [package for library, package in XCB_LIBRARIES.items() if ctypes.util.find_library(library) is None]
+    if missing:
+        raise RuntimeError(f"Qt cannot open a window: its xcb platform plugin needs {', '.join(missing)}; install "
+                           f"them (Debian/Ubuntu: apt-get install {' '.join(XCB_LIBRARIES.values())})")

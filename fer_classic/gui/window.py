@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
     stream_finished = Signal()          # a video or camera stream ended (or was stopped) and its last frame was shown
     export_finished = Signal(bool)      # a CSV of images was written (True) or not
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, present=False):
         super().__init__(parent)
         self.setWindowTitle(TITLE)
         self.setAcceptDrops(True)
