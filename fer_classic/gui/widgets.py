@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import operator
 
 from qtpy.QtCore import QPointF, QRectF, Qt, Signal
@@ -461,8 +462,10 @@ class TimelinePlot(QWidget):
     """The selected face's probabilities over the last ``span`` seconds, scrolling left, with a legend.
 
     Every analysed frame adds one point. The line breaks where nothing was
-    measured: at a frame without a face, and across more than
-    :attr:`max_step` seconds without an analysed frame (a model loading, say).
+    measured: at a frame without a face, across more than :attr:`max_step`
+    seconds without an analysed frame (a model loading, say), and between
+    segments (passes of the video: another model's values are never joined
+    to the previous model's).
     A line per class of the latest point's model: a model of other classes
     changes the legend, and a class's line breaks where it was not measured.
 
@@ -477,7 +480,7 @@ class TimelinePlot(QWidget):
     def __init__(self, span=10.0, max_step=1.0, parent=None):
         super().__init__(parent)
         self.span, self.max_step = span, max_step
-        self.points = []                # (time, {class: probability} or None), one per analysed frame
+        self.points = []                # (time, {class: probability} or None, segment), one per analysed frame
         self.legend = QLabel()
         self._set_classes(EMOTIONS)
         self.legend.setStyleSheet(f"color: {TEXT_COLOR.name()};")
@@ -491,10 +494,11 @@ class TimelinePlot(QWidget):
         self.classes = tuple(classes)
         self.legend.setText("&nbsp;&nbsp; ".join(f"{swatch(name, self.classes)}&nbsp;{name}" for name in self.classes))
 
-    def add(self, seconds, probabilities):
+    def add(self, seconds, probabilities, segment=0):
+        """Add a frame's point; a point of another ``segment`` than the previous one is not joined to it."""
         if probabilities and tuple(probabilities) != self.classes:
             self._set_classes(probabilities)
-        self.points.append((seconds, probabilities))
+        self.points.append((seconds, probabilities, segment))
         self.update()
 
     def clear(self):
@@ -519,7 +523,17 @@ class TimelinePlot(QWidget):
             painter.drawText(QRectF(0, y - 8, 30, 16), right, f"{level:.1f}")
         end = self.points[-1][0] if self.points else 0.0
         start = max(0.0, end - self.span)
-        painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), right, f"{end:.1f} s")
+        for second in range(math.ceil(start), math.floor(start + self.span) + 1):      # a tick every second
+            x = area.left() + (second - start) / self.span * area.width()
+            painter.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() + 4))
+            if second % 2 == 0 and x < area.right() - 90:       # clear of the time now
+                painter.drawText(QRectF(x - 20, area.bottom() + 3, 40, 14), CENTER, f"{second} s")
+        # The time now, bright and bold under the plot's right edge, where the newest point is.
+        painter.setPen(TEXT_COLOR)
+        bold = QFont(painter.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(QRectF(area.right() - 90, area.bottom() + 2, 90, 16), right, f"now {end:.1f} s")
         for name in self.classes:
             painter.setPen(QPen(emotion_qcolor(name, self.classes), 1.6))
             painter.drawPath(self.path(name, area, start))
@@ -528,7 +542,7 @@ class TimelinePlot(QWidget):
     def path(self, emotion, area, start):
         """The line of class ``emotion`` for the points from ``start`` seconds, drawn in ``area`` (a ``QRectF``)."""
         path, previous = QPainterPath(), None
-        for seconds, probabilities in self.points:
+        for seconds, probabilities, segment in self.points:
             if seconds < start:
                 continue
             value = None if probabilities is None else probabilities.get(emotion)
@@ -537,9 +551,9 @@ class TimelinePlot(QWidget):
                 continue
             point = QPointF(area.left() + (seconds - start) / self.span * area.width(),
                             area.bottom() - value * area.height())
-            if previous is not None and seconds - previous <= self.max_step:
+            if previous is not None and seconds - previous[0] <= self.max_step and segment == previous[1]:
                 path.lineTo(point)
             else:
                 path.moveTo(point)
-            previous = seconds
+            previous = seconds, segment
         return path

@@ -32,9 +32,10 @@ from ..store import ModelError, list_models
 from ..video import VideoError
 from .controls import SidePanel
 from .export import BatchExporter, default_output, write_timeline
+from .playback import LOADING, PLAYING, Playback
 from .recorder import VideoRecorder
 from .render import render_frame, to_qimage
-from .sources import FALLBACK_FPS, VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video, videos_in
+from .sources import VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video, videos_in
 from .widgets import FrameView, ResultPanel, SeekSlider, TimelinePlot
 from .worker import AnalysisWorker, FrameJob
 
@@ -70,7 +71,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 820)
         self.analysis = None
-        self._records = {}              # frame index -> record, for the current video or camera stream
+        self.playback = Playback()      # where the video or camera stands, and its current pass's results
         self._error_message = None      # the error on display, until the user does something
         self._busy = ""                 # what the worker is doing for the user; the result shown is out of date
         self._source_id = 0
@@ -78,11 +79,9 @@ class MainWindow(QMainWindow):
         self._opening, self._skipped = False, 0     # stepping over unreadable files to the first image
         self._selected_id = None        # face_id (streams) or index (images) of the face in the panel
         self._reader, self._thumbnail_loader, self._recorder, self._exporter = None, None, None, None
-        self._streaming = False         # a video or camera is between start and finish
         self._stream_job = None         # the last stream frame shown, to analyse again when a setting changes
         self._stream_id = None          # the source id the current reader started with
         self._awaiting = False          # an image (or a frame shown again) was submitted and not yet answered
-        self._stream_fps, self._end_frame, self._last_frame = FALLBACK_FPS, None, -1
         self._teach = None              # teach mode's dialog, once opened (fer_classic.gui.teach)
 
         self.result = ResultPanel()
@@ -101,12 +100,13 @@ class MainWindow(QMainWindow):
 
     @property
     def records(self):
-        """One dict per analysed frame of the current video or camera stream, in frame order.
+        """One dict per analysed frame of the video's or camera's current pass, in frame order.
 
         As :func:`fer_classic.video.analyze_video` yields them; a frame analysed
-        again (a setting changed, a jump back) keeps its latest result.
+        again (a setting changed) keeps its latest result. A replay, a jump or
+        another model starts a new pass (:class:`~fer_classic.gui.playback.Playback`).
         """
-        return [self._records[frame] for frame in sorted(self._records)]
+        return self.playback.rows
 
     # ----------------------------------------------------------------- layout
 
@@ -247,11 +247,12 @@ class MainWindow(QMainWindow):
         file_open = reading and not self._reader.camera
         self.save_action.setEnabled(shown)
         self.copy_action.setEnabled(shown)
-        self.export_action.setEnabled(self._exporter is None and (bool(self._records) or (
+        self.export_action.setEnabled(self._exporter is None and (bool(self.records) or (
             bool(self._paths) and self._still_job is not None and not self._opening)))
         self.record_action.setEnabled(reading or self._recorder is not None)
-        self.stop_action.setEnabled(reading)
-        self.pause_action.setEnabled(reading)
+        self.stop_action.setEnabled(reading and self.playback.running)
+        # A file's reader outlives a stop and the end: Play replays it. A camera stopped is off.
+        self.pause_action.setEnabled(file_open or (reading and self.playback.running))
         self.seek_slider.setEnabled(file_open and self.seek_slider.maximum() > 0)
         several = len(self._paths) > 1
         self.previous_action.setEnabled(several and self.thumbnails.currentRow() > 0)
@@ -321,30 +322,48 @@ class MainWindow(QMainWindow):
         self._start_stream(self.camera_index.value() if index is None else int(index))
 
     def stop_stream(self):
-        """Stop the video or camera; the last frame read is still analysed, and settings still apply to it."""
-        if self._reader is not None:
+        """Stop the video (Esc) where it is, to replay it with Play, or switch the camera off.
+
+        The frame on screen stays, and settings still apply to it.
+        """
+        message = self.playback.stop()
+        if message is None:
+            return
+        if self._reader.camera:
             self._reader.stop()
-        self._set_paused_quietly(False)
+        else:
+            self._reader.set_paused(True)
+        self._set_paused_quietly(True)
+        self.stop_recording()
+        self._info(message, timeout=0)
         self._update_actions()
+        self.stream_finished.emit()
 
     def set_paused(self, paused):
-        """Pause or resume the video (Space); resuming at its end plays it again from the start."""
+        """Pause or resume the video (Space); after a stop or the end, Play plays it again from the start."""
         if self._reader is None or not self._reader.isRunning():
             self._set_paused_quietly(False)
             return
-        if not paused and not self._streaming:
-            self.seek(0)                # at the end: played again from the start
+        if self.playback.set_paused(paused):
+            if self._reader.camera:
+                return
+            self.playback.replay()
+            self._jump(0)
+            self._info(f"playing {self.playback.label} again")     # "finished" or "stopped" no longer holds
         self._reader.set_paused(paused)
         self._set_paused_quietly(paused)
         self._update_actions()
 
     def seek(self, frame):
-        """Jump to ``frame`` of the video: it is read and analysed next, playing or paused."""
+        """Jump to ``frame`` of the video: it is read and analysed next, playing or paused; a new pass starts."""
         if self._reader is None or self._reader.camera or not self._reader.isRunning():
             return
+        self.playback.seek(frame)
+        self._jump(frame)
+
+    def _jump(self, frame):
         self._reader.seek(frame, self._new_source())
-        self.timeline.truncate(frame / self._stream_fps)
-        self._set_streaming(True)
+        self.timeline.truncate(frame / self.playback.fps)
         self._show_position(frame)
 
     def _new_source(self):
@@ -360,16 +379,10 @@ class MainWindow(QMainWindow):
                 thread.deleteLater()
         self._reader, self._thumbnail_loader, self._exporter, self._still_job = None, None, None, None
         self._paths, self._stream_job = [], None
-        if self._streaming:
-            self.stop_recording()       # the next source may have another frame size
-        self._set_streaming(False)
+        self.stop_recording()           # the next source may have another frame size
+        self.playback.close()
         self._set_paused_quietly(False)
         self._set_busy("")
-
-    def _set_streaming(self, streaming):
-        self._streaming = streaming
-        self._end_frame = None
-        self._update_actions()
 
     def _show_still(self, row):
         if not 0 <= row < len(self._paths):
@@ -397,7 +410,6 @@ class MainWindow(QMainWindow):
         self.panel.show_video_settings(True)
         self.timeline.clear()
         self.timeline.show()
-        self._records, self._last_frame, self._stream_fps = {}, -1, FALLBACK_FPS
         self._stream_id = self._new_source()      # the id the reader starts with; a jump gives the next ones
         self._reader = FrameReader(source, self._stream_id, self.worker.submit, parent=self)
         self._reader.opened.connect(self._on_stream_opened)
@@ -406,10 +418,10 @@ class MainWindow(QMainWindow):
         self._reader.ended.connect(self._on_stream_ended)
         self._reader.finished.connect(self._update_actions)     # the thread is over: no more pause or jump
         # A model still loading holds the video at its first frame: no frame passes unanalysed.
-        model = self.panel.settings().model
-        self._reader.set_held(not self.worker.has_model(model))
+        ready = self.worker.has_model(self.panel.settings().model)
+        self._reader.set_held(not ready)
         self._reader.start()
-        self._set_streaming(True)
+        self.playback.open(self._reader.label, self._reader.camera, ready)
         self._set_title(self._reader.label)
         self.player.setVisible(not self._reader.camera)
         self._show_position(0, count=0)
@@ -428,7 +440,7 @@ class MainWindow(QMainWindow):
     def _on_stream_opened(self, source_id, fps, count):
         if source_id != self._stream_id:
             return                      # from a reader since replaced
-        self._stream_fps = fps
+        self.playback.opened(fps, count)
         self._show_position(0, count)
         length = f", {clock(count / fps)}" if count else ""
         self._info(f"playing {self._reader.label} ({fps:.0f} fps{length})")
@@ -446,19 +458,16 @@ class MainWindow(QMainWindow):
             self._on_stream_ended(source_id, last_frame)
 
     def _on_stream_ended(self, source_id, last_frame):
-        # Stopped, the camera gone, or nothing decodable.
-        if source_id == self._source_id:
-            self._end_frame = last_frame
-            self._finish_stream_if_done()
+        # The end of a file, the camera gone, or nothing decodable.
+        if source_id == self._source_id and self.playback.at_end(last_frame):
+            self._on_finished()
 
-    def _finish_stream_if_done(self):
-        if not self._streaming or self._end_frame is None or self._last_frame < self._end_frame:
-            return
+    def _on_finished(self):
         self.stop_recording()
-        if self._end_frame >= 0:        # else the reader has reported why nothing was read
-            self._info(f"{self._reader.label} finished: {len(self._records)} of {self._end_frame + 1} frames "
-                       "analysed (the others were skipped to keep up)", timeout=0)
-        self._set_streaming(False)
+        summary = self.playback.summary()       # "" when the reader has reported why nothing was read
+        if summary:
+            self._info(summary, timeout=0)
+        self._update_actions()
         self.stream_finished.emit()
 
     def _show_position(self, frame, count=None):
@@ -466,7 +475,7 @@ class MainWindow(QMainWindow):
         self.seek_slider.blockSignals(True)         # moved by the video, not by the user: no jump
         if count is not None:
             self.seek_slider.setRange(0, max(0, count - 1))
-            self.seek_slider.setPageStep(max(1, round(self._stream_fps * 5)))     # a click on the bar: 5 s
+            self.seek_slider.setPageStep(max(1, round(self.playback.fps * 5)))     # a click on the bar: 5 s
         if not self.seek_slider.isSliderDown():
             self.seek_slider.setValue(frame)
         self.seek_slider.blockSignals(False)
@@ -474,9 +483,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _show_time(self, frame):
-        total = (self.seek_slider.maximum() + 1) / self._stream_fps if self.seek_slider.maximum() else 0
-        self.position_label.setText(f"{clock(frame / self._stream_fps)} / {clock(total)}" if total else
-                                    clock(frame / self._stream_fps))
+        fps = self.playback.fps
+        total = (self.seek_slider.maximum() + 1) / fps if self.seek_slider.maximum() else 0
+        self.position_label.setText(f"{clock(frame / fps)} / {clock(total)}" if total else clock(frame / fps))
 
     def _on_slider_moved(self, frame):
         # Dragging previews the time; the jump happens on release. A click or a key on the bar jumps now.
@@ -500,15 +509,17 @@ class MainWindow(QMainWindow):
     def _on_model_loading(self, name):
         if self._reader is not None:
             self._reader.set_held(True)
+        self.playback.model_loading()
         if self._error_message is None:     # an error on display stays until the user does something
             self._set_busy(f"loading {name}...")
 
     def _on_model_ready(self, name):
         if self._reader is not None:
             self._reader.set_held(False)
+        self.playback.model_ready()
         self.result.set_classes(self.worker.classes(name))      # a model trained on other classes has other rings
         # Still busy while the image or video waits for its first result with this model.
-        self._set_busy(f"analysing with {name}..." if self._awaiting or self._streaming else "")
+        self._set_busy(f"analysing with {name}..." if self._awaiting or self.playback.running else "")
         self._info(f"model {name} ready")
 
     # ---------------------------------------------------------------- results
@@ -526,9 +537,8 @@ class MainWindow(QMainWindow):
         else:
             self._show_still_message(analysis)
         self.analysis_shown.emit(analysis)
-        if job.stream:
-            self._last_frame = job.frame
-            self._finish_stream_if_done()
+        if job.stream and self.playback.shown(job.frame):
+            self._on_finished()
         self._update_actions()
 
     def _show_still_message(self, analysis):
@@ -563,20 +573,21 @@ class MainWindow(QMainWindow):
         self._opening = False
         self._set_busy("")
         self._show_error(message)
-        if job is not None and job.stream:
-            self._last_frame = job.frame
-            self._finish_stream_if_done()
+        if job is not None and job.stream and self.playback.shown(job.frame):
+            self._on_finished()
 
     def _add_to_stream(self, analysis):
         job = analysis.job
-        self._records[job.frame] = {"frame": job.frame, "time": job.time,
-                                    "faces": [{key: face[key] for key in RECORD_KEYS} for face in analysis.faces]}
+        # Kept in the pass, not yet counted as shown: the caller says so once the result is drawn.
+        self.playback.record(job.frame, round(job.time, 3), [{key: face[key] for key in RECORD_KEYS}
+                                                             for face in analysis.faces], analysis.model)
         face = self._selected_face()
-        self.timeline.add(job.time, face["probabilities"] if face else None)
+        # A new pass (a jump, another model) starts a new line: one model's values never join another's.
+        self.timeline.add(job.time, face["probabilities"] if face else None, self.playback.current.number)
         self._show_position(job.frame)
         if self._recorder is not None:
             try:
-                self._recorder.write(self.canvas(), job.frame, self._stream_fps)
+                self._recorder.write(self.canvas(), job.frame, self.playback.fps)
             except VideoError as error:
                 self._error(str(error))
                 self.stop_recording(keep=False)
@@ -662,8 +673,7 @@ class MainWindow(QMainWindow):
             self._set_busy(f"loading {settings.model}...")
 
     def _playing(self):
-        return (self._reader is not None and self._reader.isRunning() and self._streaming
-                and not self.pause_action.isChecked())
+        return self._reader is not None and self._reader.isRunning() and self.playback.state in (PLAYING, LOADING)
 
     def _on_display_changed(self):
         self.worker.configure(self.panel.settings())
@@ -739,13 +749,15 @@ class MainWindow(QMainWindow):
         every image, as ``fer-classic batch``, analysed in the background.
         """
         self._error_message = None
-        if self._records:
+        if self.records:
+            current = self.playback.current
             try:
                 write_timeline(path, self.records)
             except OSError as error:
                 self._error(str(error))
                 return False
-            self._info(f"wrote {len(self._records)} frames to {path}")
+            self._info(f"wrote {len(self.records)} frames of pass {current.number} ({current.model}, from frame "
+                       f"{current.first_frame + 1}) to {path}")
             return True
         if self._paths:
             self._exporter = BatchExporter(self._paths, path, self.panel.settings(), parent=self)
@@ -861,7 +873,7 @@ class MainWindow(QMainWindow):
         source = self._source_path()
         if self._paths and len(self._opened_paths) == 1 and self._opened_paths[0].is_dir():
             source = self._opened_paths[0]      # a folder: its CSV beside it, as for one file
-        suggested = default_output(source, ".timeline.csv" if self._records else ".csv")
+        suggested = default_output(source, ".timeline.csv" if self.records else ".csv")
         path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(suggested), "CSV (*.csv)")
         if path:
             self.export_csv(path)
