@@ -107,21 +107,17 @@ class EmotionRecognizer:
 
         ``tta`` ("none", "flip" or "ten-crop") overrides a CNN's test-time
         augmentation; classical models always average a face with its mirror.
-        ``runtime`` ("tensorflow", "litert" or "litert-int8") chooses what runs
-        a CNN (:class:`~fer_classic.cnn.CNNClassifier`). ``trust`` unpickles a
+        ``runtime`` ("litert", "litert-int8" or "tensorflow") chooses what runs
+        a CNN (:mod:`~fer_classic.cnn.runtimes`); by default, the network's
+        measured choice, a LiteRT one, which imports no TensorFlow. ``trust`` unpickles a
         file that is neither shipped nor trained by this user (see
         :mod:`fer_classic.store`): only for trusted files.
         """
-        if runtime not in (None, "tensorflow"):
-            from .cnn.litert import require_litert
-
-            require_litert()                    # before the model loads, not at the first face
-        model, info = load_model(name_or_path, trust=trust)
-        for option, value in (("tta", tta), ("runtime", runtime)):
-            if value is not None:
-                if not hasattr(model, option):
-                    raise ValueError(f"model {str(name_or_path)!r} is not a CNN: {option} applies to CNNs only")
-                model.set_params(**{option: value})
+        model, info = load_model(name_or_path, trust=trust, runtime=runtime)
+        if tta is not None:
+            if not hasattr(model, "tta"):
+                raise ValueError(f"model {str(name_or_path)!r} is not a CNN: tta applies to CNNs only")
+            model.set_params(tta=tta)
         return cls(model, detector=detector, info=info)
 
     def predict_proba(self, faces, timings=None):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import __version__, quiet_libraries
 from ..cnn.architectures import ARCHITECTURES as CNN_ARCHITECTURES, check_architecture
-from ..cnn.classifier import RUNTIMES as CNN_RUNTIMES
+from ..cnn.runtimes import RUNTIMES as CNN_RUNTIMES
 from ..cnn.recipes import MIXING, OPTIMIZERS
 from ..cnn.tta import TTA_MODES
 from ..data import load_fer2013
@@ -506,8 +506,9 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     tta_option = {"choices": list(TTA_MODES), "help": "a CNN's test-time augmentation (default: as trained)"}
     runtime_option = {"choices": list(CNN_RUNTIMES),
-                      "help": "what runs a CNN: tensorflow (default), or LiteRT in float32 or int8 (pip install "
-                              "'fer-classic[litert]'; docs/usage.md compares them)"}
+                      "help": "what runs a CNN: LiteRT in float32 or int8, or tensorflow (pip install "
+                              "'fer-classic[train]'); default: each network's measured choice (`fer-classic models` "
+                              "shows it; docs/usage.md compares them)"}
     data_help = "FER2013 .npz/.csv or image folder (default: $FER2013_PATH, ./data, ../shared/fer2013)"
     trust_help = ("unpickle a model file that is neither shipped nor trained by you: this runs its author's code, "
                   "so use it only for files from people you trust")

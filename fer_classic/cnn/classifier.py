@@ -1,6 +1,8 @@
-"""A trained CNN as a scikit-learn style classifier of 48x48 faces.
+"""A CNN as a scikit-learn style classifier of 48x48 faces, trained and run by Keras (TensorFlow).
 
-Its weights are saved and loaded by :mod:`fer_classic.cnn.weight_files`.
+Its weights are saved and loaded by :mod:`fer_classic.cnn.weight_files`;
+saving also writes the LiteRT files that predict without TensorFlow
+(:mod:`fer_classic.cnn.litert`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from .inference import compiled_forward
 from .recipes import Recipe, recipe_for
 from .tta import TTA_MODES, test_time_views
 from .weight_files import load_weights, save_weights
-
-# How predict_proba runs the network: TensorFlow, or LiteRT in float32 or int8 (the optional [litert] extra).
-RUNTIMES = ("tensorflow", "litert", "litert-int8")
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -37,11 +36,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Seeds initialisation, shuffling and augmentation.
     batch_size_predict : int
         Images per forward pass at prediction (a face and its mirror count as two).
-    runtime : {"tensorflow", "litert", "litert-int8"}
-        What runs the network at prediction: TensorFlow
-        (:func:`~fer_classic.cnn.inference.compiled_forward`), or LiteRT in
-        float32 or with int8 kernels (:func:`~fer_classic.cnn.litert.litert_forward`),
-        which copies the weights when it first predicts. Training always uses TensorFlow.
 
     Attributes
     ----------
@@ -51,14 +45,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Per-epoch losses and accuracies, epochs run, seconds (set by :meth:`fit`).
     """
 
-    def __init__(self, architecture="fer-cnn", recipe=None, tta="flip", seed=0, batch_size_predict=256,
-                 runtime="tensorflow"):
+    def __init__(self, architecture="fer-cnn", recipe=None, tta="flip", seed=0, batch_size_predict=256):
         self.architecture = architecture
         self.recipe = recipe
         self.tta = tta
         self.seed = seed
         self.batch_size_predict = batch_size_predict
-        self.runtime = runtime
 
     def fit(self, faces, labels, validation=None, checkpoint_dir=None, resume=False, warm_start=None, progress=True,
             log=print):
@@ -105,8 +97,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         faces = check_faces(faces)
         if self.tta not in TTA_MODES:
             raise ValueError(f"unknown test-time augmentation {self.tta!r}; choose from {', '.join(TTA_MODES)}")
-        if self.runtime not in RUNTIMES:
-            raise ValueError(f"unknown runtime {self.runtime!r}; choose from {', '.join(RUNTIMES)}")
         flip = self.tta == "flip"
         # The mirror image is made and averaged inside the compiled call; ten crops are cut here and stacked.
         views = [faces] if flip else test_time_views(faces, self.tta)
@@ -119,16 +109,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return average_views(probabilities, len(views))
 
     def _compiled(self, flip):
-        """The network's compiled call in :attr:`runtime`, built once per network, mode and runtime."""
-        key = (id(self.network_), flip, self.runtime)
+        """The network's compiled call, built once per network and mode."""
+        key = (id(self.network_), flip)
         if getattr(self, "_forward_key", None) != key:
-            if self.runtime == "tensorflow":
-                self._forward = compiled_forward(self.network_, flip)
-            else:
-                from .litert import litert_forward
-
-                precision = "int8" if self.runtime == "litert-int8" else "float32"
-                self._forward = litert_forward(self.network_, flip, precision)
+            self._forward = compiled_forward(self.network_, flip)
             self._forward_key = key
         return self._forward
 
@@ -141,11 +125,23 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         save_weights(self.network_, self.architecture, path, dtype, self.options_)
         return Path(path)
 
+    def save_litert(self, stem):
+        """Write the network's LiteRT files, ``<stem>.float32.tflite`` and ``<stem>.int8.tflite``.
+
+        Returns
+        -------
+        dict of str to Path
+            Precision -> file (:func:`~fer_classic.cnn.litert_export.write_litert_files`).
+        """
+        from .litert_export import write_litert_files
+
+        return write_litert_files(self.network_, stem)
+
     @classmethod
-    def load(cls, path, tta="flip", runtime="tensorflow"):
-        """A classifier with the weights of ``path`` (written by :meth:`save`), predicting in ``runtime``."""
+    def load(cls, path, tta="flip"):
+        """A classifier with the weights of ``path`` (written by :meth:`save`)."""
         architecture, network, options = load_weights(path)
-        classifier = cls(architecture=architecture, tta=tta, runtime=runtime)
+        classifier = cls(architecture=architecture, tta=tta)
         classifier.network_ = network
         classifier.options_ = options
         classifier.classes_ = np.arange(len(EMOTIONS))

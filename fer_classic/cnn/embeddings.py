@@ -4,7 +4,8 @@ Georgescu, Ionescu & Popescu [1]_ joined CNN embeddings with bags of visual
 words and classified each test face by local learning: an SVM trained on its
 nearest training faces. :class:`CNNEmbeddings` is the learned half of that
 recipe: the features a network's softmax layer reads (for ``fer-cnn``, 256
-ReLU units), as a scikit-learn transformer that composes in the classical
+ReLU units), computed by LiteRT from the network's shipped ``.tflite`` file
+(:mod:`fer_classic.cnn.litert`, no TensorFlow), as a scikit-learn transformer that composes in the classical
 ``FeatureUnion`` beside HOG, LBP, landmarks and Fisher vectors.
 
 Registering it here, from the deep branch, keeps phase 3 free of Keras: the
@@ -35,16 +36,18 @@ from ..classify.methods import FeatureSpec, register_feature
 from ..extract.cache import cached_map
 from ..faces import check_faces
 from ..model_files import packaged_models_dir
+from .litert import LiteRTNetwork, litert_path
 
 # Feature name -> shipped network.
 EMBEDDING_NETWORKS = {"cnn-fer": "fer-cnn", "cnn-vgg19": "vgg19"}
-_EMBEDDERS = {}
+EMBEDDING_PRECISION = "float32"
+_NETWORKS = {}
 _DIGESTS = {}
 
 
 def network_file(network):
-    """The shipped weight file of ``network``."""
-    path = packaged_models_dir() / f"{network}.npz"
+    """The shipped float32 LiteRT file of ``network``: embeddings barely depend on it, so the exact one is used."""
+    path = litert_path(packaged_models_dir() / network, EMBEDDING_PRECISION)
     if not path.is_file():
         raise FileNotFoundError(f"no shipped network {network!r} ({path} is missing)")
     return path
@@ -61,25 +64,11 @@ def _file_digest(path):
     return _DIGESTS[key]
 
 
-def _embedder(path):
-    """The network of ``path`` cut before its last Dropout; loaded once per process."""
+def _embed(path, faces):
     key = str(path)
-    if key not in _EMBEDDERS:
-        import keras
-
-        from .weight_files import load_weights
-
-        _, network, _ = load_weights(path)
-        dropout = [layer for layer in network.layers if isinstance(layer, keras.layers.Dropout)][-1]
-        _EMBEDDERS[key] = keras.Model(network.input, dropout.input)
-    return _EMBEDDERS[key]
-
-
-def _embed(path, faces, batch_size=256):
-    model = _embedder(path)
-    out = [np.asarray(model(faces[start:start + batch_size, :, :, None].astype(np.float32), training=False))
-           for start in range(0, len(faces), batch_size)]
-    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, model.output_shape[-1]), np.float32)
+    if key not in _NETWORKS:       # one interpreter per process and file
+        _NETWORKS[key] = LiteRTNetwork(path)
+    return _NETWORKS[key].run_batches(faces)[1]
 
 
 class CNNEmbeddings(TransformerMixin, BaseEstimator):
@@ -121,7 +110,7 @@ class CNNEmbeddings(TransformerMixin, BaseEstimator):
 
 
 def _embedding_extractor(network, landmark_model=None, n_jobs=1):
-    # The network runs in this process (Keras uses every core itself); it needs no landmarks.
+    # The network runs in this process (LiteRT uses every core itself); it needs no landmarks.
     return CNNEmbeddings(network)
 
 

@@ -44,7 +44,7 @@ from .provenance import library_versions
 
 MANIFEST = "manifest.json"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
-MODEL_SUFFIXES = (".joblib", ".npz")
+MODEL_SUFFIXES = (".joblib", ".npz", ".tflite")
 
 
 class UntrustedModelError(ModelError):
@@ -207,7 +207,7 @@ def save_model(model, path, entry):
     model : object
         A fitted estimator. One with a ``save(path, dtype=...)`` method (a
         :class:`~fer_classic.cnn.CNNClassifier`) writes ``.npz`` weights in
-        ``entry["storage_dtype"]``; anything else is pickled with joblib, its
+        ``entry["storage_dtype"]`` and its LiteRT files beside them; anything else is pickled with joblib, its
         large arrays in float16 when ``entry["storage_dtype"]`` says so
         (:mod:`fer_classic.store.half_precision`).
     path : str or Path
@@ -229,6 +229,7 @@ def save_model(model, path, entry):
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".npz":
         model.save(path, dtype=entry.get("storage_dtype", "float32"))
+        entry = {**entry, "litert": _litert_files(model, path)}
     else:
         with replacing(path) as stream:
             joblib.dump(pack_float16(model) if entry.get("storage_dtype") == "float16" else model, stream,
@@ -239,6 +240,15 @@ def save_model(model, path, entry):
     manifest.write(path.parent / MANIFEST)
     _register_user_model(path, path.stem, entry.sha256)
     return entry
+
+
+def _litert_files(model, path):
+    """Convert a CNN saved at ``path`` to LiteRT beside it, so it predicts without TensorFlow; the manifest's field."""
+    files = model.save_litert(path.with_suffix(""))
+    litert = {precision: {"file": file.name, "sha256": sha256(file), "size_bytes": file.stat().st_size}
+              for precision, file in files.items()}
+    return {**litert, "runtime": "litert", "chosen_by": "float32 by default: int8's accuracy is not measured here "
+                                                        "(tools/convert_litert.py measures it)"}
 
 
 def _describe_file(path, entry):
@@ -343,7 +353,7 @@ def models_of_method(method):
     folder = shipped_models_dir()
     shipped = [ResolvedModel(folder / entry.file, entry, "shipped")
                for _, entry in sorted(read_manifest(folder).models.items())
-               if entry.method == method and (folder / entry.file).is_file()]
+               if entry.method == method and any(path.is_file() for path in entry_files(folder / entry.file, entry))]
     return [model for _, model in yours] + shipped
 
 
@@ -381,8 +391,16 @@ def resolve_model(name_or_path):
                      "models), or a model file")
 
 
+def entry_files(path, entry):
+    """A listed model's files: ``path``, plus a CNN's LiteRT files beside it (:attr:`ModelEntry.litert`)."""
+    litert = (entry.litert or {}) if entry else {}
+    return [Path(path), *(Path(path).with_name(record["file"]) for record in litert.values()
+                          if isinstance(record, dict) and "file" in record)]
+
+
 def _listed_file(resolved, name):
-    if not resolved.path.is_file():
+    # The wheel leaves out the large networks' TensorFlow weights: their LiteRT files are enough to load them.
+    if not any(path.is_file() for path in entry_files(resolved.path, resolved.entry)):
         raise ModelError(f"model {name!r} is listed but its file {resolved.path} is missing")
     return resolved
 

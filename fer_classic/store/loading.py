@@ -7,36 +7,85 @@ catalogue's (:mod:`fer_classic.store.catalogue`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 
 import numpy as np
 
 from ..faces import FACE_SIZE
-from .catalogue import check_integrity, resolve_model, unpickle
+from ..model_files import ModelError
+from .catalogue import ResolvedModel, check_integrity, resolve_model, unpickle
 
 
-def _load_pickled(path, entry, trust):
-    return unpickle(path, trust)
+def _load_pickled(resolved, trust, runtime):
+    if runtime is not None:
+        raise ValueError(f"model {resolved.path.stem!r} is not a CNN: runtime applies to CNNs only")
+    check_integrity(resolved)
+    return unpickle(resolved.path, trust)
 
 
-def _load_cnn(path, entry, trust):
-    from ..cnn import CNNClassifier  # pickle-free weights: trust is not needed
+def _load_cnn(resolved, trust, runtime):
+    """A CNN in ``runtime``: LiteRT from its ``.tflite`` file, or TensorFlow from its ``.npz`` weights.
 
-    return CNNClassifier.load(path, tta=entry.parameters.get("tta", "flip") if entry else "flip")
+    Both formats are plain data, so ``trust`` is not needed; a listed file
+    must still match its recorded sha256.
+    """
+    from ..cnn.litert import LiteRTClassifier, require_litert
+    from ..cnn.runtimes import LITERT_PRECISIONS, check_runtime
+
+    check_runtime(runtime)
+    entry, path = resolved.entry, resolved.path
+    tta = entry.parameters.get("tta", "flip") if entry else "flip"
+    if path.suffix == ".tflite":                      # a LiteRT file given by path
+        if runtime == "tensorflow":
+            raise ValueError(f"{path.name} is a LiteRT file: it runs in LiteRT only (the runtime tensorflow needs "
+                             "the network's .npz weights)")
+        require_litert()
+        return LiteRTClassifier(path, tta=tta)
+    litert = entry.litert if entry else None
+    runtime = runtime or (litert["runtime"] if litert else "tensorflow")
+    if runtime == "tensorflow":
+        return _load_keras(resolved, tta)
+    if not litert:
+        raise ModelError(f"{path.name} has no LiteRT files: give its .tflite file, convert it "
+                         "(tools/convert_litert.py), or use the runtime tensorflow")
+    record = litert[LITERT_PRECISIONS[runtime]]
+    file = path.with_name(record["file"])
+    if not file.is_file():
+        raise ModelError(f"model {path.stem!r}: its LiteRT file {file} is missing")
+    check_integrity(ResolvedModel(file, dataclasses.replace(entry, sha256=record["sha256"]), resolved.source))
+    require_litert()
+    return LiteRTClassifier(file, tta=tta)
+
+
+def _load_keras(resolved, tta):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise ImportError(MISSING_TENSORFLOW)
+    if not resolved.path.is_file():
+        raise ModelError(f"model {resolved.path.stem!r}: its TensorFlow weights {resolved.path.name} are not "
+                         "installed (the wheel ships the large networks' LiteRT files only; a source checkout has "
+                         "them): use a LiteRT runtime")
+    check_integrity(resolved)
+    from ..cnn.classifier import CNNClassifier
+
+    return CNNClassifier.load(resolved.path, tta=tta)
 
 
 MODEL_LOADERS = {"classical": _load_pickled, "cnn": _load_cnn}
+MISSING_TENSORFLOW = "the runtime tensorflow needs TensorFlow: pip install 'fer-classic[train]'"
 
 
 def _kind(resolved):
     """The manifest's kind for a listed model; for a bare file, what its format says."""
     if resolved.source != "file" and resolved.entry and resolved.entry.kind in MODEL_LOADERS:
         return resolved.entry.kind
-    return "cnn" if resolved.path.suffix == ".npz" else "classical"
+    return "cnn" if resolved.path.suffix in (".npz", ".tflite") else "classical"
 
 
-def load_model(name_or_path, trust=False):
+def load_model(name_or_path, trust=False, runtime=None):
     """Load a model by name or path, under the store's trust rule.
 
     Parameters
@@ -45,6 +94,9 @@ def load_model(name_or_path, trust=False):
         A name from ``fer-classic models``, or a model file.
     trust : bool
         Unpickle a file that is neither shipped nor trained by this user.
+    runtime : {None, "litert", "litert-int8", "tensorflow"}
+        What runs a CNN (:mod:`fer_classic.cnn.runtimes`); None, the
+        network's measured choice. Only for CNNs.
 
     Returns
     -------
@@ -53,8 +105,7 @@ def load_model(name_or_path, trust=False):
         Its manifest entry (None for an unlisted file).
     """
     resolved = resolve_model(name_or_path)
-    check_integrity(resolved)
-    model = MODEL_LOADERS[_kind(resolved)](resolved.path, resolved.entry, trust)
+    model = MODEL_LOADERS[_kind(resolved)](resolved, trust, runtime)
     _check_landmark_model(resolved)
     return model, resolved.entry
 

@@ -97,6 +97,11 @@ class ModelEntry:
     classes : list of str or None
         The class names of a model trained on your own faces, in its order;
         None for FER2013's seven emotions.
+    litert : dict or None
+        A CNN's LiteRT files (``tools/convert_litert.py``): per precision
+        (``"float32"``, ``"int8"``) its ``file``, ``sha256``, ``size_bytes``
+        and ``metrics`` measured with LiteRT; ``runtime``, the one used by
+        default, and ``chosen_by``, why.
     """
 
     kind: str
@@ -124,6 +129,7 @@ class ModelEntry:
     float16_accuracy_change: dict | None = None
     note: str | None = None
     classes: list | None = None
+    litert: dict | None = None
 
     @classmethod
     def from_dict(cls, fields, where="a manifest entry"):
@@ -186,7 +192,7 @@ _TYPES = {"kind": (str,), "file": (str,), "sha256": (str,), "size_bytes": (int,)
           "landmark_model": (dict,), "recipe_digest": (str,), "peak_memory_mb": (int, float),
           "architecture": (str,), "device": (str,), "retrain": (str,), "training": (dict,), "shipping": (dict,),
           "storage_change": (dict,), "storage_converted": (dict,), "float16_accuracy_change": (dict,),
-          "note": (str,), "classes": (list,)}
+          "note": (str,), "classes": (list,), "litert": (dict,)}
 
 
 @dataclass
