@@ -367,25 +367,58 @@ def test_predict_proba_averages_the_views_and_follows_new_weights(face_batch, tt
     np.testing.assert_allclose(after, _keras_views_average(classifier.network_, views_of(faces, tta)), atol=1e-6)
 
 
-def test_litert_runtime_predicts_what_tensorflow_does_and_int8_close_to_it(trained, face_batch):
+def test_litert_files_predict_what_tensorflow_does_and_int8_close_to_it(trained, face_batch, tmp_path):
     pytest.importorskip("ai_edge_litert")
-    predicted = {}
-    for runtime in ("tensorflow", "litert", "litert-int8"):
-        classifier = CNNClassifier("fer-cnn", tta="flip", batch_size_predict=64, runtime=runtime)
-        classifier.network_ = trained.network_
-        predicted[runtime] = classifier.predict_proba(face_batch)
-    np.testing.assert_allclose(predicted["litert"], predicted["tensorflow"], atol=1e-5)
-    assert np.abs(predicted["litert-int8"] - predicted["tensorflow"]).max() < 0.05
+    from fer_classic.cnn.litert import LiteRTClassifier
+    from fer_classic.cnn.litert_export import embedding_tensor
+
+    files = trained.save_litert(tmp_path / "tiny")
+    assert sorted(path.name for path in files.values()) == ["tiny.float32.tflite", "tiny.int8.tflite"]
+    assert files["int8"].stat().st_size < files["float32"].stat().st_size
+    reference = trained.predict_proba(face_batch)
+    predicted = {precision: LiteRTClassifier(path, tta="flip", batch_size_predict=64).predict_proba(face_batch)
+                 for precision, path in files.items()}
+    # float16 weights computed in float32 (batch normalisation folded before rounding); int8 kernels.
+    assert np.abs(predicted["float32"] - reference).max() < 5e-3
+    assert np.abs(predicted["int8"] - reference).max() < 0.05
     # int8 activations are scaled per image: a face gets the same probabilities alone as in its batch.
-    alone = np.concatenate([classifier.predict_proba(face[None]) for face in face_batch[:5]])
-    np.testing.assert_array_equal(alone, predicted["litert-int8"][:5])
+    int8 = LiteRTClassifier(files["int8"], tta="flip")
+    alone = np.concatenate([int8.predict_proba(face[None]) for face in face_batch[:5]])
+    np.testing.assert_allclose(alone, predicted["int8"][:5], atol=1e-6)
+    # The second output is the embedding the softmax layer reads.
+    embedder = keras.Model(trained.network_.input, embedding_tensor(trained.network_))
+    expected = np.asarray(embedder(face_batch[:8, :, :, None].astype(np.float32), training=False))
+    embedded = LiteRTClassifier(files["float32"]).embed(face_batch[:8])
+    assert embedded.shape == expected.shape and np.abs(embedded - expected).max() < 1e-2 * max(1, expected.max())
+    ten_crop = LiteRTClassifier(files["float32"], tta="ten-crop").predict_proba(face_batch[:3])
+    assert np.abs(ten_crop - CNNClassifier.load(trained_file(trained, tmp_path), tta="ten-crop")
+                  .predict_proba(face_batch[:3])).max() < 5e-3
 
 
-def test_unknown_runtime_is_named(face_batch):
-    classifier = CNNClassifier("fer-cnn", runtime="onnx")
-    classifier.network_ = build_cnn("fer-cnn", width=4)
-    with pytest.raises(ValueError, match="unknown runtime 'onnx'; choose from tensorflow, litert, litert-int8"):
-        classifier.predict_proba(face_batch[:1])
+def trained_file(classifier, folder):
+    path = folder / "tiny.npz"
+    if not path.exists():
+        classifier.save(path, dtype="float32")
+    return path
+
+
+def test_a_damaged_or_foreign_litert_file_is_named(tmp_path, face_batch):
+    pytest.importorskip("ai_edge_litert")
+    from fer_classic.cnn.litert import LiteRTClassifier
+
+    damaged = tmp_path / "damaged.float32.tflite"
+    damaged.write_bytes(b"TFL3" + bytes(100))
+    with pytest.raises(ValueError, match="damaged.float32.tflite: not a LiteRT model"):
+        LiteRTClassifier(damaged).predict_proba(face_batch[:1])
+    with pytest.raises(OSError, match="not a regular file"):
+        LiteRTClassifier(tmp_path).predict_proba(face_batch[:1])
+
+
+def test_unknown_runtime_is_named():
+    with pytest.raises(ValueError, match="unknown runtime 'onnx'; choose from litert, litert-int8, tensorflow"):
+        load_model("fer-cnn", runtime="onnx")
+    with pytest.raises(ValueError, match="not a CNN: runtime applies to CNNs only"):
+        load_model("landmarks", runtime="litert")
 
 
 def test_a_missing_litert_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
@@ -394,11 +427,21 @@ def test_a_missing_litert_is_one_line_naming_the_extra(monkeypatch, tmp_path, ca
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *args: None if name == "ai_edge_litert" else real_find_spec(name, *args))
-    with pytest.raises(ImportError, match=r"pip install 'fer-classic\[litert\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'fer-classic\[cnn\]'"):
         litert.require_litert()
-    assert main(["evaluate", "--model", "fer-cnn", "--runtime", "litert", "--data", str(tmp_path / "none.npz")]) == 2
+    assert main(["evaluate", "--model", "fer-cnn", "--data", str(tmp_path / "none.npz")]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "fer-classic: error: the LiteRT runtime needs ai-edge-litert: pip install 'fer-classic[litert]'"]
+        "fer-classic: error: the CNNs need LiteRT: pip install 'fer-classic[cnn]' (ai-edge-litert)"]
+
+
+def test_a_missing_tensorflow_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "tensorflow" else real_find_spec(name, *args))
+    assert main(["evaluate", "--model", "fer-cnn", "--runtime", "tensorflow", "--data",
+                 str(tmp_path / "none.npz")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "fer-classic: error: the runtime tensorflow needs TensorFlow: pip install 'fer-classic[train]'"]
 
 
 def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch, capsys):
@@ -415,6 +458,11 @@ def test_cli_trains_a_cnn_that_loads_like_a_classical_model(tmp_path, face_batch
     assert set(entry.storage_change["PublicTest"]) <= {"int8", "float16"}
     assert (tmp_path / "checkpoints" / "last.keras").is_file()
     recognizer = EmotionRecognizer.load(out)
+    # Saved with its LiteRT files, which predict by default; TensorFlow on request.
+    assert sorted(entry.litert) == ["chosen_by", "float32", "int8", "runtime"]
+    assert all((out.parent / entry.litert[p]["file"]).is_file() for p in ("float32", "int8"))
+    assert type(recognizer.model).__name__ == "LiteRTClassifier"
+    assert type(EmotionRecognizer.load(out, runtime="tensorflow").model).__name__ == "CNNClassifier"
     assert np.allclose(recognizer.predict_proba(face_batch[:5]).sum(axis=1), 1)
     ten_crop = EmotionRecognizer.load(out, tta="ten-crop")
     assert ten_crop.model.tta == "ten-crop" and np.allclose(ten_crop.predict_proba(face_batch[:5]).sum(axis=1), 1)

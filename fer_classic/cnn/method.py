@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from ..classify.metrics import EVALUATION_SPLITS, emotion_metrics, probabilities_by_split
@@ -29,6 +28,8 @@ STORAGE_MIN_AGREEMENT = 0.995
 
 def training_device():
     """What Keras trains on, in words: backend and device kind."""
+    import keras
+
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
@@ -186,6 +187,8 @@ def train_cnn_method(architecture, data, recipe=None, seed=0, tta="flip", checkp
         Manifest fields, with ``storage_dtype`` telling how to save it and
         ``shipping`` the :func:`shipping_verdict`.
     """
+    import keras
+
     recipe = recipe or recipe_for(architecture)
     train, validation = data["Training"], data["PublicTest"]
     classifier = CNNClassifier(architecture, recipe=recipe, tta=tta, seed=seed)

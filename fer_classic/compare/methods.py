@@ -218,22 +218,27 @@ def load_cnn(name):
     shipped, entry = _shipped_entry(lambda e: e.kind == "cnn" and e.architecture == architecture)
     if shipped:
         model, entry = load_model(shipped)
-        source, size = f"shipped models/{entry.file}", _file_size(entry, shipped_models_dir())
+        source = "shipped models/"
     else:
         yours = your_model(name)
         if yours is None:
             raise NotTrained(name)
         model, entry = load_model(yours.path)
-        source, size = f"trained by you ({display_path(yours.path)})", _file_size(entry, yours.path.parent)
-    from ..cnn.method import full_history  # Keras is loaded by now
+        source = f"trained by you ({display_path(yours.path.parent)}/)"
+    from ..cnn.method import full_history
+
+    # The file that runs it: a LiteRT file by default, the .npz weights in TensorFlow.
+    path = Path(getattr(model, "model_file", None) or (shipped_models_dir() if shipped else yours.path.parent)
+                / entry.file)
+    digest = sha256(path) if path.suffix == ".tflite" else entry.sha256
 
     training = entry.training or {}
     epochs = training.get("epochs_run")
     if training.get("warm_start", {}).get("epochs_run"):
         epochs = f"{training['warm_start']['epochs_run']} + {epochs} (a warm restart)"
     notes = [f"trained {epochs} epochs on {entry.device}, stopped by {training.get('stopped_by')}"]
-    return Candidate(name, "cnn", model, entry.training_seconds, size, source, notes,
-                     identity=f"{entry.sha256}|tta={model.tta}", history=full_history(training))
+    return Candidate(name, "cnn", model, entry.training_seconds, path.stat().st_size, source + path.name, notes,
+                     identity=f"{digest}|tta={model.tta}", history=full_history(training))
 
 
 class FerMiniXception:
