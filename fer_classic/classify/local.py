@@ -35,7 +35,25 @@ from sklearn.svm import SVC
 
 from .calibration import softmax
 
-STORAGE_DTYPES = ("float16", "float32")
+STORAGE_DTYPES = ("float16", "float32", "int8")
+
+
+def quantize_columns(X):
+    """Rows in int8, each column scaled by its own step so that its largest magnitude becomes 127.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+
+    Returns
+    -------
+    codes : ndarray of int8, shape (n, d)
+    scale : ndarray of float32, shape (d,)
+        ``codes * scale`` approximates ``X``, within half a step a column.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    scale = np.maximum(np.abs(X).max(axis=0, initial=0.0), np.float32(1e-12)) / np.float32(127)
+    return np.clip(np.rint(X / scale), -127, 127).astype(np.int8), scale.astype(np.float32)
 
 
 def unit_rows(X):
@@ -88,13 +106,16 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
     temperature : float
         Softmax temperature turning the local SVM's decision values into
         probabilities.
-    storage : {"float16", "float32"}
-        Precision the training rows are kept in.
+    storage : {"float16", "float32", "int8"}
+        Precision the training rows are kept in; int8 scales each column by its own step
+        (:func:`quantize_columns`).
 
     Attributes
     ----------
     classes_ : ndarray
     rows_ : ndarray of ``storage`` dtype, shape (n_samples, n_features)
+    scale_ : ndarray of float32, shape (n_features,)
+        With int8 storage: each column's step; absent otherwise.
     y_ : ndarray of int8, shape (n_samples,)
         Each row's index into ``classes_``.
     """
@@ -110,7 +131,11 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
             raise ValueError(f"storage must be one of {', '.join(STORAGE_DTYPES)}, not {self.storage!r}")
         if not (isinstance(self.n_neighbors, (int, np.integer)) and self.n_neighbors >= 1):
             raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}")
-        self.rows_ = np.asarray(X, dtype=self.storage)
+        vars(self).pop("scale_", None)
+        if self.storage == "int8":
+            self.rows_, self.scale_ = quantize_columns(X)
+        else:
+            self.rows_ = np.asarray(X, dtype=self.storage)
         self.classes_, labels = np.unique(np.asarray(y), return_inverse=True)
         self.y_ = labels.astype(np.int8)
         return self
@@ -120,11 +145,29 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
         state.pop("_unit_rows", None)  # rebuilt from rows_ on first use: not worth its room on disk
         return state
 
-    def neighbours(self, X):
-        """Indices into the training rows of each sample's neighbours, shape (n, min(n_neighbors, n_samples))."""
+    def stored_rows(self, index=slice(None)):
+        """Training rows ``index`` as float32, decoded from their storage, shape (len(index), n_features)."""
+        rows = self.rows_[index].astype(np.float32)
+        scale = getattr(self, "scale_", None)
+        return rows if scale is None else rows * scale
+
+    def neighbours(self, X, k=None):
+        """Indices into the training rows of each sample's ``k`` (default ``n_neighbors``) nearest, nearest first.
+
+        Returns
+        -------
+        ndarray of int, shape (n, min(k, n_samples))
+        """
+        return cosine_neighbours(X, self._unit_bank(), min(k or self.n_neighbors, len(self.rows_)))
+
+    def similarities(self, X, neighbours):
+        """Cosine similarity of each sample (n, d) to its ``neighbours`` (n, k) among the training rows, (n, k)."""
+        return np.einsum("nkd,nd->nk", self._unit_bank()[neighbours], unit_rows(X))
+
+    def _unit_bank(self):
         if getattr(self, "_unit_rows", None) is None:
-            self._unit_rows = unit_rows(self.rows_)
-        return cosine_neighbours(X, self._unit_rows, min(self.n_neighbors, len(self.rows_)))
+            self._unit_rows = unit_rows(self.stored_rows())
+        return self._unit_rows
 
     def _local_probabilities(self, x, neighbours):
         labels = self.y_[neighbours]
@@ -133,7 +176,7 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
         if len(present) == 1:
             probabilities[present[0]] = 1.0
             return probabilities
-        local = self.rows_[neighbours].astype(np.float32)
+        local = self.stored_rows(neighbours)
         svm = SVC(kernel="precomputed", C=self.C, decision_function_shape="ovr").fit(local @ local.T, labels)
         scores = svm.decision_function((local @ x)[None]).reshape(1, -1)
         if len(present) == 2:  # one decision value: positive for the second class

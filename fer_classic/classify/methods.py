@@ -71,8 +71,10 @@ from ..extract.landmarks import DEFAULT_LANDMARK_MODEL
 from ..method_name import MethodName
 from .kernel_maps import hellinger_map
 from .calibration import fit_temperature, softmax
+from .fused import CompactLocalSVM, LinearProjection, LocalLearningClassifier, fold_projection
 from .linear_svm import LinearSVM
 from .local import LocalSVM
+from .mirror import MirrorAveragedClassifier
 
 
 @dataclass(frozen=True)
@@ -188,13 +190,17 @@ class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
 class ClassifierSpec:
     """How to build one classifier, and the grid searched on PublicTest.
 
-    ``components`` caps every feature's PCA for this classifier (None: each feature's own size).
+    ``components`` caps every feature's PCA for this classifier (None: each feature's own size). ``finish``, if
+    set, rewrites the fitted pipeline once chosen (in place, before it is scored); ``wrapper`` is the
+    mirror-averaging class the model ships in.
     """
 
     build: callable
     grid: dict = field(default_factory=dict)
     description: str = ""
     components: int | None = None
+    finish: callable = None
+    wrapper: type = MirrorAveragedClassifier
 
     def grid_points(self):
         """Every combination of the grid, as dicts of ``classify__`` parameters."""
@@ -234,6 +240,10 @@ def _mlp_and_local():
     return VotingClassifier([("mlp", _mlp()), ("local", LocalSVM())], voting="soft")
 
 
+def _svm_local_compact():
+    return Pipeline([("project", LinearProjection()), ("local", CompactLocalSVM())])
+
+
 LOCAL_COMPONENTS = 120
 
 
@@ -253,6 +263,11 @@ CLASSIFIERS = {
     "svm-local-full": ClassifierSpec(LocalSVM, {"C": [0.01]},
                                      description="local learning as svm-local, on all of each feature's "
                                                  "components"),
+    "svm-local-compact": ClassifierSpec(
+        _svm_local_compact, {"local__C": [0.01]}, finish=fold_projection, wrapper=LocalLearningClassifier,
+        description="local learning as svm-local-full, compact: the joined features projected onto their "
+                    f"{LinearProjection().n_components} principal directions, one int8 row per training face "
+                    "(mirror images left out), each feature's PCA folded into the projection"),
     "logreg": ClassifierSpec(_logreg, {"C": [0.003, 0.01, 0.03]}, description="multinomial logistic regression"),
     # One fit keeps retraining short. alpha 0.1 won the 0.03/0.1 grid for HOG and LBP alone in
     # benchmarks/results/2026-11-23-0b77721-classical (0.03 for the old concatenated pipeline), and is what the

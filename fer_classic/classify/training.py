@@ -26,7 +26,6 @@ from ..workers import DEFAULT_JOBS
 from .methods import CLASSIFIERS, build_method, default_landmark_model, limit_components, parse_method, recipe_digest
 from .metrics import EVALUATION_SPLITS, emotion_metrics, probabilities_by_split
 from .memory import PeakMemory
-from .mirror import MirrorAveragedClassifier
 
 
 def groups_fit_params(estimator, groups):
@@ -123,9 +122,11 @@ def _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirr
     best = max(range(len(grid)), key=scores.__getitem__)
     model.steps[-1] = ("classify", results[best][0])
     _drop_training_state(model[-1])
+    if spec.finish is not None:
+        spec.finish(model)
     round_to_float16(model)
     if mirror_test:
-        model = MirrorAveragedClassifier.from_fitted(model)
+        model = spec.wrapper.from_fitted(model)
     finished = time.perf_counter()
     timings = {"features": round(prepared - started, 2), "classifier_search": round(finished - prepared, 2),
                "chosen_classifier_fit": round(results[best][2], 2), "total": round(finished - started, 2)}

@@ -1,0 +1,197 @@
+"""Compact local learning: the fused model's bank of training faces, small enough to ship, and how it decides.
+
+Local learning's model is its training rows (:mod:`fer_classic.classify.local`):
+57,418 mirrored faces in 1,926 whitened dimensions (500 per handcrafted
+feature, ``fer-cnn``'s 256 units) take 217 MB in float16, and the PCA bases
+that produce them another 18 MB. Three steps make it compact:
+
+1. :class:`LinearProjection` maps the joined features onto their top
+   principal directions, unwhitened, so that dot products, which both the
+   cosine search and the linear local SVMs read, are kept as well as the
+   dimensions allow;
+2. :class:`CompactLocalSVM` keeps one row per training face, its mirror image
+   left out (each test face is still classified in both views), in int8 with
+   one scale a column;
+3. :func:`fold_projection` composes each feature's PCA with the projection
+   once training is done, so that the model stores one (raw dimensions x
+   components) matrix instead of 500 components a feature.
+
+:class:`LocalLearningClassifier` is the mirror-averaged model that ships; it
+can also name the training faces a decision was learned from
+(:meth:`~LocalLearningClassifier.nearest_training_faces`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import PCA
+
+from ..faces import check_faces, class_names
+from .local import LocalSVM
+from .mirror import MirrorAveragedClassifier
+
+
+class LinearProjection(TransformerMixin, BaseEstimator):
+    """Rows projected onto their top ``n_components`` principal directions, not whitened.
+
+    Parameters
+    ----------
+    n_components : int
+        At most this many: fewer when the rows or their dimensions are fewer.
+    max_samples : int
+        Rows the principal directions are estimated from, drawn at random.
+    random_state : int
+
+    Attributes
+    ----------
+    mean_ : ndarray of float32, shape (n_features,)
+    components_ : ndarray of float32, shape (n_features, k)
+        ``k`` is ``n_components`` or fewer.
+    offset_ : ndarray of float32, shape (k,)
+        Added after the projection: ``transform(X) = (X - mean_) @ components_ + offset_``.
+    """
+
+    def __init__(self, n_components=128, max_samples=20000, random_state=0):
+        self.n_components = n_components
+        self.max_samples = max_samples
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float32)
+        rows = np.sort(np.random.default_rng(self.random_state).permutation(len(X))[:self.max_samples])
+        pca = PCA(min(self.n_components, len(rows), X.shape[1]), svd_solver="randomized", iterated_power=2, power_iteration_normalizer="LU",
+                  random_state=self.random_state).fit(X[rows])
+        self.mean_ = pca.mean_.astype(np.float32)
+        self.components_ = np.ascontiguousarray(pca.components_.T, dtype=np.float32)
+        self.offset_ = np.zeros(self.components_.shape[1], np.float32)
+        return self
+
+    def transform(self, X):
+        """Projected rows, shape (n, n_components) float32."""
+        return (np.asarray(X, dtype=np.float32) - self.mean_) @ self.components_ + self.offset_
+
+
+class CompactLocalSVM(LocalSVM):
+    """:class:`~fer_classic.classify.local.LocalSVM` keeping one row per training face, int8 by default.
+
+    Trained on faces and their mirror images (``groups`` pairs them), it
+    keeps the first row of each group: the face. Test faces are classified in
+    both views (:class:`LocalLearningClassifier`), so the mirror rows would
+    mostly add each view's neighbours a second time.
+
+    Attributes
+    ----------
+    training_rows_ : ndarray of int, shape (n_kept,)
+        Each stored row's group, the row of FER2013's Training split it comes
+        from when trained by :func:`~fer_classic.classify.training.train_method`.
+    """
+
+    def __init__(self, n_neighbors=100, C=0.01, temperature=0.5, storage="int8"):
+        super().__init__(n_neighbors=n_neighbors, C=C, temperature=temperature, storage=storage)
+
+    def fit(self, X, y, groups=None):
+        """Fit on rows ``X`` (n, d) with labels ``y`` (n,); of the rows sharing a ``groups`` value, the first."""
+        y = np.asarray(y)
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        self.training_rows_, first = np.unique(groups, return_index=True)
+        return super().fit(np.asarray(X)[first], y[first])
+
+
+def fold_projection(pipeline):
+    """Compose each feature's PCA with the classifier's :class:`LinearProjection`, in place.
+
+    ``features -> (project -> local)`` becomes ``features -> project -> local``
+    where the features stop after their maps and ``project`` takes the
+    joined mapped features straight to the local SVM's dimensions: the same
+    function, in one matrix instead of one PCA basis a feature.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Fitted: a ``features`` FeatureUnion whose blocks end in a ``reduce``
+        step (a fitted ``SubsampledPCA`` or ``"passthrough"``, the latter after
+        a ``StandardScaler`` map), then a ``classify`` pipeline of ``project``
+        and ``local``.
+
+    Returns
+    -------
+    pipeline
+    """
+    union = pipeline.named_steps["features"]
+    project, local = pipeline.named_steps["classify"].named_steps["project"], \
+        pipeline.named_steps["classify"].named_steps["local"]
+    means, matrices, start = [], [], 0
+    for _, block in union.transformer_list:
+        reduce = block.steps[-1][1]
+        if reduce == "passthrough":
+            width = block.named_steps["map"].n_features_in_
+            means.append(np.zeros(width, np.float32))
+            matrices.append(project.components_[start:start + width])
+        else:
+            pca = reduce.pca_
+            width = pca.n_components_
+            scale = np.sqrt(pca.explained_variance_) if pca.whiten else np.ones(width)
+            scale = np.maximum(scale, np.finfo(scale.dtype).eps)   # as PCA.transform floors it
+            means.append(pca.mean_.astype(np.float32))
+            matrices.append(((pca.components_.T / scale) @ project.components_[start:start + width]).astype(
+                np.float32))
+            block.steps[-1] = (block.steps[-1][0], "passthrough")
+        start += width
+    folded = LinearProjection(project.n_components, project.max_samples, project.random_state)
+    folded.mean_ = np.concatenate(means)
+    folded.components_ = np.ascontiguousarray(np.vstack(matrices))
+    folded.offset_ = (project.offset_ - project.mean_ @ project.components_).astype(np.float32)
+    pipeline.steps[1:] = [("project", folded), ("classify", local)]
+    return pipeline
+
+
+class LocalLearningClassifier(MirrorAveragedClassifier):
+    """Mirror-averaged local learning that can show the training faces behind each decision.
+
+    ``estimator_`` is a fitted pipeline ending in a
+    :class:`~fer_classic.classify.local.LocalSVM` step: features, then
+    (after :func:`fold_projection`) their projection, then the local SVM.
+    """
+
+    def nearest_training_faces(self, faces, k=8):
+        """Each face's ``k`` nearest training faces, and how its local SVM decided.
+
+        Parameters
+        ----------
+        faces : ndarray of uint8, shape (n, 48, 48)
+        k : int
+
+        Returns
+        -------
+        list of dict, one a face
+            ``rows``: int ndarray (k,), rows of FER2013's Training split in
+            file order (``load_fer2013(path, ferplus=False)["Training"]``),
+            nearest first, found from the face as it is (not its mirror);
+            ``labels``: int ndarray (k,), their emotions' indices;
+            ``distances``: float ndarray (k,), cosine distances (1 - cosine
+            similarity) in the local SVM's space; ``decision``: one line on
+            how the local SVMs of the face and of its mirror image decided.
+        """
+        faces = check_faces(faces)
+        local = self.estimator_[-1]
+        X = self.estimator_[:-1].transform(self.views(faces))
+        near = local.neighbours(X)
+        probabilities = self.combine(np.array([local._local_probabilities(x, rows) for x, rows in zip(X, near)]))
+        n, k = len(faces), min(k, near.shape[1])
+        distances = 1.0 - local.similarities(X[:n], near[:n, :k])
+        training_rows = getattr(local, "training_rows_", np.arange(len(local.y_)))
+        names = class_names(self)
+        found = []
+        for face in range(n):
+            nearest = near[face, :k]
+            first, second = np.argsort(-probabilities[face], kind="stable")[:2]
+            present = len(np.unique(local.y_[near[face]]))
+            decision = (f"local SVM on its {near.shape[1]} nearest training faces ({present} "
+                        f"emotion{'s' if present != 1 else ''} among them, FER2013 Training labels), face and mirror "
+                        f"image averaged: {names[local.classes_[first]]} {probabilities[face, first]:.2f} over "
+                        f"{names[local.classes_[second]]} {probabilities[face, second]:.2f}")
+            found.append({"rows": training_rows[nearest].astype(np.int64),
+                          "labels": local.classes_[local.y_[nearest]].astype(np.int64),
+                          "distances": distances[face].astype(np.float64), "decision": decision})
+        return found
