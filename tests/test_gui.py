@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 
 import cv2
 import numpy as np
@@ -17,8 +18,8 @@ import pytest
 
 pytest.importorskip("pytestqt")         # the GUI and its tests need the [gui]/[dev] extras
 
-from qtpy.QtCore import QMimeData, QPointF, QRectF, Qt, QTimer, QUrl  # noqa: E402
-from qtpy.QtGui import QColor, QDropEvent, QKeySequence  # noqa: E402
+from qtpy.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, QUrl  # noqa: E402
+from qtpy.QtGui import QColor, QDropEvent, QKeySequence, QWheelEvent  # noqa: E402
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
 from fer_classic import EMOTIONS  # noqa: E402
@@ -31,7 +32,8 @@ from fer_classic.gui.export import default_output  # noqa: E402
 from fer_classic.gui.render import to_qimage  # noqa: E402
 from fer_classic.gui.window import THUMBNAIL_ICON  # noqa: E402
 from fer_classic.annotate import face_label, place_labels  # noqa: E402
-from fer_classic.gui.widgets import LABEL_PIXELS, RingBar, TimelinePlot, emotion_qcolor  # noqa: E402
+from fer_classic.gui import worker as worker_module  # noqa: E402
+from fer_classic.gui.widgets import LABEL_PIXELS, PHASE_HINTS, RingBar, TimelinePlot, emotion_qcolor  # noqa: E402
 from fer_classic.store import read_manifest, save_model, shipped_models_dir  # noqa: E402
 
 from .conftest import ASTRONAUT_BOX, jittered_faces  # noqa: E402
@@ -552,6 +554,199 @@ def test_what_users_expect_of_a_photo(qtbot, window, astronaut_png):
     assert keys[window.pause_action] == "Space" and keys[window.export_action] == "Ctrl+E"
     assert all(keys.values())
     assert window.copy_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Copy)
+
+
+# ---------------------------------------------- issue 43: honest states and exports, no silent changes
+
+@pytest.fixture
+def clip(tmp_path, astronaut_bgr):
+    video = tmp_path / "face.avi"
+    write_face_video(video, astronaut_bgr, n_frames=30)
+    return video
+
+
+def test_stop_is_not_the_end_and_play_replays_in_a_new_pass(qtbot, window, clip, tmp_path):
+    # Issue 43, bug 7: Esc said "finished", and Play and the seek bar were disabled after it.
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS):
+        window.open_video(clip)
+    with qtbot.waitSignal(window.stream_finished, timeout=WAIT_MS):
+        window.stop_action.trigger()
+    assert "face.avi stopped at frame" in status(window) and "of 30" in status(window)
+    assert "finished" not in status(window)
+    assert window.pause_action.isEnabled() and window.pause_action.text() == "Play"
+    assert window.seek_slider.isEnabled() and not window.stop_action.isEnabled()
+    with qtbot.waitSignal(window.stream_finished, timeout=WAIT_MS):
+        window.pause_action.trigger()               # Play: from the start again
+        assert status(window) == "playing face.avi again"   # "stopped" no longer holds
+    assert status(window).startswith("face.avi finished: ")
+    assert window.playback.current.number == 2
+    # Issue 43, bug 1: one pass per export, its frames once each, and the count in the status bar agrees.
+    frames = [record["frame"] for record in window.records]
+    assert frames[-1] == 29 and frames == sorted(set(frames)) and window.playback.current.first_frame == 0
+    assert status(window).startswith(f"face.avi finished: {len(frames)} of 30 frames analysed")
+    assert window.export_csv(tmp_path / "timeline.csv")
+    with open(tmp_path / "timeline.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["frame"]) for row in rows] == frames
+    assert all(len(row["time_s"].split(".")[-1]) <= 3 for row in rows)        # milliseconds, not 0.0333333
+    assert "pass 2 (classic, from frame 1)" in status(window)
+
+
+def test_the_finished_message_goes_when_the_video_replays(qtbot, window, clip):
+    with qtbot.waitSignal(window.stream_finished, timeout=WAIT_MS):
+        window.open_video(clip)
+    assert "finished" in status(window)
+    window.set_paused(False)
+    assert "finished" not in status(window) and window.stop_action.isEnabled()
+
+
+def test_the_timeline_breaks_at_a_new_pass(qtbot):
+    # Issue 43, bug 6: a vertical line joined the old model's values to the new one's.
+    timeline = TimelinePlot()
+    qtbot.addWidget(timeline)
+    even = dict.fromkeys(EMOTIONS, 1 / 7)
+    for seconds, segment in [(0.0, 1), (0.04, 1), (0.08, 2), (0.12, 2)]:
+        timeline.add(seconds, even, segment)
+    path = timeline.path("happy", QRectF(0, 0, 100, 100), 0.0)
+    moves = [path.elementAt(i).isMoveTo() for i in range(path.elementCount())]
+    assert moves == [True, False, True, False]
+    timeline.resize(600, 150)
+    image = timeline.grab().toImage()
+    assert not image.isNull()
+
+
+def test_a_blank_frame_reports_nothing_odd(qtbot, window, tmp_path):
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((120, 160), 128, np.uint8))
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS):
+        window.open_files([blank])
+    assert "no face found in blank.png" in status(window)
+
+def test_the_wheel_changes_no_setting_without_focus(qtbot, window):
+    # Issue 43, bug 2: scrolling the panel over a combo box silently made the detector whole-image.
+    combo = window.panel.detector
+    before = combo.currentIndex()
+    assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(combo, wheel)
+    assert combo.currentIndex() == before and not wheel.isAccepted()     # ignored: it goes on to the scroll area
+    for box in (window.panel.scale_factor, window.panel.min_neighbors, window.panel.model, window.panel.runtime):
+        QApplication.sendEvent(box, wheel)
+    assert window.panel.settings() == window.worker._settings
+
+
+def test_an_out_of_range_value_is_refused_aloud(qtbot, window):
+    # Issue 43: a scaleFactor of 0.5 silently reverted to "default".
+    box = window.panel.scale_factor
+    box.selectAll()
+    qtbot.keyClicks(box, "0.5")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert "scaleFactor" in status(window) and "refused: it must be from 1.05 to 2" in status(window)
+    assert box.value() == box.minimum() and window.panel.settings().scale_factor is None
+
+
+def test_loading_clears_once_ready_and_names_the_model_loading(qtbot, tiny_model):
+    # Issue 43, bug 3: "loading classic..." stayed, and still said classic while another model loaded.
+    window = MainWindow()
+    qtbot.addWidget(window)
+    loading = []
+    window.worker.loading.connect(loading.append)
+    qtbot.waitUntil(lambda: window.worker.has_model("classic") and window.view.busy() == "", timeout=WAIT_MS)
+    assert window.result.headline.text() == "No face yet"
+    with qtbot.waitSignal(window.worker.ready, timeout=WAIT_MS, check_params_cb=lambda name: name == "tiny"):
+        window.panel.select_model("tiny")       # nothing open: loaded now, to be ready
+    assert loading[-1] == "tiny" and window.view.busy() == "" and window.result.headline.text() == "No face yet"
+
+
+def test_the_phase_views_say_how_to_see_them(qtbot, window, clip):
+    # Issue 43, bug 4: during video with the extraction overlays off they said "no face" under a boxed face.
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS) as shown:
+        window.open_video(clip)
+    assert shown.args[0].faces and "aligned" not in shown.args[0].faces[0]
+    views = window.result.phase_images.views
+    assert views["aligned"]._note == PHASE_HINTS["aligned"] and "turn on" in views["HOG"]._note
+
+
+def test_a_folder_says_where_it_is_and_odd_detections_are_said(qtbot, window, tmp_path, astronaut_bgr):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(folder / name), astronaut_bgr)
+    analysis = open_and_wait(qtbot, window, [folder])
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS) as shown:
+        window.next_action.trigger()
+    assert status(window).startswith("b.png (2 of 3): 1 face(s)")
+    # Issue 43: a detector's 19 boxes on a portrait passed without a word.
+    show(window, crowd(shown.args[0]))
+    assert "some inside others: the detector probably found faces that are not there" in status(window)
+    assert analysis.faces
+
+
+def test_a_runtime_that_cannot_load_falls_back_aloud(qtbot, window, astronaut_png, monkeypatch):
+    # Issue 41: a runtime combo for CNNs; a runtime that fails to load says why and goes back to the previous one.
+    load = worker_module.EmotionRecognizer.load
+
+    def fake_load(name, detector=None, runtime=None):
+        if runtime == "tensorflow":
+            raise ImportError("TensorFlow is not installed\n(pip install fer-classic[train])")
+        return load(name, detector=detector)            # the classical model as a stand-in for a CNN
+
+    monkeypatch.setattr(worker_module.EmotionRecognizer, "load", fake_load)
+    panel = window.panel
+    open_and_wait(qtbot, window, [astronaut_png])
+    assert not panel.runtime.isEnabled()                # classic is no CNN
+    monkeypatch.setattr(type(panel), "is_cnn", lambda self: True)
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS,
+                          check_params_cb=lambda a: a.settings.model_label == "classic (litert)"):
+        panel.runtime.setCurrentIndex(panel.runtime.findData("litert"))
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS,
+                          check_params_cb=lambda a: a.settings.model_label == "classic (litert)"):
+        panel.runtime.setCurrentIndex(panel.runtime.findData("tensorflow"))
+    assert panel.runtime.currentData() == "litert"
+    assert status(window) == ("Error: classic (tensorflow): TensorFlow is not installed; back to runtime litert")
+
+
+def test_closing_while_a_model_loads_is_immediate(qtbot, monkeypatch):
+    # Issue 43, bug 5: closing while a CNN loaded froze the window for 8-11 s.
+    release = threading.Event()
+    load = worker_module.EmotionRecognizer.load
+
+    def slow_load(*args, **kwargs):
+        release.wait(WAIT_MS / 1000)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module.EmotionRecognizer, "load", slow_load)
+    window = MainWindow()
+    with qtbot.waitSignal(window.worker.loading, timeout=WAIT_MS):
+        window.show()
+    worker = window.worker
+    window.close()                      # returns while the load still blocks
+    assert worker.isRunning() and not window.isVisible()
+    release.set()
+    assert worker.wait(WAIT_MS) and worker.isFinished()
+    window.deleteLater()
+
+
+def test_a_window_destroyed_from_outside_stops_its_work(qtbot, window, clip):
+    # Issue 43, bug 9: the process went on analysing frames with no window.
+    with qtbot.waitSignal(window.analysis_shown, timeout=WAIT_MS):
+        window.open_video(clip)
+    reader = window._reader
+    window.destroy()
+    assert window._reader is None and reader.isFinished()
+    qtbot.waitUntil(window.worker.isFinished, timeout=WAIT_MS)
+
+
+def test_disabled_toggles_show_no_tick_and_cnns_extract_inside(qtbot, models_folder):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    checks = window.panel.overlay_checks
+    checks["hog"].setChecked(True)
+    window.panel.select_model("cnn-stub")
+    assert not checks["hog"].isEnabled() and not checks["hog"].isChecked()
+    window.panel.select_model("classic")            # the user's tick comes back with a model that has HOG
+    assert checks["hog"].isEnabled() and checks["hog"].isChecked()
 
 
 # Last: run() quits the application, and a waiting loop after it would end at once.

@@ -13,7 +13,7 @@ from qtpy.QtWidgets import QApplication
 
 from .. import quiet_libraries
 from ..quiet import asked_verbose
-from .window import MainWindow
+from .window import MainWindow, wait_for_detached
 
 INTERRUPTED = 130           # the exit status after Ctrl+C in the terminal that started the app (128 + SIGINT)
 # Qt's event loop runs in C++: Python handles a signal only when the interpreter runs, so a timer wakes it.
@@ -67,6 +67,7 @@ def run(argv=None):
             status = app.exec()
         finally:
             window.close()              # stops the worker threads, also when the loop was quit without closing
+            wait_for_detached()         # a model load the window did not wait for: the window is gone already
     return INTERRUPTED if interrupted else status
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from qtpy.QtCore import Qt, Signal
-from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
-                            QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from qtpy.QtCore import QEvent, QObject, Qt, Signal
+from qtpy.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                            QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..cnn.architectures import ARCHITECTURES
+from ..cnn.runtimes import RUNTIMES
 from ..detect.registry import DETECTORS, PHOTO_DETECTOR, VIDEO_DETECTOR
 from ..method_name import MethodName
 from ..model_files import DEFAULT_MODEL
@@ -42,6 +43,49 @@ def accuracy_text(entry):
         f"{accuracy:.1%} accuracy on the FER2013 test set"
 
 
+class WheelGuard(QObject):
+    """No silent changes: the mouse wheel scrolls the panel, and changes a setting only once it has the focus.
+
+    Installed on the panel's combo boxes, spin boxes and sliders; they take the
+    focus by a click or Tab (``Qt.StrongFocus``), not by the wheel. An ignored
+    wheel event goes on to the scroll area around the panel.
+    """
+
+    def watch(self, widget):
+        widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
+class RangeGuard(QObject):
+    """A spin box value typed out of range is refused aloud: Qt alone puts the old value back without a word.
+
+    Emits :attr:`refused` with the message when Enter or leaving the box finds
+    text the box cannot accept.
+    """
+
+    refused = Signal(str)
+
+    def watch(self, box, name):
+        box.setProperty("setting_name", name)
+        box.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        leaving = event.type() == QEvent.Type.FocusOut or (
+            event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter))
+        if leaving and isinstance(watched, QAbstractSpinBox) and not watched.hasAcceptableInput():
+            low = watched.minimum() + watched.singleStep()      # the lowest value is the special "default"
+            self.refused.emit(f"{watched.property('setting_name')} {watched.text().strip()!r} refused: it must be "
+                              f"from {low:g} to {watched.maximum():g}, or {watched.specialValueText()!r}; kept "
+                              f"{watched.specialValueText() if watched.value() == watched.minimum() else watched.value()}")
+        return False
+
+
 def untrained_architectures(models):
     """The CNN architectures that no listed model was trained as."""
     trained = {entry.method for entry in models.values() if entry is not None}
@@ -61,10 +105,14 @@ class SidePanel(QWidget):
 
     analysis_changed = Signal()         # the model or the detector: results of the current image change
     display_changed = Signal()          # overlays or smoothing: the current image is only redrawn
+    refused = Signal(str)               # a value typed out of range, refused: what to tell the user
 
     def __init__(self, models, result, parent=None):
         super().__init__(parent)
         self.models = models
+        self.wheel_guard, self.range_guard = WheelGuard(self), RangeGuard(self)
+        self.range_guard.refused.connect(self.refused)
+        self.previous_runtime = None    # the runtime before the current choice: where a failed load falls back
         self.settings_toggle = QToolButton()
         self.settings_toggle.setText("Settings")
         self.settings_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -82,6 +130,10 @@ class SidePanel(QWidget):
         for widget in (self._model_group(), result, self.settings_toggle, self.settings_box):
             layout.addWidget(widget)
         layout.addStretch(1)
+        for widget in (self.model, self.runtime, self.detector, self.scale_factor, self.min_neighbors, self.strength):
+            self.wheel_guard.watch(widget)
+        self.range_guard.watch(self.scale_factor, "scaleFactor")
+        self.range_guard.watch(self.min_neighbors, "minNeighbors")
         self._on_model_changed()
 
     def _model_group(self):
@@ -100,10 +152,39 @@ class SidePanel(QWidget):
             self.model.setCurrentIndex(self.model.findData(DEFAULT_MODEL))
         self.accuracy = QLabel()
         self.model.currentIndexChanged.connect(self._on_model_changed)
+        # What runs a CNN: each network's measured choice by default (see fer_classic.cnn.runtimes).
+        self.runtime = QComboBox()
+        self.runtime.addItem("default (measured)", None)
+        for name in RUNTIMES:
+            self.runtime.addItem(name, name)
+        self.runtime.setToolTip("What runs a CNN: LiteRT (float32 or int8) or TensorFlow; by default, the runtime\n"
+                                "measured fastest for that network. Classical models have no runtime to choose.")
+        self._runtime_shown = None
+        self.runtime.currentIndexChanged.connect(self._on_runtime_changed)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("runtime"))
+        row.addWidget(self.runtime, 1)
         column = QVBoxLayout(group)
         column.addWidget(self.model)
         column.addWidget(self.accuracy)
+        column.addLayout(row)
         return group
+
+    def _on_runtime_changed(self):
+        self.previous_runtime, self._runtime_shown = self._runtime_shown, self.runtime.currentData()
+        self.analysis_changed.emit()
+
+    def set_runtime(self, runtime):
+        """Show ``runtime`` as chosen without reloading anything (a failed load falls back to it)."""
+        self.runtime.blockSignals(True)
+        self.runtime.setCurrentIndex(max(0, self.runtime.findData(runtime)))
+        self.runtime.blockSignals(False)
+        self._runtime_shown = runtime
+
+    def is_cnn(self):
+        """Whether the chosen model is a CNN, the only kind with a runtime to choose."""
+        entry = self.models.get(self.model.currentData())
+        return getattr(entry, "kind", None) == "cnn"
 
     def _detector_group(self):
         group = QGroupBox("Detector (phase 1)")
@@ -174,10 +255,25 @@ class SidePanel(QWidget):
         # Overlays of features the model does not extract would show work it never does.
         features = self.features()
         for overlay in FEATURE_OVERLAYS:
-            check = self.overlay_checks[overlay]
-            check.setEnabled(overlay in features)
-            check.setToolTip("" if overlay in features else f"{name} does not use these features")
+            self._offer(self.overlay_checks[overlay], overlay in features, f"{name} does not use these features")
+        self.runtime.setEnabled(self.is_cnn())
         self.analysis_changed.emit()
+
+    @staticmethod
+    def _offer(check, offered, why):
+        # A toggle the model cannot use shows no tick (it would claim an overlay that is not drawn); the user's
+        # choice comes back with a model that can.
+        if offered == check.isEnabled():
+            return
+        check.blockSignals(True)
+        if offered:
+            check.setChecked(check.property("wanted") or False)
+        else:
+            check.setProperty("wanted", check.isChecked())
+            check.setChecked(False)
+        check.blockSignals(False)
+        check.setEnabled(offered)
+        check.setToolTip("" if offered else why)
 
     def show_video_settings(self, shown):
         """Show the settings that only video has (smoothing over time), or hide them for still images."""
@@ -204,7 +300,8 @@ class SidePanel(QWidget):
             min_neighbors=None if self.min_neighbors.value() == self.min_neighbors.minimum()
             else self.min_neighbors.value(),
             smoothing=self.strength.value() / 100 if self.smooth.isChecked() else 0.0,
-            stream_phases=self.overlays().needs_phases)
+            stream_phases=self.overlays().needs_phases,
+            runtime=self.runtime.currentData() if self.is_cnn() else None)
 
     def refresh_model(self):
         """Read the chosen model's entry again and re-analyse: the same name, a new file."""

@@ -91,15 +91,15 @@ def render_frame(frame, faces, overlays, selected=None):
         From the worker; ``landmarks`` are drawn only for faces that have them.
     overlays : Overlays
     selected : int, optional
-        Index of the face shown in the probability panel: outlined in white,
-        its label placed first and its bars drawn, one per class (as the panel shows them).
+        Index of the face shown in the probability panel: outlined in white, its label placed first.
 
     Returns
     -------
     ndarray of uint8, shape (h, w, 3)
         BGR.
     """
-    canvas = draw_faces(frame, faces, selected=selected) if overlays.boxes and faces else frame.copy()
+    # No bars: the screen shows the probabilities beside the picture, not in it, and the file matches the screen.
+    canvas = draw_faces(frame, faces, bars=False, selected=selected) if overlays.boxes and faces else frame.copy()
     if overlays.boxes and selected is not None and selected < len(faces):
         x, y, w, h = faces[selected]["box"]
         cv2.rectangle(canvas, (x - 3, y - 3), (x + w + 3, y + h + 3), SELECTED_COLOR, 1)

@@ -317,6 +317,13 @@ PHASE_VIEWS = {         # name: (title, caption, what the grey levels mean)
 }
 
 
+PHASE_HINTS = {         # what to turn on to see each phase view
+    "aligned": "turn on an (extract) overlay below to see the aligned face",
+    "HOG": "turn on 'HOG of the aligned face' below to see it",
+    "LBP": "turn on 'LBP image' below to see it",
+}
+
+
 class PixelView(QWidget):
     """A small gray image zoomed with nearest-neighbour pixels (the pixels are the point), or a note in its place."""
 
@@ -385,16 +392,19 @@ class PhaseImages(QWidget):
             self.views[name], self.captions[name] = view, text
 
     def show_face(self, face, hog=True, lbp=True, note="no face"):
-        """Show ``face``'s aligned face, and its HOG and LBP images when asked for; else ``note`` in their place."""
+        """Show ``face``'s aligned face, and its HOG and LBP images when asked for.
+
+        In their place: ``note`` with no face, else how to see them (video
+        keeps the phase images only while an extraction overlay is on).
+        """
         arrays = {"aligned": face["aligned"], "HOG": hog_display(face["hog_image"]),
                   "LBP": lbp_display(face["lbp_image"])} if face and "aligned" in face else {}
-        hints = {"aligned": note, "HOG": "tick HOG below to see it", "LBP": "tick LBP below to see it"}
         wanted = {"aligned": True, "HOG": hog, "LBP": lbp}
         for name, view in self.views.items():
             if name in arrays and wanted[name]:
                 view.set_image(arrays[name])
             else:
-                view.set_note(hints[name] if arrays else note)
+                view.set_note(note if face is None else PHASE_HINTS[name])
 
 
 class ResultPanel(QWidget):
@@ -423,7 +433,10 @@ class ResultPanel(QWidget):
         """Show face ``index`` of ``count``; ``hog`` and ``lbp`` switch its phase images on."""
         # A square of the class's colour: coloured text would be unreadable for yellow on a light panel.
         self.headline.setText(f"{swatch(face['emotion'], face['probabilities'])} {face_label(face)}")
-        self.detail.setText(f"Face {index + 1} of {count}" + (". Click a face to select it." if count > 1 else "."))
+        # "#2" in the label is the face's track: the number it keeps from frame to frame in a video.
+        track = f", tracked as #{face['face_id']} from frame to frame" if face.get("face_id") is not None else ""
+        self.detail.setText(f"Face {index + 1} of {count}{track}"
+                            + (". Click a face to select it." if count > 1 else "."))
         self.rings.set_probabilities(face["probabilities"])
         self.phase_images.show_face(face, hog, lbp)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from qtpy.QtCore import QSize, Qt, Signal
+from qtpy.QtCore import QEvent, QSize, Qt, Signal
 from qtpy.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget,
                             QListWidgetItem, QMainWindow, QProgressBar, QScrollArea, QSpinBox, QSplitter,
@@ -44,6 +44,24 @@ INFO_MS = 5000                                                  # how long passi
 TITLE = "fer_classic: facial expressions in three phases"
 THUMBNAIL_ICON, THUMBNAIL_GRID = QSize(80, 80), QSize(112, 106)  # every item in a cell of its own: none overlaps
 THUMBNAIL_ITEM = THUMBNAIL_GRID - QSize(6, 4)                   # a gap between neighbours
+
+
+NOTHING_SHOWN = "No face yet"
+_DETACHED = set()       # workers still finishing a model load after their window closed (see MainWindow._shut_down)
+
+
+def overlapping(faces):
+    """True when a face's box has its centre inside another's: real faces do not, false detections often do."""
+    boxes = [face["box"] for face in faces]
+    return any(x <= cx + w2 / 2 < x + w and y <= cy + h2 / 2 < y + h
+               for i, (x, y, w, h) in enumerate(boxes)
+               for j, (cx, cy, w2, h2) in enumerate(boxes) if i != j)
+
+
+def wait_for_detached():
+    """Wait for the workers of closed windows to finish their load (the app's end: none may be destroyed running)."""
+    for worker in list(_DETACHED):
+        worker.wait()
 
 
 def clock(seconds):
@@ -81,6 +99,7 @@ class MainWindow(QMainWindow):
         self._reader, self._thumbnail_loader, self._recorder, self._exporter = None, None, None, None
         self._stream_job = None         # the last stream frame shown, to analyse again when a setting changes
         self._stream_id = None          # the source id the current reader started with
+        self._fallback = None           # what to say when the job in flight fails on a runtime given up
         self._awaiting = False          # an image (or a frame shown again) was submitted and not yet answered
         self._teach = None              # teach mode's dialog, once opened (fer_classic.gui.teach)
 
@@ -93,8 +112,10 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self.worker.loading.connect(self._on_model_loading)
         self.worker.ready.connect(self._on_model_ready)
+        self.worker.load_failed.connect(self._on_load_failed)
         self.panel.analysis_changed.connect(self._on_analysis_changed)
         self.panel.display_changed.connect(self._on_display_changed)
+        self.panel.refused.connect(self._error)
         self.worker.start()
         self._update_actions()
 
@@ -401,7 +422,7 @@ class MainWindow(QMainWindow):
         """Hand ``job`` to the worker, showing the old result as out of date until the new one comes."""
         self.worker.submit(job)
         self._awaiting = True
-        model = self.panel.settings().model
+        model = self.panel.settings().model_label
         self._set_busy(f"analysing {job.label}..." if self.worker.has_model(model) else f"loading {model}...")
 
     def _start_stream(self, source):
@@ -418,7 +439,7 @@ class MainWindow(QMainWindow):
         self._reader.ended.connect(self._on_stream_ended)
         self._reader.finished.connect(self._update_actions)     # the thread is over: no more pause or jump
         # A model still loading holds the video at its first frame: no frame passes unanalysed.
-        ready = self.worker.has_model(self.panel.settings().model)
+        ready = self.worker.has_model(self.panel.settings().model_label)
         self._reader.set_held(not ready)
         self._reader.start()
         self.playback.open(self._reader.label, self._reader.camera, ready)
@@ -504,6 +525,8 @@ class MainWindow(QMainWindow):
             self.result.clear(text)
             self.timing_label.clear()
             self._info(text, timeout=0)
+        elif self.analysis is None and self._error_message is None:
+            self.result.clear(NOTHING_SHOWN)        # no "loading..." left behind once the model is ready
         self._update_actions()
 
     def _on_model_loading(self, name):
@@ -553,12 +576,34 @@ class MainWindow(QMainWindow):
                 self._info(f"{len(self._paths)} file(s): {notes}", timeout=0)
                 return
         label = analysis.job.label
-        if analysis.faces:
+        if len(self._paths) > 1:
+            label += f" ({self.thumbnails.currentRow() + 1} of {len(self._paths)})"
+        if overlapping(analysis.faces):
+            self._info(f"{label}: {len(analysis.faces)} faces, some inside others: the detector probably found "
+                       "faces that are not there; try another detector or a larger minNeighbors", timeout=0)
+        elif analysis.faces:
             self._info(f"{label}: {len(analysis.faces)} face(s), model {analysis.model}")
         else:
             self._info(f"no face found in {label}", timeout=0)
 
+    def _on_load_failed(self, label, message):
+        # A runtime the user chose cannot run (TensorFlow not installed...): back to the previous choice, said.
+        settings = self.panel.settings()
+        if settings.runtime is None or settings.model_label != label:
+            return
+        previous = self.panel.previous_runtime
+        self.panel.set_runtime(previous)
+        self.worker.configure(self.panel.settings())
+        self._fallback = f"{label}: {message.splitlines()[0]}; back to runtime {previous or 'default (measured)'}"
+
     def _on_failed(self, job, message):
+        if self._fallback is not None:          # the job failed on a runtime since given up: again, with the previous
+            self._error(self._fallback)
+            self._fallback, self._awaiting = None, False
+            if self._reader is not None:
+                self._reader.set_held(False)
+            self._analyse_again()
+            return
         if job is None:                 # the model loaded at start-up failed: let a held video go on to say so
             if self._reader is not None:
                 self._reader.set_held(False)
@@ -640,9 +685,12 @@ class MainWindow(QMainWindow):
             self.result.show_face(faces[index], index, len(faces), overlays.hog, overlays.lbp)
         self.result.phase_images.setVisible(bool(self.panel.features() & {"hog", "lbp"}))
         timings = self.analysis.timings
+        times = {phase: f"{phase} {timings.get(phase, 0.0) * 1000:.1f} ms" for phase in ("detect", "extract",
+                                                                                          "classify")}
+        if getattr(self.panel.models.get(self.analysis.model), "kind", None) == "cnn":
+            times["extract"] = "extract: inside the network"   # a CNN's features are its own layers, timed in classify
         self.timing_label.setVisible(overlays.timings)
-        self.timing_label.setText("   ".join(f"{phase} {timings.get(phase, 0.0) * 1000:.1f} ms"
-                                            for phase in ("detect", "extract", "classify")))
+        self.timing_label.setText("   ".join(times.values()))
 
     def _show_error(self, message):
         # Errors replace results: nothing of the previous image may look like the answer for this one.
@@ -661,16 +709,22 @@ class MainWindow(QMainWindow):
 
     def _on_analysis_changed(self):
         self._error_message = None      # a new attempt
-        settings = self.panel.settings()
-        self.worker.configure(settings)
+        self.worker.configure(self.panel.settings())
         self.result.phase_images.setVisible(bool(self.panel.features() & {"hog", "lbp"}))
+        self._analyse_again()
+
+    def _analyse_again(self):
+        """After a setting changed: analyse what is shown again, or load the model to have it ready."""
+        label = self.panel.settings().model_label
         if self._still_job is not None:
             self._submit(self._still_job)       # same source id: the new result replaces the old
         elif self._stream_job is not None and not self._playing():
             # Paused, stopped or at the end: nothing new will come, so the frame on screen is analysed again.
             self._submit(dataclasses.replace(self._stream_job, source_id=self._source_id))
-        elif self._playing() and not self.worker.has_model(settings.model):
-            self._set_busy(f"loading {settings.model}...")
+        elif self._playing() and not self.worker.has_model(label):
+            self._set_busy(f"loading {label}...")
+        elif self._reader is None and not self._paths and label and not self.worker.has_model(label):
+            self.worker.preload()           # nothing open: the model is ready when something is
 
     def _playing(self):
         return self._reader is not None and self._reader.isRunning() and self.playback.state in (PLAYING, LOADING)
@@ -908,8 +962,23 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event):
+        self._shut_down()
+        super().closeEvent(event)
+
+    def event(self, event):
+        # Destroyed from outside (no close first): stop reading and analysing, or the process works on unseen.
+        # The native window is marked gone before its surface's last event (PySide2 cannot read the event's type).
+        if event.type() == QEvent.Type.PlatformSurface and not self.testAttribute(Qt.WidgetAttribute.WA_WState_Created):
+            self._shut_down()
+        return super().event(event)
+
+    def _shut_down(self):
         if self._teach is not None:
             self._teach.shutdown()
         self._stop_sources()
-        self.worker.stop()
-        super().closeEvent(event)
+        # At once, whatever is loading: a model's load (seconds) is not waited for; the thread ends after it.
+        self.worker.stop(wait=False)
+        if self.worker.isRunning():
+            self.worker.setParent(None)         # not deleted with the window while it runs
+            _DETACHED.add(self.worker)
+            self.worker.finished.connect(lambda worker=self.worker: _DETACHED.discard(worker))

@@ -46,6 +46,9 @@ class AnalysisSettings:
     stream_phases : bool
         Keep landmarks, HOG and LBP for video frames too (still images always
         keep them); they cost an extra landmark fit per face.
+    runtime : str or None
+        What runs a CNN (:data:`fer_classic.cnn.runtimes.RUNTIMES`); None: the
+        network's measured choice, and always None for a classical model.
     """
 
     model: str | None = DEFAULT_MODEL
@@ -54,11 +57,17 @@ class AnalysisSettings:
     min_neighbors: int | None = None
     smoothing: float = SMOOTHING
     stream_phases: bool = False
+    runtime: str | None = None
+
+    @property
+    def model_label(self):
+        """The model as loaded and named to the user: ``"fer-cnn"``, or ``"fer-cnn (litert-int8)"``."""
+        return self.model if self.runtime is None else f"{self.model} ({self.runtime})"
 
     @property
     def results_key(self):
         """The settings that change the result of an image (the others only change video or display)."""
-        return self.model, self.detector, self.scale_factor, self.min_neighbors
+        return self.model, self.runtime, self.detector, self.scale_factor, self.min_neighbors
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,9 @@ class NewestOnly:
             self._condition.notify_all()
 
 
+_LOAD = object()                        # a job that only loads the configured model
+
+
 class StreamState(FaceTracks):
     """:class:`~fer_classic.video.FaceTracks` of one stream, tagged with what they were measured with.
 
@@ -177,15 +189,16 @@ class AnalysisWorker(QThread):
     """
 
     analyzed = Signal(object)           # Analysis
-    failed = Signal(object, str)        # FrameJob (None for the start-up model load), message
-    loading = Signal(str)               # model name: its load begins (seconds)
-    ready = Signal(str)                 # model name: loaded, the next jobs use it
+    failed = Signal(object, str)        # FrameJob (None for a model load asked alone), message
+    loading = Signal(str)               # model label (AnalysisSettings.model_label): its load begins (seconds)
+    ready = Signal(str)                 # model label: loaded, the next jobs use it
+    load_failed = Signal(str, str)      # model label, message: sent just before the job's failed
 
     def __init__(self, settings, parent=None):
         super().__init__(parent)
         self._settings = settings
         self._jobs = NewestOnly()
-        self._recognizers = {}          # model name -> EmotionRecognizer
+        self._recognizers = {}          # model label -> (model name, EmotionRecognizer)
         self._detector, self._detector_key = None, None
         self._stream = None             # StreamState of the stream being analysed
 
@@ -193,32 +206,45 @@ class AnalysisWorker(QThread):
         """Use ``settings`` from the next job on; callable from any thread."""
         self._settings = settings
 
-    def has_model(self, name):
-        """Whether model ``name`` is loaded, so that a job using it starts at once."""
-        return name in self._recognizers
+    def has_model(self, label):
+        """Whether the model of ``label`` (:attr:`AnalysisSettings.model_label`) is loaded: a job starts at once."""
+        return label in self._recognizers
 
     def forget(self, name):
-        """Drop the loaded model ``name``, so the next job loads its file afresh (a model saved again)."""
-        self._recognizers.pop(name, None)       # one dict operation: atomic beside the worker thread's lookups
+        """Drop model ``name`` on every runtime, so the next job loads its file afresh (a model saved again)."""
+        for label in [label for label, (loaded, _) in list(self._recognizers.items()) if loaded == name]:
+            self._recognizers.pop(label, None)  # one dict operation: atomic beside the worker thread's lookups
 
-    def classes(self, name):
-        """The classes of model ``name``, once :attr:`ready` said it is loaded (see ``EmotionRecognizer.classes``)."""
-        return self._recognizers[name].classes
+    def classes(self, label):
+        """The classes of the model of ``label``, once :attr:`ready` said it is loaded."""
+        return self._recognizers[label][1].classes
+
+    def preload(self):
+        """Load the configured model now, with no image to analyse (nothing is open, or the runtime changed)."""
+        self._jobs.put(_LOAD)
 
     def submit(self, job):
         """Queue ``job`` in place of any job still waiting; returns True when one was dropped."""
         return self._jobs.put(job)
 
-    def stop(self):
-        """Finish the job in hand, drop the rest, and end the thread."""
+    def stop(self, wait=True):
+        """Drop the jobs waiting and end the thread after the job in hand; ``wait`` for it to end.
+
+        Without waiting (the window closing while a model loads, seconds), the
+        thread ends on its own once the load is over, its results unheard.
+        """
         self._jobs.close()
-        self.wait()
+        if wait:
+            self.wait()
 
     def run(self):
         if self._settings.model is not None:
-            self._guarded(None, lambda: self._recognizer(self._settings.model))       # load before the first image
+            self._guarded(None, lambda: self._recognizer(self._settings))      # load before the first image
         while (job := self._jobs.take()) is not None:
-            self._guarded(job, lambda: self.analyzed.emit(self._analyze(job)))
+            if job is _LOAD:
+                self._guarded(None, lambda: self._recognizer(self._settings))
+            else:
+                self._guarded(job, lambda: self.analyzed.emit(self._analyze(job)))
 
     def _guarded(self, job, action):
         # Whatever a file or a model does, the thread must survive it: an exception here would end it silently.
@@ -229,7 +255,7 @@ class AnalysisWorker(QThread):
 
     def _analyze(self, job):
         settings = self._settings
-        recognizer = self._recognizer(settings.model)
+        recognizer = self._recognizer(settings)
         recognizer.detector = self._detector_for(settings, job)
         image = read_image(job.path) if job.image is None else job.image
         if not job.stream or settings.stream_phases:
@@ -242,16 +268,22 @@ class AnalysisWorker(QThread):
             self._stream_state(job, settings).follow(faces)
         return Analysis(job, display_bgr(image), faces, timings, settings)
 
-    def _recognizer(self, name):
-        if name is None:
+    def _recognizer(self, settings):
+        if settings.model is None:
             raise ModelError("no model to use: none is listed in the models manifest")
-        if name not in self._recognizers:
-            self.loading.emit(name)
-            # Warmed up now: the lazy loads hold the GIL, so on the first image they would freeze the window.
-            recognizer = warm_up(EmotionRecognizer.load(name, detector=WholeImageDetector()))
-            self._recognizers[name] = recognizer
-            self.ready.emit(name)
-        return self._recognizers[name]
+        label = settings.model_label
+        if label not in self._recognizers:
+            self.loading.emit(label)
+            try:
+                # Warmed up now: the lazy loads hold the GIL, so on the first image they would freeze the window.
+                recognizer = warm_up(EmotionRecognizer.load(settings.model, detector=WholeImageDetector(),
+                                                            runtime=settings.runtime))
+            except Exception as error:  # noqa: BLE001 - said by failed too; this says which load it was
+                self.load_failed.emit(label, str(error) or type(error).__name__)
+                raise
+            self._recognizers[label] = settings.model, recognizer
+            self.ready.emit(label)
+        return self._recognizers[label][1]
 
     def _detector_for(self, settings, job):
         # Video gets the CLI's fast set-up: its default detector on a half-size frame, tracking in between.
