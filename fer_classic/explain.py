@@ -1,27 +1,32 @@
-"""One figure to project in class: the three phases at work on a photo, as the chosen model ran them.
+"""Slides to project in class: the three phases at work on a photo, as the chosen model ran them.
 
-The figure reads top to bottom:
+A slide is 16:9, 1920x1080 pixels unless asked otherwise (:data:`SLIDE_SIZE`), dark text on white, and reads left
+to right under three headings:
 
-- **the whole photo** (phase 1, detection), large, with every face's box numbered, the detector that found them
-  named, and beside it the time each phase took on the whole image, drawn once;
-- **one row per face**, the largest first, at most :data:`MAX_FACES` of them (the photo's caption says how many
-  more were found). A row holds the 48x48 face the classifier was given, with the first Haar features of the
-  from-scratch Viola-Jones cascade drawn on it when that cascade finds the face too; then only the phase-2
-  features the model really computes, read from its pipeline: the eye-aligned face with its 68 landmarks (when a
-  feature aligns or measures with them), HOG, uniform LBP labels on their cell grid, the dense SIFT grid, the
-  geometric features furthest from FER2013's average face, and for a network (a CNN, or CNN embeddings) the
-  strongest maps of its first convolution (not for MobileNetV2 and ResNet50, whose layers Keras nests out of
-  reach); last, phase 3: the probability of each of the model's classes (FER2013's seven emotions, or the
-  model's own) as labelled horizontal bars.
+- **1 Detection**: the whole photo with the slide's faces boxed and numbered (the other faces dashed), the detector
+  that found them named, and the time each phase took on the whole image;
+- **2 Extraction**: one row per face, the largest first: the 48x48 face the classifier was given, with the first
+  Haar features of the from-scratch Viola-Jones cascade drawn on it when that cascade finds the face too; then only
+  the phase-2 features the model really computes, read from its pipeline: the eye-aligned face with its 68
+  landmarks (when a feature aligns or measures with them), HOG, uniform LBP labels on their cell grid, the dense
+  SIFT grid, the geometric features furthest from FER2013's average face, and for a network (a CNN, or CNN
+  embeddings) the strongest maps of its first convolution (not for MobileNetV2 and ResNet50, whose layers Keras
+  nests out of reach);
+- **3 Classification**: the probability of each of the model's classes (FER2013's seven emotions, or the model's
+  own) as labelled bars. A model that learns locally (one with ``nearest_training_faces``, like ``fused``) also
+  gets, under each face's row, its nearest FER2013 training faces with their labels and how its local SVM decided.
 
-Every panel carries a caption that tells a student what to look at, and the fonts are sized for a slide.
+Each panel is named once above its column, and each phase explained once below it. A slide holds
+:data:`FACES_PER_SLIDE` faces at most (see :func:`faces_per_slide`); the others go on further slides,
+``<out>-2.png``, ``<out>-3.png``..., :data:`MAX_SLIDES` in all, and the first slide says where they are. Every text
+is at least :data:`TEXT_PX` pixels high on a 1080-pixel-high slide, so it stays readable projected.
 """
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -45,32 +50,59 @@ from .faces import EMOTIONS
 from .phases import hog_visualisation, run_phases
 from .store import warm_up
 
-MAX_FACES = 3
+SLIDE_SIZE = (1920, 1080)
+SIDE_LIMITS = (640, 7680)          # pixels, either side
+ASPECT_LIMITS = (4 / 3, 21 / 9)    # width / height: from a 4:3 projector to a wide screen
+FACES_PER_SLIDE = 2               # at most; three made the images 90 px, too small to see projected
+MAX_SLIDES = 8
 N_HAAR_FEATURES = 4
-N_GEOMETRIC_FEATURES = 6
+N_GEOMETRIC_FEATURES = 3
 N_FEATURE_MAPS = 8
+N_NEIGHBOURS = 8
 # A cascade box and a detected box this much alike are the same face.
 SAME_FACE_IOU = 0.3
-# Sizes for a projected slide: one image panel is PANEL_INCHES wide, text is at least TEXT_SIZE points.
-PANEL_INCHES = 2.6
-TITLE_SIZE = 18
-TEXT_SIZE = 15
-CAPTION_SIZE = 14
-CHARS_PER_INCH = 9.5  # of CAPTION_SIZE text, to wrap a caption to its panel
-DPI = 90
+# The layout is in pixels of a slide LAYOUT_HEIGHT high, scaled to the slide asked for: at LAYOUT_DPI dots per inch
+# a font of p pixels there is p * 72 / LAYOUT_DPI points.
+LAYOUT_HEIGHT = 1080
+LAYOUT_DPI = 100
+TEXT_PX = 24          # the smallest text: captions, chart labels
+PANEL_TITLE_PX = 26
+HEADING_PX = 32
+TITLE_PX = 34
+LINE = 1.3            # line height, in font sizes
+MARGIN = 24
+GAP = 16
+PHASE_GAP = 44
+CAPTION_LINES = 7     # below the rows; a longer caption is cut
+MAX_ROW_PX = 300
+MIN_PHOTO_PX = 500
+MIN_PHOTO_SHARE = 0.25            # of the width, on a narrow slide where MIN_PHOTO_PX would crowd the faces out
+GEOMETRY_PX = 280                 # the geometry chart at most; a longer measure's name wraps
+MAX_PHOTO_SHARE = 0.36
+TIMING_PX = 150       # the time chart under the photo, its title included
+BAR_PX = 190          # the probability bars' full length
+VALUE_PX = 76         # room after a bar for "100%"
+THUMB_PX = 64
+NEIGHBOUR_TEXT_LINES = 2  # the neighbour line's title and how the model decided, above the thumbnails
+NEIGHBOUR_LINE_PX = NEIGHBOUR_TEXT_LINES * TEXT_PX * LINE + THUMB_PX + 4 + TEXT_PX * LINE
+DARK = "#1a1a1a"
+MUTED = "#555555"
+RULE_BETWEEN_FACES = "#bbbbbb"
+SHOWN_BOX, OTHER_BOX = "lime", "deepskyblue"
 # Where a wrapping estimator keeps the fitted one it wraps: small_sets.FaceClassifier, MirrorAveragedClassifier.
 WRAPPED_ATTRIBUTES = ("model_", "estimator_")
 PHASE_COLORS = {"detect": "tab:green", "extract": "tab:orange", "classify": "tab:purple"}
 DETECTORS = {
-    VerifiedDetector: "OpenCV's Haar cascade, each face confirmed by dlib's HOG detector",
+    VerifiedDetector: "OpenCV's Haar cascade, each face confirmed by dlib's HOG detector,",
     HaarCascadeDetector: "OpenCV's Haar cascade",
     ProfileDetector: "OpenCV's profile Haar cascade",
     MergedDetector: "OpenCV's frontal and profile Haar cascades",
     DlibHogDetector: "dlib's HOG detector",
     DlibCnnDetector: "dlib's CNN detector",
     ViolaJonesDetector: "the from-scratch Viola-Jones cascade",
-    WholeImageDetector: "no detector: the whole image is the face",
+    WholeImageDetector: "No detector: the whole image is the face, so it",
 }
+FER2013_MISSING = "FER2013 not found: set FER2013_PATH to your fer2013.csv, or put it in ./data/, to see the faces."
 
 
 @dataclass(frozen=True)
@@ -81,16 +113,154 @@ class Panel:
     ----------
     name : str
         What it shows (``"hog"``, ``"probabilities"``...); the axes' label, for tests and readers of the code.
-    width : float
-        In image panels.
+    title : str
+        Shown once, above the panel's column.
+    caption : str
+        What to look at; shown once, with its phase's other captions under the rows.
     draw : callable
-        ``draw(axis, face) -> (title, caption)``: draws one face (a :func:`~fer_classic.phases.run_phases` face
-        with ``cascade_box`` added: see :func:`cascade_boxes`) and says what the panel shows.
+        ``draw(axis, face)`` draws one face: a :func:`~fer_classic.phases.run_phases` face with ``number`` and
+        ``cascade_box`` added (see :func:`cascade_boxes`).
+    sides : float
+        The panel's image width, in image sides (an image is square).
+    chart_px : float
+        Its fixed width in layout pixels: a chart's labels and bars.
+    inset : float
+        Layout pixels of ``chart_px`` left of its axes, for the labels the axes hang there.
+    phase : {"extract", "classify"}
     """
 
     name: str
-    width: float
+    title: str
+    caption: str
     draw: callable
+    sides: float = 1.0
+    chart_px: float = 0.0
+    inset: float = 0.0
+    phase: str = "extract"
+
+
+def parse_slide_size(text):
+    """A slide size from ``"WIDTHxHEIGHT"`` text, checked before any work.
+
+    Parameters
+    ----------
+    text : str
+        Such as ``"1920x1080"``.
+
+    Returns
+    -------
+    (int, int)
+        Width and height in pixels.
+
+    Raises
+    ------
+    ValueError
+        When it is not two whole numbers, a side is outside :data:`SIDE_LIMITS`, or the width to height ratio is
+        outside :data:`ASPECT_LIMITS`; the message says which.
+    """
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise ValueError(f"expected WIDTHxHEIGHT in pixels such as 1920x1080, got {text!r}")
+    width, height = (int(part) for part in parts)
+    low, high = SIDE_LIMITS
+    if not (low <= width <= high and low <= height <= high):
+        raise ValueError(f"each side must be {low} to {high} pixels, got {width}x{height}")
+    if not ASPECT_LIMITS[0] <= width / height <= ASPECT_LIMITS[1]:
+        raise ValueError(f"width / height must be 4:3 to 21:9 for the slide's layout, got {width}x{height}")
+    return width, height
+
+
+def points(pixels):
+    """A font size in points that is ``pixels`` high on a :data:`LAYOUT_HEIGHT` slide (and in scale on others)."""
+    return pixels * 72 / LAYOUT_DPI
+
+
+def text_width(text, pixels, weight="normal"):
+    """The width in layout pixels of ``text`` (its longest line) set at ``pixels`` in matplotlib's default font."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    font = FontProperties(size=pixels, weight=weight)  # at 72 dpi, points are pixels
+    return max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0] for line in text.split("\n"))
+
+
+def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
+    """Break ``text`` into lines no wider than ``width`` layout pixels (a single long word keeps its own line).
+
+    Parameters
+    ----------
+    text : str
+    width : float
+    pixels : float
+        The font size.
+    max_lines : int, optional
+        Lines beyond it are dropped and the last kept one ends in an ellipsis.
+
+    Returns
+    -------
+    str
+        The lines, joined by newlines.
+    """
+    lines = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", pixels) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if max_lines is not None and len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = f"{lines[-1].rstrip('.,;:')}…"
+    return "\n".join(lines)
+
+
+def slide_faces(n_faces, per_slide=FACES_PER_SLIDE):
+    """Which faces go on which slide: the largest (the first) on the first, at most :data:`MAX_SLIDES` slides.
+
+    Parameters
+    ----------
+    n_faces : int
+    per_slide : int
+
+    Returns
+    -------
+    list of range
+        Face indices per slide; one empty range when there is no face, so the photo still gets its slide.
+    """
+    shown = min(n_faces, per_slide * MAX_SLIDES)
+    return [range(start, min(start + per_slide, shown)) for start in range(0, shown, per_slide)] or [range(0)]
+
+
+def faces_per_slide(n_classes, local):
+    """How many face rows fit on a slide, up to :data:`FACES_PER_SLIDE`: a row needs a text line per class.
+
+    Parameters
+    ----------
+    n_classes : int
+        The model's classes, one labelled bar each.
+    local : bool
+        Whether each face also gets a line of its nearest training faces.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    top, bottom = _rows_span()
+    per_face = n_classes * TEXT_PX * LINE + GAP + (NEIGHBOUR_LINE_PX + GAP if local else 0)
+    return int(np.clip((bottom - top + GAP) // per_face, 1, FACES_PER_SLIDE))
+
+
+def _rows_span():
+    """Where the face rows may start and must end, in layout pixels: under the headings, above the captions."""
+    headings_y = MARGIN + TITLE_PX * LINE + GAP / 2
+    rows_y = headings_y + HEADING_PX * LINE + GAP / 2 + PANEL_TITLE_PX * LINE
+    return rows_y, LAYOUT_HEIGHT - MARGIN - CAPTION_LINES * TEXT_PX * LINE - GAP
+
+
+def slide_paths(out, n_slides):
+    """The file of each slide: ``out`` itself, then ``<stem>-2<suffix>``, ``<stem>-3<suffix>``... beside it."""
+    out = Path(out)
+    return [out] + [out.with_name(f"{out.stem}-{number}{out.suffix}") for number in range(2, n_slides + 1)]
 
 
 def feature_pipelines(model):
@@ -130,7 +300,7 @@ def _needs_landmarks(extractor):
     return hasattr(extractor, "landmark_model") and getattr(extractor, "align", True)
 
 
-def face_panels(recognizer, cascade=None):
+def face_panels(recognizer, cascade=None, faces=()):
     """The panels of one face's row: the face, the features the model computes, its probabilities.
 
     Parameters
@@ -138,46 +308,110 @@ def face_panels(recognizer, cascade=None):
     recognizer : fer_classic.EmotionRecognizer
     cascade : fer_classic.detect.viola_jones.Cascade, optional
         The from-scratch cascade whose first Haar features the face panel draws.
+    faces : list of dict
+        The :func:`~fer_classic.phases.run_phases` faces of the slide: the geometry chart is as wide as their
+        measures' names.
 
     Returns
     -------
     list of Panel
+        The images first, then the charts, then the probabilities.
     """
     from .extract.transformers import HOGFeatures, LandmarkFeatures, LBPFeatures
 
     model = recognizer.model
     pipelines = feature_pipelines(model)
     extractors = {name: steps.named_steps["extract"] for name, steps in pipelines.items()}
-    networks = {"the CNN": model.network_} if hasattr(model, "network_") else {}
-    panels = [Panel("face", 1, partial(_draw_face, cascade))]
+    networks = {"the CNN": _network(model)} if hasattr(model, "network_") or hasattr(model, "model_file") else {}
+    haar = (f"; red: the first {N_HAAR_FEATURES} Haar tests of the from-scratch cascade, where it finds the face"
+            if cascade is not None else "")
+    panels = [Panel("face", "face", f"face: grey, 48 x 48 as in FER2013{haar}.", partial(_draw_face, cascade))]
     measures = any(isinstance(e, LandmarkFeatures) for e in extractors.values())
     if any(_needs_landmarks(e) for e in extractors.values()):
-        panels.append(Panel("landmarks", 1, partial(_draw_landmarks, measures)))
+        use = "their distances and angles are features" if measures else "used only for that"
+        panels.append(Panel("landmarks", "landmarks", f"landmarks: 68 points put the eyes level; {use}.",
+                            _draw_landmarks))
     for name, extractor in extractors.items():
         if isinstance(extractor, HOGFeatures):
-            panels.append(Panel("hog", 1, partial(_draw_hog, extractor)))
+            panels.append(_hog_panel(extractor))
         elif isinstance(extractor, LBPFeatures):
-            panels.append(Panel("lbp", 1, partial(_draw_lbp, extractor)))
+            panels.append(Panel("lbp", "LBP", f"LBP: a texture code per pixel, counted in "
+                                f"{extractor.grid[0]} x {extractor.grid[1]} cells.", partial(_draw_lbp, extractor)))
         elif hasattr(extractor, "patch_sizes"):
-            panels.append(Panel("sift", 1, partial(_draw_sift, extractor, name)))
+            encoding = "a Fisher vector" if name == "sift-fisher" else "a bag of words"
+            panels.append(Panel("sift", "SIFT", f"SIFT: gradient descriptors at the dots, pooled as {encoding}.",
+                                partial(_draw_sift, extractor)))
         elif isinstance(extractor, LandmarkFeatures):
-            panels.append(Panel("geometry", 2, partial(_draw_geometry, _standardisation(pipelines[name]))))
+            panels.append(_geometry_panel(_standardisation(pipelines[name]), faces))
         elif hasattr(extractor, "network"):
-            networks[f"the {extractor.network} network"] = _shipped_network(extractor.network)
+            networks[f"the {extractor.network} network"] = _keras_network(_shipped_weights(extractor.network))
     for owner, network in networks.items():
-        head = first_convolution(network)
+        head = None if network is None else first_convolution(network)
         if head is not None:  # a network built on a Keras application nests its layers out of reach
-            panels.append(Panel("feature maps", 1.6, partial(_draw_feature_maps, head, owner)))
-    classifier = recognizer.info.classifier if recognizer.info is not None else type(model).__name__
-    panels.append(Panel("probabilities", 2, partial(_draw_probabilities, classifier)))
-    return sorted(panels, key=lambda panel: panel.width)  # the pictures first, then the charts
+            panels.append(Panel("feature maps", "first layer", f"first layer: no hand-made features; the "
+                                f"{N_FEATURE_MAPS} filters of {owner} that respond most (bright = strong).",
+                                partial(_draw_feature_maps, head), sides=2))
+    panels.sort(key=lambda panel: panel.chart_px > 0)  # the pictures first, then the charts
+    return panels + [_probabilities_panel(recognizer)]
 
 
-def _shipped_network(name):
-    from .cnn.embeddings import network_file
+def _hog_panel(extractor):
+    cell = max(extractor.cell_sizes)
+    others = [size for size in extractor.cell_sizes if size != cell]
+    also = f" (and {', '.join(map(str, others))} px)" if others else ""
+    return Panel("hog", "HOG", f"HOG: edge directions per {cell} px cell{also}.",
+                 partial(_draw_hog, extractor))
+
+
+def _geometry_panel(standardisation, faces):
+    if standardisation is None:
+        caption = "geometry: the largest landmark measures (raw: the model does not standardise them)."
+    else:
+        caption = "geometry: the measures least like the average face, in SDs (red larger, blue smaller)."
+    labels = [_geometry_label(*named) for face in faces for named in zip(*top_geometric(face["geometric"],
+                                                                                        standardisation))]
+    width = min(max((text_width(label, TEXT_PX) for label in labels), default=GEOMETRY_PX), GEOMETRY_PX)
+    return Panel("geometry", "geometry", caption, partial(_draw_geometry, standardisation), sides=0, chart_px=width)
+
+
+def _geometry_label(name, value):
+    return f"{name}  {value:+.1f}"
+
+
+def _probabilities_panel(recognizer):
+    classes = recognizer.classes
+    kind = "emotion" if tuple(classes) == EMOTIONS else "class"
+    classifier = recognizer.info.classifier if recognizer.info is not None else type(recognizer.model).__name__
+    labels = max(text_width(name, TEXT_PX) for name in classes) + GAP / 2
+    return Panel("probabilities", "probability", f"{classifier}: a probability per {kind}; the longest bar, in "
+                 "bold, is the answer.", _draw_probabilities, sides=0, chart_px=labels + BAR_PX + VALUE_PX,
+                 inset=labels, phase="classify")
+
+
+def _network(model):
+    """A CNN's Keras network: its own, or for one LiteRT runs, the one saved beside its file (None without Keras)."""
+    if hasattr(model, "network_"):
+        return model.network_
+    path = Path(model.model_file)
+    return _keras_network(path.with_name(f"{path.name.split('.')[0]}.npz"))
+
+
+def _shipped_weights(name):
+    from .model_files import packaged_models_dir
+
+    return packaged_models_dir() / f"{name}.npz"
+
+
+def _keras_network(path):
+    """The Keras network saved at ``path``, or None where it or Keras is missing: LiteRT runs CNNs without it."""
     from .cnn.weight_files import load_weights
 
-    return load_weights(network_file(name))[1]
+    if not Path(path).is_file():
+        return None
+    try:
+        return load_weights(path)[1]
+    except ImportError:
+        return None
 
 
 def _standardisation(pipeline):
@@ -192,11 +426,17 @@ def _image(axis, image, **options):
     axis.set_yticks([])
 
 
+def _badge(axis, x, y, number, color, **options):
+    """The face's number on a coloured label, its top-left corner at (x, y) in ``axis``'s coordinates."""
+    axis.text(x, y, str(number), color=DARK, fontsize=points(TEXT_PX), fontweight="bold", va="top", ha="left",
+              bbox={"facecolor": color, "edgecolor": "none", "pad": 2}, **options)
+
+
 def _draw_face(cascade, axis, face):
     _image(axis, face["crop"])
-    title, caption = "the face", "Cut out in grey and shrunk to 48 x 48 pixels, as in FER2013."
+    _badge(axis, 0.03, 0.97, face["number"], SHOWN_BOX, transform=axis.transAxes)
     if face["cascade_box"] is None:
-        return title, caption
+        return
     from matplotlib.patches import Rectangle
 
     from .detect.viola_jones.haar import FEATURE_KINDS
@@ -208,8 +448,7 @@ def _draw_face(cascade, axis, face):
     sx, sy = w0 / width * face["crop"].shape[1] / fw, h0 / height * face["crop"].shape[0] / fh
     ox, oy = (x0 - fx) * face["crop"].shape[1] / fw - 0.5, (y0 - fy) * face["crop"].shape[0] / fh - 0.5
     features = cascade.stages[0].features
-    shown = list(zip(features.kinds, features.boxes))[:N_HAAR_FEATURES]
-    for kind, (x, y, w, h) in shown:
+    for kind, (x, y, w, h) in list(zip(features.kinds, features.boxes))[:N_HAAR_FEATURES]:
         pattern = FEATURE_KINDS[kind]
         cell_h, cell_w = h / pattern.shape[0], w / pattern.shape[1]
         for (row, col), weight in np.ndenumerate(pattern):
@@ -218,8 +457,6 @@ def _draw_face(cascade, axis, face):
         axis.add_patch(Rectangle((ox + x * sx, oy + y * sy), w * sx, h * sy, fill=False, color="red", lw=2))
     axis.set_xlim(-0.5, face["crop"].shape[1] - 0.5)
     axis.set_ylim(face["crop"].shape[0] - 0.5, -0.5)
-    return ("Haar features", f"The 48 x 48 grey face. The from-scratch cascade finds it too; its first {len(shown)} "
-            "tests: white vs black areas.")
 
 
 def _aligned_landmarks(face):
@@ -227,20 +464,14 @@ def _aligned_landmarks(face):
     return transform_points(landmarks, alignment_matrices(face["landmarks"][None]))[0]
 
 
-def _draw_landmarks(measures, axis, face):
+def _draw_landmarks(axis, face):
     _image(axis, face["aligned"])
     axis.scatter(*_aligned_landmarks(face).T, s=14, c="red")
-    use = "their distances and angles are features" if measures else "used only for that"
-    return "68 landmarks", f"They put the eyes level at fixed places; {use}."
 
 
 def _draw_hog(extractor, axis, face):
-    cell = max(extractor.cell_sizes)
-    _image(axis, hog_visualisation(face["aligned" if extractor.align else "crop"], cell, extractor.n_bins),
-           cmap="magma", vmin=None, vmax=None)
-    others = [size for size in extractor.cell_sizes if size != cell]
-    also = f" (and {', '.join(map(str, others))} px)" if others else ""
-    return "HOG", f"Edge directions in each {cell} px cell{also}: see brows, eyes, mouth."
+    _image(axis, hog_visualisation(face["aligned" if extractor.align else "crop"], max(extractor.cell_sizes),
+                                   extractor.n_bins), cmap="magma", vmin=None, vmax=None)
 
 
 def _draw_lbp(extractor, axis, face):
@@ -251,25 +482,18 @@ def _draw_lbp(extractor, axis, face):
         axis.axhline(r * labels.shape[0] / rows - 0.5, color="white", lw=1.2)
     for c in range(1, cols):
         axis.axvline(c * labels.shape[1] / cols - 0.5, color="white", lw=1.2)
-    return "LBP", f"Texture: a pattern code per pixel ({N_LABELS} colours), counted in {rows} x {cols} cells."
 
 
-def _draw_sift(extractor, name, axis, face):
+def _draw_sift(extractor, axis, face):
+    from matplotlib.patches import Rectangle
+
     _image(axis, face["aligned"])
     keypoints = dense_grid(face["aligned"].shape[0], extractor.step, extractor.patch_sizes)
     centres = np.unique(keypoints[:, :2], axis=0)
     axis.scatter(*centres.T, s=10, c="cyan")
     side = min(extractor.patch_sizes)
     x, y = centres[np.argmin(np.abs(centres - face["aligned"].shape[0] / 2).sum(axis=1))]
-    axis.add_patch(_square(x, y, side))
-    encoding = "a Fisher vector" if name == "sift-fisher" else "a bag of words"
-    return "dense SIFT", f"A gradient descriptor per dot and patch (one boxed), pooled as {encoding}."
-
-
-def _square(x, y, side):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x - side / 2, y - side / 2), side, side, fill=False, color="yellow", lw=2)
+    axis.add_patch(Rectangle((x - side / 2, y - side / 2), side, side, fill=False, color="yellow", lw=2))
 
 
 def top_geometric(geometric, standardisation):
@@ -297,26 +521,30 @@ def top_geometric(geometric, standardisation):
 
 
 def _draw_geometry(standardisation, axis, face):
+    from matplotlib.transforms import blended_transform_factory
+
     names, values = top_geometric(face["geometric"], standardisation)
-    rows = np.arange(len(names))[::-1]
-    axis.barh(rows, values, color=["tab:red" if v > 0 else "tab:blue" for v in values])
-    axis.set_yticks(rows, names, fontsize=CAPTION_SIZE)
-    axis.axvline(0, color="black", lw=1)
-    axis.tick_params(axis="x", labelsize=CAPTION_SIZE - 2)
-    if standardisation is None:
-        return "geometry", "The largest landmark measures (raw: the model does not standardise them)."
-    return "geometry", "Measures least like FER2013's average face, in standard deviations: red larger, blue smaller."
+    # One slot per measure: its name and value on the upper half, its bar on the lower one.
+    slots = np.arange(len(names))
+    axis.barh(slots + 0.3, values, height=0.3, color=["tab:red" if v > 0 else "tab:blue" for v in values])
+    on_left = blended_transform_factory(axis.transAxes, axis.transData)
+    for slot, name, value in zip(slots, names, values):
+        axis.text(0, slot + 0.1, wrap_text(_geometry_label(name, value), GEOMETRY_PX, max_lines=2), transform=on_left,
+                  fontsize=points(TEXT_PX), color=DARK, va="bottom", linespacing=1.1)
+    limit = max(np.abs(values).max(), 1e-9) * 1.05
+    axis.set_xlim(-limit, limit)
+    axis.set_ylim(len(names) - 0.5, -0.5)
+    axis.vlines(np.zeros(len(slots)), slots + 0.12, slots + 0.48, color=DARK, lw=1)  # by the bars, not the names
+    axis.axis("off")
 
 
-def _draw_feature_maps(head, owner, axis, face):
+def _draw_feature_maps(head, axis, face):
     maps = np.asarray(head(face["crop"][None, :, :, None].astype(np.float32), training=False))[0]
     strongest = maps[..., np.argsort(-maps.std(axis=(0, 1)), kind="stable")[:N_FEATURE_MAPS]]
     # Each map to 0..1 on its own, framed by one bright pixel so the tiles stay apart.
     tiles = [np.pad((m - m.min()) / max(np.ptp(m), 1e-9), 1, constant_values=1) for m in np.moveaxis(strongest, -1, 0)]
     half = len(tiles) // 2
     _image(axis, np.block([tiles[:half], tiles[half:2 * half]]), cmap="magma", vmin=0, vmax=1)
-    return ("first layer", f"No hand-made features: the {2 * half} of {owner}'s {maps.shape[-1]} learned "
-            "first-layer filters that respond most (bright = strong).")
 
 
 def first_convolution(network):
@@ -338,76 +566,149 @@ def first_convolution(network):
     return None if convolution is None else keras.Model(network.input, convolution.output)
 
 
-def _draw_probabilities(classifier, axis, face):
+def _draw_probabilities(axis, face):
     classes = list(face["probabilities"])
     probabilities = np.array(list(face["probabilities"].values()))
-    colors = emotion_colors_float(classes)
-    rows = np.arange(len(classes))[::-1]
-    axis.barh(rows, probabilities, color=colors)
-    axis.set_yticks(rows, classes, fontsize=TEXT_SIZE)
-    winner = classes.index(face["emotion"])
-    axis.get_yticklabels()[winner].set_fontweight("bold")
+    rows = np.arange(len(classes))
+    axis.barh(rows, probabilities, color=emotion_colors_float(classes))
+    axis.set_yticks(rows, classes, fontsize=points(TEXT_PX), color=DARK)
+    axis.get_yticklabels()[classes.index(face["emotion"])].set_fontweight("bold")
     for row, p in zip(rows, probabilities):
-        axis.text(p + 0.02, row, f"{p:.0%}", va="center", fontsize=CAPTION_SIZE)
-    axis.set_xlim(0, 1.25)
+        axis.text(p + 0.02, row, f"{p:.0%}", va="center", fontsize=points(TEXT_PX), color=DARK)
+    axis.set_xlim(0, (BAR_PX + VALUE_PX) / BAR_PX)  # "100%" stays inside, off the slide's edge
+    axis.set_ylim(len(classes) - 0.5, -0.5)
     axis.set_xticks([])
-    axis.title.set_color(colors[winner])
-    kind = "emotion" if tuple(classes) == EMOTIONS else "class"
-    return (f"{face['emotion']} {probabilities[winner]:.0%}",
-            f"Phase 3, {classifier}: a probability per {kind}; the longest bar is the answer.")
+    axis.tick_params(axis="y", length=0)
+    for side in ("top", "right", "bottom"):
+        axis.spines[side].set_visible(False)
 
 
-def _label(axis, name, width, title, caption):
-    axis.set_label(name)
-    axis.set_title(title, fontsize=TITLE_SIZE)
-    axis.set_xlabel(_wrap(caption, width * PANEL_INCHES), fontsize=CAPTION_SIZE, loc="left", linespacing=1.2)
+def training_faces():
+    """FER2013's training faces from the user's own copy, found as :func:`fer_classic.data.find_fer2013` does.
+
+    Returns
+    -------
+    faces : ndarray of uint8, shape (n, 48, 48), or None
+        The Training split in file order; None when there is no usable copy.
+    note : str or None
+        Why there are no faces.
+    """
+    from .data import DataFormatError, load_fer2013
+
+    try:
+        return load_fer2013(ferplus=False)["Training"].faces, None
+    except FileNotFoundError:
+        return None, FER2013_MISSING
+    except DataFormatError as error:
+        return None, f"FER2013 unreadable: {error}"
 
 
-def _wrap(caption, inches):
-    return textwrap.fill(" ".join(caption.split()), max(12, int(inches * CHARS_PER_INCH)), break_on_hyphens=False)
+def _draw_neighbours(training, classes, axis, face):
+    """One face's nearest training faces on ``axis``, in layout pixels: thumbnails and labels, or labels only.
+
+    ``training`` is what :func:`training_faces` returns; the neighbours are ``face["neighbours"]``, one entry of
+    a model's ``nearest_training_faces``. How the model decided is said on top, beside the title.
+    """
+    from matplotlib.patches import Rectangle
+
+    faces, note = training
+    neighbours = face["neighbours"]
+    rows, labels = np.asarray(neighbours["rows"]), np.asarray(neighbours["labels"])
+    if faces is not None and rows.size and rows.max() >= len(faces):
+        faces, note = None, f"Your FER2013 has only {len(faces)} training faces: their labels only."
+    colors = emotion_colors_float(classes)
+    width = axis.get_position().width * axis.figure.get_figwidth() * LAYOUT_DPI
+    title = f"face {face['number']}: its {len(labels)} nearest training faces."
+    axis.text(0, 0, title, fontsize=points(TEXT_PX), fontweight="bold", color=DARK, va="top")
+    left = text_width(title, TEXT_PX, "bold") + GAP / 2
+    axis.text(left, 0, wrap_text(neighbours["decision"], width - left, max_lines=2), fontsize=points(TEXT_PX),
+              color=DARK, va="top", linespacing=1.1)
+    top = NEIGHBOUR_TEXT_LINES * TEXT_PX * LINE
+    cell = max(THUMB_PX, max(text_width(name, TEXT_PX) for name in classes)) + GAP / 2
+    for index, label in enumerate(labels):
+        x = index * cell + (cell - THUMB_PX) / 2
+        if faces is None:
+            axis.add_patch(Rectangle((x, top), THUMB_PX, THUMB_PX, color=colors[label], alpha=0.35))
+        else:
+            axis.imshow(faces[rows[index]], cmap="gray", vmin=0, vmax=255,
+                        extent=(x, x + THUMB_PX, top + THUMB_PX, top))
+        axis.add_patch(Rectangle((x, top), THUMB_PX, THUMB_PX, fill=False, color=colors[label], lw=3))
+        axis.text(x + THUMB_PX / 2, top + THUMB_PX + 4, classes[label], fontsize=points(TEXT_PX), color=DARK,
+                  ha="center", va="top")
+    if note:
+        x = len(labels) * cell + GAP
+        axis.text(x, top, wrap_text(note, width - x, max_lines=3), fontsize=points(TEXT_PX), color=DARK, va="top",
+                  linespacing=1.1)
+    axis.set_xlim(0, width)
+    axis.set_ylim(NEIGHBOUR_LINE_PX, 0)
+    axis.set_aspect("auto")
+    axis.axis("off")
 
 
-def _wrap_captions(figure):
-    """Wrap each caption again to the width its panel got: a chart's tick labels take part of its share."""
-    figure.draw_without_rendering()
-    for axis in figure.get_axes():
-        caption = axis.xaxis.label
-        caption.set_text(_wrap(caption.get_text(), axis.get_window_extent().width / figure.dpi))
-
-
-def _draw_overview(axis, gray, faces, detector, seconds):
+def _draw_overview(axis, gray, faces, shown):
+    """The photo with every face boxed: the slide's faces solid and numbered, the others dashed."""
     from matplotlib.patches import Rectangle
 
     _image(axis, gray)
+    axis.set_anchor("NW")
     line = max(2.0, max(gray.shape) / 400)
-    for number, face in enumerate(faces, start=1):
+    for index, face in enumerate(faces):
         x, y, w, h = face["box"]
-        shown = number <= MAX_FACES
-        color = "lime" if shown else "yellow"
-        axis.add_patch(Rectangle((x, y), w, h, fill=False, color=color, lw=line, ls="-" if shown else "--"))
-        axis.text(x + line, y + line, str(number), color="black", fontsize=TEXT_SIZE, fontweight="bold", va="top",
-                  bbox={"facecolor": color, "edgecolor": "none", "pad": 2})
-    found = f"{len(faces)} face{'s' if len(faces) != 1 else ''}" if faces else "no face"
-    more = (f" Faces {MAX_FACES + 1} to {len(faces)} (dashed) are left out below: {len(faces) - MAX_FACES} more."
-            if len(faces) > MAX_FACES else "")
-    below = " Each numbered face has its row below." if faces else " There is nothing to extract or classify."
-    caption = f"{DETECTORS.get(type(detector), type(detector).__name__)} found {found} in the grey image."
-    return f"Phase 1, detection: {found} in {seconds * 1000:.0f} ms", caption + below + more
+        on_slide = index in shown
+        axis.add_patch(Rectangle((x, y), w, h, fill=False, color=SHOWN_BOX if on_slide else OTHER_BOX, lw=line,
+                                 ls="-" if on_slide else "--"))
+        if on_slide:
+            _badge(axis, x + line, y + line, index + 1, SHOWN_BOX)
+
+
+def detection_caption(detector, n_faces, pages, slide, paths):
+    """What the detector found, and which faces this slide draws and where the others are.
+
+    Parameters
+    ----------
+    detector : object
+    n_faces : int
+    pages : list of range
+        From :func:`slide_faces`.
+    slide : int
+    paths : list of Path
+        From :func:`slide_paths`.
+
+    Returns
+    -------
+    str
+    """
+    found = f"{n_faces} face{'s' if n_faces != 1 else ''}" if n_faces else "no face"
+    said = f"{DETECTORS.get(type(detector), type(detector).__name__)} found {found}."
+    if not n_faces:
+        return f"{said} There is nothing to extract or classify."
+    shown = pages[slide]
+    here = f"Face {shown[0] + 1} is" if len(shown) == 1 else f"Faces {shown[0] + 1}-{shown[-1] + 1} are"
+    said = f"{said} {here} drawn here"
+    others = [path.name for number, path in enumerate(paths) if number != slide]
+    if others:
+        said += f"; +{n_faces - len(shown)} more faces: see {others[0]}"
+        said += f" to {others[-1]}" if len(others) > 1 else ""
+    not_drawn = n_faces - sum(len(page) for page in pages)
+    return f"{said}{f' ({not_drawn} of them not drawn)' if not_drawn else ''}."
 
 
 def _draw_timings(axis, timings, extracts):
     phases = ("detect", "extract", "classify") if extracts else ("detect", "classify")
     milliseconds = np.array([timings[p] * 1000 for p in phases])
-    rows = np.arange(len(phases))[::-1]
+    rows = np.arange(len(phases))
     axis.barh(rows, milliseconds, color=[PHASE_COLORS[p] for p in phases])
-    axis.set_yticks(rows, phases, fontsize=TEXT_SIZE)
+    axis.set_yticks(rows, phases, fontsize=points(TEXT_PX), color=DARK)
     for row, ms in zip(rows, milliseconds):
         axis.text(ms + milliseconds.max() * 0.03, row, f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms",
-                  va="center", fontsize=CAPTION_SIZE)
-    axis.set_xlim(0, milliseconds.max() * 1.45 or 1)
+                  va="center", fontsize=points(TEXT_PX), color=DARK)
+    axis.set_xlim(0, milliseconds.max() * 1.5 or 1)
+    axis.set_ylim(len(phases) - 0.5, -0.5)
     axis.set_xticks([])
-    caption = "On the whole image, all faces together."
-    return "time per phase", caption if extracts else f"{caption} The network extracts and classifies in one pass."
+    axis.tick_params(axis="y", length=0)
+    for side in ("top", "right", "bottom"):
+        axis.spines[side].set_visible(False)
+    return "" if extracts else "The network extracts and classifies in one pass."
 
 
 def cascade_boxes(gray, faces, detector, cascade):
@@ -438,8 +739,180 @@ def cascade_boxes(gray, faces, detector, cascade):
     return [tuple(found[j]) if overlap[i, j] >= SAME_FACE_IOU else None for i, j in enumerate(best)]
 
 
-def build_figure(recognizer, result, cascade=None):
-    """Lay out the figure of one analysed image: the photo and the timings on top, then one row per face.
+@dataclass(frozen=True)
+class Layout:
+    """Where everything goes on a slide (see :func:`slide_layout`), in layout pixels from its top left.
+
+    Boxes are ``(x, y, width, height)``; spans are ``(x, width)``.
+
+    Attributes
+    ----------
+    photo, timings : tuple
+        Boxes of the photo and of the time chart under it, its title included.
+    cells : list of tuple
+        Per panel, its box in a row, ``y`` from the row's top; an image's includes its title's room above it when
+        it is not on the row's first line.
+    phases : dict
+        Per phase (``detect``, ``extract``, ``classify``), the span of its heading and its caption.
+    rows : list of float
+        Per face, the top of its row.
+    row_height : float
+    neighbours : list of tuple
+        Per face, the box of its neighbour line under its row, when the model learns locally.
+    headings_y, captions_y : float
+        Where the phases' headings and the captions start; the panels' titles end at the first row's top.
+    """
+
+    photo: tuple
+    timings: tuple
+    cells: list
+    phases: dict
+    rows: list
+    row_height: float
+    neighbours: list
+    headings_y: float
+    captions_y: float
+
+
+def gallery_lines(sides, n_lines):
+    """Pack images of the given widths (in image sides), in order, into at most ``n_lines`` lines of even width.
+
+    Parameters
+    ----------
+    sides : list of float
+    n_lines : int
+
+    Returns
+    -------
+    places : list of (int, float, int)
+        Per image: its line, the sides and the gaps before it on that line.
+    line_sides : float
+        The widest line, in sides.
+    line_gaps : int
+        The most gaps between images on a line.
+    """
+    per_line = max(max(sides), -(-sum(sides) // n_lines))
+    places, line, used, count = [], 0, 0.0, 0
+    for width in sides:
+        if used and used + width > per_line:
+            line, used, count = line + 1, 0.0, 0
+        places.append((line, used, count))
+        used, count = used + width, count + 1
+    lines = [[(u + w, c) for (l, u, c), w in zip(places, sides) if l == number] for number in range(line + 1)]
+    return places, max(line[-1][0] for line in lines), max(len(line) for line in lines) - 1
+
+
+def slide_layout(width, panels, n_rows, local, photo_aspect=1.0):
+    """Lay a slide out: the photo and the time chart on the left, then the panels, a row per face.
+
+    A row holds the image panels as a gallery, on as many lines (up to 3) as makes them largest, then the charts.
+
+    Parameters
+    ----------
+    width : float
+        The slide's width in layout pixels (its height is :data:`LAYOUT_HEIGHT`).
+    panels : list of Panel
+        The images, then the charts; the extraction panels, then the classification ones.
+    n_rows : int
+        Face rows on the slide, at least 1.
+    local : bool
+        Whether each row has a neighbour line under it.
+    photo_aspect : float
+        The photo's height over its width.
+
+    Returns
+    -------
+    Layout
+        Everything within the slide's margins.
+    """
+    headings_y = MARGIN + TITLE_PX * LINE + GAP / 2
+    title_px = PANEL_TITLE_PX * LINE
+    rows_y, rows_end = _rows_span()
+    captions_y = rows_end + GAP
+    extra = NEIGHBOUR_LINE_PX + GAP if local else 0
+    row_height = min(MAX_ROW_PX * 2, (rows_end - rows_y - (n_rows - 1) * GAP) / n_rows - extra)
+    images = [panel for panel in panels if not panel.chart_px]
+    charts = [panel for panel in panels if panel.chart_px]
+    inner = width - 2 * MARGIN - PHASE_GAP
+    fixed = sum(panel.chart_px for panel in charts) + (len(charts) - 1) * GAP + PHASE_GAP
+
+    def side_for(n_lines):
+        places, line_sides, line_gaps = gallery_lines([panel.sides for panel in images], n_lines)
+        lines = places[-1][0] + 1
+        high = (row_height - (lines - 1) * (GAP + title_px)) / lines
+        wide = (inner - min(MIN_PHOTO_PX, MIN_PHOTO_SHARE * inner) - fixed - line_gaps * GAP) / line_sides
+        return min(high, wide, MAX_ROW_PX), places, line_sides * min(high, wide, MAX_ROW_PX) + line_gaps * GAP
+
+    side, places, gallery = max((side_for(n_lines) for n_lines in (1, 2, 3)), key=lambda option: option[0])
+    photo_width = min(inner - fixed - gallery, MAX_PHOTO_SHARE * inner)
+    left = MARGIN + photo_width + PHASE_GAP + (inner - fixed - gallery - photo_width) / 2
+    cells = [(left + used * side + gaps * GAP, line * (side + GAP + title_px), panel.sides * side, side)
+             for panel, (line, used, gaps) in zip(images, places)]
+    x, previous = left + gallery + GAP, images[-1].phase
+    for panel in charts:
+        x += PHASE_GAP - GAP if panel.phase != previous else 0
+        cells.append((x, 0, panel.chart_px, row_height))
+        x, previous = x + panel.chart_px + GAP, panel.phase
+    phases = {}
+    for panel, (x, _, w, _) in zip(images + charts, cells):
+        start = phases.get(panel.phase, (x,))[0]
+        phases[panel.phase] = (start, x + w - start)
+    rows = [rows_y + row * (row_height + extra + GAP) for row in range(n_rows)]
+    right = phases["extract"][0]
+    neighbours = [(right, y + row_height + GAP, width - MARGIN - right, NEIGHBOUR_LINE_PX) for y in rows] if local \
+        else []
+    photo_height = min(photo_width * photo_aspect, captions_y - 2 * GAP - TIMING_PX - (rows_y - title_px))
+    timings_y = rows_y - title_px + photo_height + GAP
+    return Layout(photo=(MARGIN, rows_y - title_px, photo_width, photo_height),
+                  timings=(MARGIN, timings_y, photo_width, TIMING_PX), cells=cells,
+                  phases={"detect": (MARGIN, photo_width), **phases}, rows=rows, row_height=row_height,
+                  neighbours=neighbours, headings_y=headings_y, captions_y=captions_y)
+
+
+class _Slide:
+    """A figure of ``size`` pixels whose axes and texts are placed in layout pixels from its top left."""
+
+    def __init__(self, width, size):
+        from matplotlib.figure import Figure
+
+        self.width = width
+        dpi = size[1] / LAYOUT_HEIGHT * LAYOUT_DPI
+        self.figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
+
+    def axes(self, box, name):
+        x, y, w, h = box
+        axis = self.figure.add_axes((x / self.width, 1 - (y + h) / LAYOUT_HEIGHT, w / self.width, h / LAYOUT_HEIGHT))
+        axis.set_label(name)
+        return axis
+
+    def text(self, x, y, text, pixels, **options):
+        self.figure.text(x / self.width, 1 - y / LAYOUT_HEIGHT, text, fontsize=points(pixels), color=DARK, va="top",
+                         **options)
+
+    def rule(self, x, y, width, color=MUTED):
+        from matplotlib.lines import Line2D
+
+        self.figure.add_artist(Line2D([x / self.width, (x + width) / self.width], [1 - y / LAYOUT_HEIGHT] * 2,
+                                      color=color, lw=1.5))
+
+    def caption(self, axis, box, span, top, text):
+        """``text`` as ``axis``'s x label, wrapped to the ``span`` (x, width) it starts at, its top at ``top``."""
+        x, y, w, h = box
+        axis.set_xlabel(wrap_text(text, span[1], max_lines=CAPTION_LINES), fontsize=points(TEXT_PX), color=DARK,
+                        ha="left", va="top", linespacing=1.15)
+        axis.xaxis.set_label_coords((span[0] - x) / w, (y + h - top) / h)
+
+
+def _learns_locally(recognizer):
+    return getattr(recognizer.model, "nearest_training_faces", None) is not None
+
+
+def _pages(recognizer, n_faces):
+    return slide_faces(n_faces, faces_per_slide(len(recognizer.classes), _learns_locally(recognizer)))
+
+
+def build_figure(recognizer, result, cascade=None, size=SLIDE_SIZE, slide=0, training=None, out="explain.png"):
+    """Lay out one slide of an analysed image: the photo and the time chart, then a row per face of the slide.
 
     Parameters
     ----------
@@ -448,49 +921,97 @@ def build_figure(recognizer, result, cascade=None):
         From :func:`fer_classic.phases.run_phases`.
     cascade : fer_classic.detect.viola_jones.Cascade, optional
         The from-scratch cascade; its first Haar features are drawn on each face it finds too.
+    size : (int, int)
+        The slide in pixels, within :func:`parse_slide_size`'s limits.
+    slide : int
+        Which slide, from 0: its faces are those :func:`slide_faces` gives it.
+    training : tuple, optional
+        What :func:`training_faces` returns, for a model that learns locally; looked up when not given.
+    out : str or Path
+        The first slide's file: the slides name each other.
 
     Returns
     -------
     matplotlib.figure.Figure
         Not attached to pyplot: nothing to close.
     """
-    from matplotlib.figure import Figure
-
     faces = result["faces"]
-    shown = faces[:MAX_FACES]
-    panels = face_panels(recognizer, cascade) if shown else []
-    found_by_cascade = cascade_boxes(result["gray"], shown, recognizer.detector, cascade)
-    row_width = sum(panel.width for panel in panels)
-    width = max(row_width, 6) * PANEL_INCHES + 1
-    # The photo as large as the header's share of the width allows, within reason: boxes must be readable.
-    header_height = float(np.clip(width * 0.65 * np.divide(*result["gray"].shape) + 1.6, 4.5, 9))
-    row_height = PANEL_INCHES + 2.3
-    figure = Figure(figsize=(width, header_height + row_height * len(shown) + 0.6), dpi=DPI, layout="constrained")
-    figure.suptitle(_model_title(recognizer), fontsize=TITLE_SIZE + 3, fontweight="bold")
-    header, *rows = figure.subfigures(1 + len(shown), 1, height_ratios=[header_height] + [row_height] * len(shown),
-                                      squeeze=False)[:, 0]
-    overview, timing = header.subplots(1, 2, width_ratios=[3, 1])
-    _label(overview, "overview", 3, *_draw_overview(overview, result["gray"], faces, recognizer.detector,
-                                                    result["timings"]["detect"]))
-    _label(timing, "timings", 1.5, *_draw_timings(timing, result["timings"], bool(feature_pipelines(recognizer.model))))
-    for number, (row, face, cascade_box) in enumerate(zip(rows, shown, found_by_cascade), start=1):
-        row.supylabel(f"face {number}", fontsize=TITLE_SIZE + 1, fontweight="bold")
-        axes = row.subplots(1, len(panels), width_ratios=[panel.width for panel in panels])
-        for axis, panel in zip(axes, panels):
-            _label(axis, panel.name, panel.width, *panel.draw(axis, {**face, "cascade_box": cascade_box}))
-    _wrap_captions(figure)
-    return figure
+    pages = _pages(recognizer, len(faces))
+    shown = [{**faces[index], "number": index + 1} for index in pages[slide]]
+    found = cascade_boxes(result["gray"], shown, recognizer.detector, cascade)
+    shown = [{**face, "cascade_box": box} for face, box in zip(shown, found)]
+    local = _learns_locally(recognizer) and bool(shown)
+    if local:
+        training = training_faces() if training is None else training
+        nearest = recognizer.model.nearest_training_faces(np.stack([face["crop"] for face in shown]), k=N_NEIGHBOURS)
+        shown = [{**face, "neighbours": neighbours} for face, neighbours in zip(shown, nearest)]
+    panels = face_panels(recognizer, cascade, shown)
+    width = LAYOUT_HEIGHT * size[0] / size[1]
+    layout = slide_layout(width, panels, max(len(shown), 1), local, np.divide(*result["gray"].shape))
+    page = _Slide(width, size)
+    title = _model_title(recognizer) + (f" (slide {slide + 1} of {len(pages)})" if len(pages) > 1 else "")
+    page.text(width / 2, MARGIN, wrap_text(title, (width - 2 * MARGIN) / 1.1, TITLE_PX, max_lines=1), TITLE_PX,
+              ha="center", fontweight="bold")
+    for phase, (x, span) in layout.phases.items():
+        page.text(x, layout.headings_y, PHASE_HEADINGS[phase], HEADING_PX, fontweight="bold")
+        page.rule(x, layout.headings_y + HEADING_PX * LINE, span)
+    caption = detection_caption(recognizer.detector, len(faces), pages, slide, slide_paths(out, len(pages)))
+    _detection_column(page, layout, result, pages[slide], caption, bool(feature_pipelines(recognizer.model)))
+    right = layout.phases["extract"][0]
+    for row, face in enumerate(shown):
+        if row:  # a faint line between faces, so each row reads as one face
+            page.rule(right, layout.rows[row] - GAP / 2, width - MARGIN - right, color=RULE_BETWEEN_FACES)
+        _face_row(page, layout, panels, row, face, last=row == len(shown) - 1)
+        if local:
+            _draw_neighbours(training, list(recognizer.classes), page.axes(layout.neighbours[row], "neighbours"), face)
+    return page.figure
+
+
+PHASE_HEADINGS = {"detect": "1 Detection", "extract": "2 Extraction", "classify": "3 Classification"}
+LOCAL_CAPTION = " Under each face: its nearest training faces, and how the SVM fitted on them alone decided."
+
+
+def _detection_column(page, layout, result, shown, caption, extracts):
+    """The photo, the time chart under it, and the detection phase's caption."""
+    _draw_overview(page.axes(layout.photo, "overview"), result["gray"], result["faces"], shown)
+    x, y, w, h = layout.timings
+    page.text(x, y, "time per phase, all faces", PANEL_TITLE_PX)
+    labels = text_width("classify", TEXT_PX) + GAP / 2
+    box = (x + labels, y + PANEL_TITLE_PX * LINE, w - labels, h - PANEL_TITLE_PX * LINE)
+    timing = page.axes(box, "timings")
+    said = _draw_timings(timing, result["timings"], extracts)
+    page.caption(timing, box, layout.phases["detect"], layout.captions_y, f"{caption} {said}")
+
+
+def _face_row(page, layout, panels, row, face, last):
+    """One face's panels; the first row names them, the last explains each phase under them."""
+    for panel, (x, dy, w, h) in zip(panels, layout.cells):
+        y = layout.rows[row] + dy
+        box = (x + panel.inset, y, w - panel.inset, h)
+        axis = page.axes(box, panel.name)
+        panel.draw(axis, face)
+        if row == 0:
+            page.text(x + w / 2, y - PANEL_TITLE_PX * LINE, panel.title, PANEL_TITLE_PX, ha="center")
+        if last and panel is next(p for p in panels if p.phase == panel.phase):
+            text = " ".join(p.caption for p in panels if p.phase == panel.phase)
+            local = LOCAL_CAPTION if panel.phase == "classify" and "neighbours" in face else ""
+            page.caption(axis, box, layout.phases[panel.phase], layout.captions_y, text + local)
 
 
 def _model_title(recognizer):
     info = recognizer.info
     if info is None:
         return f"How the model {type(recognizer.model).__name__} reads this image"
-    return f"How the model {info.file.rsplit('.', 1)[0]} ({info.method}) reads this image"
+    return f"How {info.file.rsplit('.', 1)[0]} ({info.method}) reads this image"
 
 
-def explain_figure(recognizer, image, out, color_order="bgr", cascade=None):
-    """Run the three phases on ``image`` and save the figure that shows them (see the module's description).
+def check_slide_size(size):
+    """Raise ValueError unless ``size`` is a (width, height) :func:`parse_slide_size` would give."""
+    parse_slide_size(f"{size[0]}x{size[1]}")
+
+
+def explain_figure(recognizer, image, out, color_order="bgr", cascade=None, size=SLIDE_SIZE):
+    """Run the three phases on ``image`` and save the slides that show them (see the module's description).
 
     Parameters
     ----------
@@ -498,22 +1019,34 @@ def explain_figure(recognizer, image, out, color_order="bgr", cascade=None):
     image : ndarray
         Any image :func:`fer_classic.imageio.to_gray_uint8` accepts.
     out : str or Path
-        The figure to write, in the format its suffix names (PNG...), whole or not at all.
+        The first slide, in the format its suffix names (PNG...), whole or not at all; the others beside it, named
+        by :func:`slide_paths`.
     color_order : {"bgr", "rgb"}
     cascade : fer_classic.detect.viola_jones.Cascade, optional
         The from-scratch cascade; its first Haar features are drawn on each face it finds too.
+    size : (int, int)
+        Each slide's width and height in pixels.
 
     Returns
     -------
     dict
-        What :func:`fer_classic.phases.run_phases` found.
+        What :func:`fer_classic.phases.run_phases` found, and ``slides``: the files written, the first first.
 
     Raises
     ------
+    ValueError
+        When ``size`` is outside :func:`parse_slide_size`'s limits; nothing is run.
     fer_classic.atomic.OutputError
-        When ``out`` cannot be written; it is then left as it was.
+        When a slide cannot be written; it is then left as it was.
     """
+    check_slide_size(size)
     warm_up(recognizer)  # so the times shown are per image, not the landmark predictor's load
     result = run_phases(recognizer, image, color_order)
-    save_figure(build_figure(recognizer, result, cascade), out, dpi=DPI)
-    return result
+    pages = _pages(recognizer, len(result["faces"]))
+    paths = slide_paths(out, len(pages))
+    local = _learns_locally(recognizer) and result["faces"]
+    training = training_faces() if local else None  # loaded once for all the slides
+    for slide, path in enumerate(paths):
+        figure = build_figure(recognizer, result, cascade, size, slide, training, out)
+        save_figure(figure, path, dpi=figure.dpi)
+    return {**result, "slides": paths}

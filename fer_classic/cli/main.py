@@ -372,9 +372,19 @@ def _explain(args):
     check_outputs([args.image], {"--out": args.out})
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, runtime=args.runtime,
                                         trust=args.trust_model)
-    result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade())
+    result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade(), size=args.size)
     print(f"{show_name(args.image)}: {len(result['faces'])} face(s) explained in {show_name(args.out)}")
     return 0
+
+
+def _slide_size(text):
+    """An argparse ``type``: ``explain``'s WIDTHxHEIGHT slide size, refused before any work when out of range."""
+    from ..explain import parse_slide_size
+
+    try:
+        return parse_slide_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _train_detector(args):
@@ -668,7 +678,9 @@ def build_parser():
     explain = commands.add_parser("explain", parents=[detection],
                                   help="draw the three phases at work on every face of an image")
     explain.add_argument("image", metavar="IMAGE")
-    explain.add_argument("--out", required=True, help="PNG figure to write")
+    explain.add_argument("--out", required=True, help="PNG slide to write; a crowd's further faces go on OUT-2.png...")
+    explain.add_argument("--size", type=_slide_size, default="1920x1080", metavar="WxH",
+                         help="slide size in pixels, 4:3 to 21:9 (default 1920x1080)")
     explain.add_argument("--tta", **tta_option)
     explain.add_argument("--runtime", **runtime_option)
     explain.set_defaults(run=_explain)
