@@ -74,7 +74,8 @@ PLAN_FROM_EPOCH = 2     # the first epoch's time includes compilation: plan from
 
 def gpu_recipe(architecture, **changes):
     """The GPU recipe of ``architecture`` with ``changes`` (``None`` values ignored)."""
-    return recipe_for(architecture, **{**GPU_CHANGES, **NETWORK_CHANGES.get(architecture, {})}).replace(**changes)
+    given = {name: value for name, value in changes.items() if value is not None}
+    return recipe_for(architecture, **{**GPU_CHANGES, **NETWORK_CHANGES.get(architecture, {}), **given})
 
 
 class GpuAugment(keras.layers.Layer):
