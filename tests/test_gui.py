@@ -18,11 +18,11 @@ import pytest
 
 pytest.importorskip("pytestqt")         # the GUI and its tests need the [gui]/[dev] extras
 
-from qtpy.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, QUrl  # noqa: E402
-from qtpy.QtGui import QColor, QDropEvent, QKeySequence, QWheelEvent  # noqa: E402
+from qtpy.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QTimer, QUrl  # noqa: E402
+from qtpy.QtGui import QColor, QDropEvent, QKeySequence, QPalette, QWheelEvent  # noqa: E402
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
-from fer_classic import EMOTIONS  # noqa: E402
+from fer_classic import EMOTIONS, __version__  # noqa: E402
 from fer_classic.classify import build_method  # noqa: E402
 from fer_classic.cnn.architectures import ARCHITECTURES  # noqa: E402
 from fer_classic.detect import box_iou  # noqa: E402
@@ -32,7 +32,7 @@ from fer_classic.gui.export import default_output  # noqa: E402
 from fer_classic.gui.render import to_qimage  # noqa: E402
 from fer_classic.gui.window import THUMBNAIL_ICON  # noqa: E402
 from fer_classic.annotate import face_label, place_labels  # noqa: E402
-from fer_classic.gui import worker as worker_module  # noqa: E402
+from fer_classic.gui import app as app_module, worker as worker_module  # noqa: E402
 from fer_classic.gui.widgets import LABEL_PIXELS, PHASE_HINTS, RingBar, TimelinePlot, emotion_qcolor  # noqa: E402
 from fer_classic.store import read_manifest, save_model, shipped_models_dir  # noqa: E402
 
@@ -748,11 +748,51 @@ def test_disabled_toggles_show_no_tick_and_cnns_extract_inside(qtbot, models_fol
     window.panel.select_model("classic")            # the user's tick comes back with a model that has HOG
     assert checks["hog"].isEnabled() and checks["hog"].isChecked()
 
+def test_projection_mode_enlarges_type_and_phase_views(qtbot, window, astronaut_png):
+    open_and_wait(qtbot, window, [astronaut_png])
+    views, headline = window.result.phase_images.views, window.result.headline
+    side, size = views["HOG"].width(), headline.font().pointSizeF()
+    window.present_action.trigger()
+    assert window.present_action.isChecked() and views["HOG"].width() >= 1.5 * side
+    assert headline.font().pointSizeF() >= 1.5 * size and window.view.label_pixels > LABEL_PIXELS
+    assert window.palette().color(QPalette.ColorRole.Window) == QColor("black")
+    window.set_present(False)
+    assert views["HOG"].width() == side and headline.font().pointSizeF() == pytest.approx(size)
+
+
+def test_settings_are_remembered_between_sessions(qtbot, tmp_path):
+    path = str(tmp_path / "gui.ini")
+    first = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    panel = first.panel
+    panel.detector.setCurrentIndex(panel.detector.findData("whole-image"))
+    panel.min_neighbors.setValue(7)
+    panel.overlay_checks["lbp"].setChecked(True)
+    first.set_present(True)
+    first.close()
+    second = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    settings = second.panel.settings()
+    assert (settings.detector, settings.min_neighbors) == ("whole-image", 7)
+    assert second.panel.overlays().lbp and second.present_action.isChecked()
+    third = MainWindow()
+    qtbot.addWidget(third)
+    assert third.panel.settings().detector is None      # a window given no settings remembers nothing
+
+
+def test_about_names_the_version_and_the_models(qtbot, window):
+    box = window.show_about()
+    assert __version__ in box.text() and "classic: " in box.text() and "accuracy" in box.text()
+    assert not box.isModal()
+    box.close()
+
 
 # Last: run() quits the application, and a waiting loop after it would end at once.
-def test_run_shows_the_given_files_and_cleans_up(qtbot, astronaut_png, monkeypatch):
+def test_run_shows_the_given_files_and_cleans_up(qtbot, astronaut_png, monkeypatch, tmp_path):
     for variable in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
         monkeypatch.delenv(variable, raising=False)     # run() sets them; put back after the test
+    monkeypatch.setattr(app_module, "user_settings", lambda: QSettings(str(tmp_path / "gui.ini"),
+                                                                       QSettings.Format.IniFormat))
     opened = []
 
     def close_window():
@@ -766,3 +806,4 @@ def test_run_shows_the_given_files_and_cleans_up(qtbot, astronaut_png, monkeypat
     assert run(["fer-classic", str(astronaut_png)]) == 0
     window, name = opened
     assert name == "astronaut.png" and window.worker.isFinished()
+    assert (tmp_path / "gui.ini").exists()                 # the settings are remembered for next time

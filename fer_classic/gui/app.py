@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import QSettings, QTimer
 from qtpy.QtWidgets import QApplication
 
 from .. import quiet_libraries
@@ -58,7 +58,7 @@ def run(argv=None):
         os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
         app = QApplication(argv)
         argv = app.arguments()          # Qt's own options removed
-    window = MainWindow(present=present)
+    window = MainWindow(present=present, settings=user_settings())
     window.show()
     window.open_paths(argv[1:])
     interrupted = []
@@ -69,6 +69,11 @@ def run(argv=None):
             window.close()              # stops the worker threads, also when the loop was quit without closing
             wait_for_detached()         # a model load the window did not wait for: the window is gone already
     return INTERRUPTED if interrupted else status
+
+
+def user_settings():
+    """Where the window remembers its settings between sessions (``~/.config/fer_classic/gui.ini`` on Linux)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "fer_classic", "gui")
 
 
 class _quit_on_sigint:

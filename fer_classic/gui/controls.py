@@ -303,6 +303,38 @@ class SidePanel(QWidget):
             stream_phases=self.overlays().needs_phases,
             runtime=self.runtime.currentData() if self.is_cnn() else None)
 
+    def state(self):
+        """Every setting, as plain values for remembering them between sessions (see :meth:`restore`)."""
+        return {"model": self.model.currentData(), "runtime": self.runtime.currentData(),
+                "detector": self.detector.currentData(), "scale_factor": self.scale_factor.value(),
+                "min_neighbors": self.min_neighbors.value(), "smooth": self.smooth.isChecked(),
+                "strength": self.strength.value(), "settings_shown": self.settings_toggle.isChecked(),
+                # A toggle the model cannot use remembers the user's tick, not its forced blank.
+                "overlays": {name: check.isChecked() if check.isEnabled() else bool(check.property("wanted"))
+                             for name, check in self.overlay_checks.items()}}
+
+    def restore(self, state):
+        """Apply a :meth:`state` of an earlier session; what no longer exists (a model deleted) is left as it is."""
+        combos = ((self.model, "model"), (self.runtime, "runtime"), (self.detector, "detector"))
+        for combo, key in combos:
+            index = combo.findData(state.get(key))
+            if key in state and index >= 0 and combo.model().item(index).isEnabled():
+                combo.setCurrentIndex(index)
+        for box, key in ((self.scale_factor, "scale_factor"), (self.min_neighbors, "min_neighbors"),
+                         (self.strength, "strength")):
+            if isinstance(state.get(key), (int, float)) and box.minimum() <= state[key] <= box.maximum():
+                box.setValue(state[key])
+        for check, key in ((self.smooth, "smooth"), (self.settings_toggle, "settings_shown")):
+            if isinstance(state.get(key), bool):
+                check.setChecked(state[key])
+        for name, checked in (state.get("overlays") or {}).items():
+            check = self.overlay_checks.get(name)
+            if check is not None and isinstance(checked, bool):
+                if check.isEnabled():
+                    check.setChecked(checked)
+                else:
+                    check.setProperty("wanted", checked)
+
     def refresh_model(self):
         """Read the chosen model's entry again and re-analyse: the same name, a new file."""
         self._on_model_changed()

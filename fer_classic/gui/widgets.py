@@ -34,6 +34,7 @@ ERROR_COLOR = QColor(255, 120, 110)
 LANDMARK_QCOLOR = QColor(*LANDMARK_COLOR[::-1])    # the saved image's colours, BGR there
 HALO_QCOLOR = QColor(*SELECTED_COLOR[::-1])
 LABEL_PIXELS = 14                       # height of the face labels on screen, whatever the image size
+PHASE_SIDE = 132                        # the phase images' side on screen, in pixels (larger in projection mode)
 RINGS_PER_ROW = 4                       # FER2013's seven in two rows: the side panel stays narrow
 DIM_COLOR = QColor(0, 0, 0, 170)        # over a frame whose result is out of date
 PLACEHOLDER = "Open images, a folder, a video or the camera,\nor drop files here."
@@ -85,6 +86,7 @@ class FrameView(QWidget):
         super().__init__(parent)
         self._pixmap = QPixmap()
         self._faces, self._selected, self._overlays = [], None, Overlays()
+        self.label_pixels = LABEL_PIXELS    # larger in projection mode
         self._message, self._is_error = PLACEHOLDER, False
         self._busy = ""                 # what the worker is doing while the frame shown is out of date
         self.setMinimumSize(320, 200)
@@ -151,7 +153,7 @@ class FrameView(QWidget):
         if self._busy:
             painter.fillRect(self.rect(), DIM_COLOR)
             font = QFont(self.font())
-            font.setPixelSize(2 * LABEL_PIXELS)
+            font.setPixelSize(2 * self.label_pixels)
             painter.setFont(font)
             painter.setPen(QColor(255, 255, 255))
             painter.drawText(QRectF(self.rect()).adjusted(20, 20, -20, -20),
@@ -162,7 +164,7 @@ class FrameView(QWidget):
 
     def _label_font(self, selected):
         font = QFont(self.font())
-        font.setPixelSize(LABEL_PIXELS)
+        font.setPixelSize(self.label_pixels)
         font.setBold(selected)
         return font
 
@@ -369,20 +371,17 @@ class PhaseImages(QWidget):
         Size of each view, in display pixels.
     """
 
-    def __init__(self, side=132, parent=None):
+    def __init__(self, side=PHASE_SIDE, parent=None):
         super().__init__(parent)
+        self._small = 0.85              # captions' size against the panel's text
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setHorizontalSpacing(6)
         self.views, self.captions = {}, {}
-        small = QFont(self.font())
-        small.setPointSizeF(small.pointSizeF() * 0.85)
         for column, (name, (title, caption, tip)) in enumerate(PHASE_VIEWS.items()):
             heading, view, text = QLabel(f"<b>{title}</b>"), PixelView(side), QLabel(caption)
             heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
             text.setWordWrap(True)
-            text.setFixedWidth(side)
-            text.setFont(small)
             text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             for widget in (heading, view, text):
                 widget.setToolTip(tip)
@@ -390,6 +389,16 @@ class PhaseImages(QWidget):
             layout.addWidget(view, 1, column)
             layout.addWidget(text, 2, column, alignment=Qt.AlignmentFlag.AlignTop)     # captions of 2 and 3 lines
             self.views[name], self.captions[name] = view, text
+        self.set_side(side)
+
+    def set_side(self, side):
+        """Show each view ``side`` pixels square (projection mode makes them large), captions as wide."""
+        small = QFont(self.font())
+        small.setPointSizeF(small.pointSizeF() * self._small)
+        for name, view in self.views.items():
+            view.setFixedSize(side, side)
+            self.captions[name].setFixedWidth(side)
+            self.captions[name].setFont(small)
 
     def show_face(self, face, hog=True, lbp=True, note="no face"):
         """Show ``face``'s aligned face, and its HOG and LBP images when asked for.
@@ -414,10 +423,7 @@ class ResultPanel(QWidget):
         super().__init__(parent)
         self.headline = QLabel()
         self.headline.setTextFormat(Qt.TextFormat.RichText)
-        font = self.headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.headline.setFont(font)
+        self.set_text_scale(1.0)
         self.detail = QLabel()
         for label in (self.headline, self.detail):
             label.setWordWrap(True)     # a long model name ("loading cnn-fer-hog-...") must not widen the panel
@@ -439,6 +445,13 @@ class ResultPanel(QWidget):
                             + (". Click a face to select it." if count > 1 else "."))
         self.rings.set_probabilities(face["probabilities"])
         self.phase_images.show_face(face, hog, lbp)
+
+    def set_text_scale(self, scale):
+        """The headline at 1.6 times the panel's text, itself ``scale`` times the application's."""
+        font = QFont(self.font())
+        font.setPointSizeF(QFont().pointSizeF() * scale * 1.6)
+        font.setBold(True)
+        self.headline.setFont(font)
 
     def set_classes(self, classes):
         """Show rings for a model of ``classes`` (a model just loaded), cleared if they change."""

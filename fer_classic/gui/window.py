@@ -18,25 +18,28 @@ do not replace it). There are no modal dialogs, and the window keeps running.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
-from qtpy.QtCore import QEvent, QSize, Qt, Signal
-from qtpy.QtGui import QAction, QIcon, QKeySequence, QPixmap
+from qtpy.QtCore import QByteArray, QEvent, QSize, Qt, Signal
+from qtpy.QtGui import QAction, QColor, QFont, QIcon, QKeySequence, QPalette, QPixmap
 from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget,
-                            QListWidgetItem, QMainWindow, QProgressBar, QScrollArea, QSpinBox, QSplitter,
-                            QStyle, QToolButton, QVBoxLayout, QWidget)
+                            QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSpinBox,
+                            QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget)
+
+from .. import __version__
 
 from ..imageio import ImageError, write_image
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
-from ..store import ModelError, list_models
+from ..store import ModelError, list_models, shipped_models_dir, user_models_dir
 from ..video import VideoError
-from .controls import SidePanel
+from .controls import SidePanel, accuracy_text
 from .export import BatchExporter, default_output, write_timeline
 from .playback import LOADING, PLAYING, Playback
 from .recorder import VideoRecorder
 from .render import render_frame, to_qimage
 from .sources import VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video, videos_in
-from .widgets import FrameView, ResultPanel, SeekSlider, TimelinePlot
+from .widgets import LABEL_PIXELS, PHASE_SIDE, FrameView, ResultPanel, SeekSlider, TimelinePlot
 from .worker import AnalysisWorker, FrameJob
 
 RECORD_KEYS = ("face_id", "box", "emotion", "probabilities")    # what a CSV row needs of a face
@@ -47,6 +50,21 @@ THUMBNAIL_ITEM = THUMBNAIL_GRID - QSize(6, 4)                   # a gap between 
 
 
 NOTHING_SHOWN = "No face yet"
+TIMELINE_HEIGHT = 130
+PRESENT_SCALE, PRESENT_PHASE_SIDE = 1.6, 200        # projection mode: type 1.6 times larger, phase views 200 px
+FER2013_URL = "https://www.kaggle.com/c/challenges-in-representation-learning-facial-expression-recognition-challenge"
+
+
+def high_contrast():
+    """Light text on black, for a projector: washed-out greys and thin colours vanish on a wall."""
+    palette = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, "black"), (QPalette.ColorRole.WindowText, "white"),
+                        (QPalette.ColorRole.Base, "#101010"), (QPalette.ColorRole.AlternateBase, "#202020"),
+                        (QPalette.ColorRole.Text, "white"), (QPalette.ColorRole.Button, "#202020"),
+                        (QPalette.ColorRole.ButtonText, "white"), (QPalette.ColorRole.Highlight, "#ffd400"),
+                        (QPalette.ColorRole.HighlightedText, "black")):
+        palette.setColor(role, QColor(color))
+    return palette
 _DETACHED = set()       # workers still finishing a model load after their window closed (see MainWindow._shut_down)
 
 
@@ -56,6 +74,15 @@ def overlapping(faces):
     return any(x <= cx + w2 / 2 < x + w and y <= cy + h2 / 2 < y + h
                for i, (x, y, w, h) in enumerate(boxes)
                for j, (cx, cy, w2, h2) in enumerate(boxes) if i != j)
+
+
+def _read_json(settings, key):
+    # One JSON string per key: QSettings' own types differ between PySide2 and PySide6 (bools come back as text).
+    try:
+        value = json.loads(settings.value(key, "{}") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def wait_for_detached():
@@ -83,7 +110,7 @@ class MainWindow(QMainWindow):
     stream_finished = Signal()          # a video or camera stream ended (or was stopped) and its last frame was shown
     export_finished = Signal(bool)      # a CSV of images was written (True) or not
 
-    def __init__(self, parent=None, present=False):
+    def __init__(self, parent=None, present=False, settings=None):
         super().__init__(parent)
         self.setWindowTitle(TITLE)
         self.setAcceptDrops(True)
@@ -105,8 +132,18 @@ class MainWindow(QMainWindow):
 
         self.result = ResultPanel()
         self.panel = SidePanel(self._read_models(), self.result)
+        self._settings = settings       # QSettings remembered between sessions; None: nothing is remembered
+        if settings is not None:
+            self.panel.restore(_read_json(settings, "panel"))
         self._build_views()
         self._build_actions()
+        if settings is not None:
+            window = _read_json(settings, "window")
+            if window.get("geometry"):
+                self.restoreGeometry(QByteArray.fromHex(window["geometry"].encode()))
+            present = present or window.get("present") is True
+        if present:
+            self.set_present(True)
         self.worker = AnalysisWorker(self.panel.settings(), self)
         self.worker.analyzed.connect(self._on_analyzed)
         self.worker.failed.connect(self._on_failed)
@@ -160,7 +197,7 @@ class MainWindow(QMainWindow):
         self.player = self._build_player()
         self.player.hide()
         self.timeline = TimelinePlot()
-        self.timeline.setFixedHeight(130)
+        self.timeline.setFixedHeight(TIMELINE_HEIGHT)
         self.timeline.hide()
         self.timing_label = QLabel()
 
@@ -170,13 +207,11 @@ class MainWindow(QMainWindow):
             column.addWidget(widget)
         column.setStretch(0, 1)
 
-        scroll = QScrollArea()
+        scroll = self.panel_scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # As wide as the panel needs with the fonts in use: no horizontal scrolling, nothing cut off.
-        scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-                               + 2 * scroll.frameWidth())
+        self._fit_panel()
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -189,6 +224,12 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.hide()
         self.statusBar().addPermanentWidget(self.busy_bar)
+
+    def _fit_panel(self):
+        # As wide as the panel needs with the fonts in use: no horizontal scrolling, nothing cut off.
+        scroll = self.panel_scroll
+        scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
 
     def _build_player(self):
         """Play/pause, the position in the video (drag or click to jump) and its time over the total."""
@@ -256,10 +297,16 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator()
             menu.addSeparator()
         menu.addAction(self._action("Quit", self.close, ["Ctrl+Q"]))
+        self.present_action = self._action("Projection mode", self.set_present, ["F5"], checkable=True,
+                                           tip="Large type, high contrast and large phase images, for a projector")
         view = self.menuBar().addMenu("&View")
-        for action in (self.pause_action, self.previous_action, self.next_action):
+        for action in (self.pause_action, self.previous_action, self.next_action, None, self.present_action):
+            if action is None:
+                view.addSeparator()
+                continue
             view.addAction(action)
             self.addAction(action)      # their keys work with the menu closed and no tool bar button
+        self.menuBar().addMenu("&Help").addAction(self._action("About fer_classic", self.show_about))
 
     def _update_actions(self):
         """Enable what can be done now: nothing opens a dialog only to say there is nothing to do."""
@@ -884,6 +931,44 @@ class MainWindow(QMainWindow):
             return True
         return panel.select_model(name)
 
+    # ------------------------------------------------------ projection, about
+
+    def set_present(self, on):
+        """Projection mode (View menu, F5, ``fer-classic gui --present``): for a class watching a projector.
+
+        Large type everywhere, light text on black, large phase images and
+        face labels; off, the desktop's own look comes back.
+        """
+        self._set_quietly(self.present_action, on)
+        scale = PRESENT_SCALE if on else 1.0
+        font = QFont()
+        font.setPointSizeF(font.pointSizeF() * scale)
+        self.setFont(font)
+        self.setPalette(high_contrast() if on else QPalette())
+        self.result.set_text_scale(scale)
+        self.result.phase_images.set_side(PRESENT_PHASE_SIDE if on else PHASE_SIDE)
+        self.view.label_pixels = round(LABEL_PIXELS * scale)
+        self.timeline.setFixedHeight(round(TIMELINE_HEIGHT * scale))
+        self._fit_panel()
+        self._render()
+        self.view.update()
+
+    def show_about(self):
+        """Help > About: the version, the models with their accuracy, where models are kept, and links."""
+        models = "".join(f"<li>{name}: {accuracy_text(entry)}</li>" for name, entry in self.panel.models.items())
+        self.about_box = QMessageBox(QMessageBox.Icon.Information, "About fer_classic", "",
+                                     QMessageBox.StandardButton.Ok, self)
+        self.about_box.setTextFormat(Qt.TextFormat.RichText)
+        self.about_box.setText(
+            f"<b>fer_classic {__version__}</b>: facial expressions in three phases (detect, extract, classify)."
+            f"<p>Models:<ul>{models}</ul></p>"
+            f"<p>Shipped models: {shipped_models_dir()}<br>Yours: {user_models_dir()}</p>"
+            f"<p>Documentation: docs/usage.md (Desktop app) beside the source, and <code>fer-classic --help</code>."
+            f"<br>FER2013: <a href='{FER2013_URL}'>the Kaggle challenge's data</a></p>")
+        self.about_box.setModal(False)          # no modal dialogs: the window keeps running
+        self.about_box.show()
+        return self.about_box
+
     # ---------------------------------------------------------------- dialogs
 
     def _ask_images(self):
@@ -973,6 +1058,11 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     def _shut_down(self):
+        if self._settings is not None:
+            self._settings.setValue("panel", json.dumps(self.panel.state()))
+            self._settings.setValue("window", json.dumps({"geometry": bytes(self.saveGeometry().toHex()).decode(),
+                                                          "present": self.present_action.isChecked()}))
+            self._settings.sync()
         if self._teach is not None:
             self._teach.shutdown()
         self._stop_sources()
