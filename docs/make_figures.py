@@ -241,7 +241,16 @@ def deep_figure(numbers):
     numbers["deep"]["fer-cnn"]["first_layer_filters"] = int(kernels.shape[-1])
 
 
-FIGURE_NAMES = ("integral", "haar_response", "adaboost", "detections", "faces", "confusion", "deep")
+def explain_slide():
+    """``fer-classic explain`` on skimage's astronaut with the classic model: the slide docs/usage.md shows."""
+    from fer_classic import EmotionRecognizer
+    from fer_classic.explain import explain_figure
+
+    explain_figure(EmotionRecognizer.load("classic"), skdata.astronaut(), FIGURES / "explain.png", color_order="rgb",
+                   cascade=shipped_cascade())
+
+
+FIGURE_NAMES = ("integral", "haar_response", "adaboost", "detections", "faces", "confusion", "deep", "explain")
 
 
 def main(argv=None):
@@ -262,7 +271,8 @@ def main(argv=None):
                "detections": lambda: detections_figure(test.faces, numbers),
                "faces": lambda: faces_figure(data, numbers),
                "confusion": lambda: confusion_figure(numbers),
-               "deep": lambda: deep_figure(numbers)}
+               "deep": lambda: deep_figure(numbers),
+               "explain": explain_slide}
     for name in args.only:
         figures[name]()
     numbers_file.write_text(json.dumps(numbers, indent=2) + "\n")

@@ -74,7 +74,8 @@ MARGIN = 24
 GAP = 16
 PHASE_GAP = 44
 CAPTION_LINES = 7     # below the rows; a longer caption is cut
-MAX_ROW_PX = 300
+MAX_ROW_PX = 600
+MAX_SIDE_PX = 300     # an image panel's side at most
 MIN_PHOTO_PX = 500
 MIN_PHOTO_SHARE = 0.25            # of the width, on a narrow slide where MIN_PHOTO_PX would crowd the faces out
 GEOMETRY_PX = 280                 # the geometry chart at most; a longer measure's name wraps
@@ -82,8 +83,8 @@ MAX_PHOTO_SHARE = 0.36
 TIMING_PX = 150       # the time chart under the photo, its title included
 BAR_PX = 190          # the probability bars' full length
 VALUE_PX = 76         # room after a bar for "100%"
-THUMB_PX = 64
-NEIGHBOUR_TEXT_LINES = 2  # the neighbour line's title and how the model decided, above the thumbnails
+THUMB_PX = 88
+NEIGHBOUR_TEXT_LINES = 3  # the neighbour line's title, then how the model decided, above the thumbnails
 NEIGHBOUR_LINE_PX = NEIGHBOUR_TEXT_LINES * TEXT_PX * LINE + THUMB_PX + 4 + TEXT_PX * LINE
 DARK = "#1a1a1a"
 MUTED = "#555555"
@@ -323,23 +324,22 @@ def face_panels(recognizer, cascade=None, faces=()):
     pipelines = feature_pipelines(model)
     extractors = {name: steps.named_steps["extract"] for name, steps in pipelines.items()}
     networks = {"the CNN": _network(model)} if hasattr(model, "network_") or hasattr(model, "model_file") else {}
-    haar = (f"; red: the first {N_HAAR_FEATURES} Haar tests of the from-scratch cascade, where it finds the face"
-            if cascade is not None else "")
+    haar = f"; red: the from-scratch cascade's first {N_HAAR_FEATURES} Haar tests" if cascade is not None else ""
     panels = [Panel("face", "face", f"face: grey, 48 x 48 as in FER2013{haar}.", partial(_draw_face, cascade))]
     measures = any(isinstance(e, LandmarkFeatures) for e in extractors.values())
     if any(_needs_landmarks(e) for e in extractors.values()):
         use = "their distances and angles are features" if measures else "used only for that"
-        panels.append(Panel("landmarks", "landmarks", f"landmarks: 68 points put the eyes level; {use}.",
+        panels.append(Panel("landmarks", "landmarks", f"landmarks: they put the eyes level; {use}.",
                             _draw_landmarks))
     for name, extractor in extractors.items():
         if isinstance(extractor, HOGFeatures):
             panels.append(_hog_panel(extractor))
         elif isinstance(extractor, LBPFeatures):
-            panels.append(Panel("lbp", "LBP", f"LBP: a texture code per pixel, counted in "
-                                f"{extractor.grid[0]} x {extractor.grid[1]} cells.", partial(_draw_lbp, extractor)))
+            panels.append(Panel("lbp", "LBP", "LBP: a texture code per pixel, counted per cell.",
+                                partial(_draw_lbp, extractor)))
         elif hasattr(extractor, "patch_sizes"):
             encoding = "a Fisher vector" if name == "sift-fisher" else "a bag of words"
-            panels.append(Panel("sift", "SIFT", f"SIFT: gradient descriptors at the dots, pooled as {encoding}.",
+            panels.append(Panel("sift", "SIFT", f"SIFT: gradient descriptors at the dots, in {encoding}.",
                                 partial(_draw_sift, extractor)))
         elif isinstance(extractor, LandmarkFeatures):
             panels.append(_geometry_panel(_standardisation(pipelines[name]), faces))
@@ -349,7 +349,7 @@ def face_panels(recognizer, cascade=None, faces=()):
         head = None if network is None else first_convolution(network)
         if head is not None:  # a network built on a Keras application nests its layers out of reach
             panels.append(Panel("feature maps", "first layer", f"first layer: no hand-made features; the "
-                                f"{N_FEATURE_MAPS} filters of {owner} that respond most (bright = strong).",
+                                f"{N_FEATURE_MAPS} learned filters of {owner} that respond most.",
                                 partial(_draw_feature_maps, head), sides=2))
     panels.sort(key=lambda panel: panel.chart_px > 0)  # the pictures first, then the charts
     return panels + [_probabilities_panel(recognizer)]
@@ -367,7 +367,7 @@ def _geometry_panel(standardisation, faces):
     if standardisation is None:
         caption = "geometry: the largest landmark measures (raw: the model does not standardise them)."
     else:
-        caption = "geometry: the measures least like the average face, in SDs (red larger, blue smaller)."
+        caption = "geometry: the measures least like the average face, in SDs."
     labels = [_geometry_label(*named) for face in faces for named in zip(*top_geometric(face["geometric"],
                                                                                         standardisation))]
     width = min(max((text_width(label, TEXT_PX) for label in labels), default=GEOMETRY_PX), GEOMETRY_PX)
@@ -607,7 +607,7 @@ def _draw_neighbours(training, classes, axis, face):
     """One face's nearest training faces on ``axis``, in layout pixels: thumbnails and labels, or labels only.
 
     ``training`` is what :func:`training_faces` returns; the neighbours are ``face["neighbours"]``, one entry of
-    a model's ``nearest_training_faces``. How the model decided is said on top, beside the title.
+    a model's ``nearest_training_faces``. How the model decided is said on top, under the title.
     """
     from matplotlib.patches import Rectangle
 
@@ -618,11 +618,10 @@ def _draw_neighbours(training, classes, axis, face):
         faces, note = None, f"Your FER2013 has only {len(faces)} training faces: their labels only."
     colors = emotion_colors_float(classes)
     width = axis.get_position().width * axis.figure.get_figwidth() * LAYOUT_DPI
-    title = f"face {face['number']}: its {len(labels)} nearest training faces."
+    title = f"Local learning: the {len(labels)} training faces nearest to face {face['number']}"
     axis.text(0, 0, title, fontsize=points(TEXT_PX), fontweight="bold", color=DARK, va="top")
-    left = text_width(title, TEXT_PX, "bold") + GAP / 2
-    axis.text(left, 0, wrap_text(neighbours["decision"], width - left, max_lines=2), fontsize=points(TEXT_PX),
-              color=DARK, va="top", linespacing=1.1)
+    axis.text(0, TEXT_PX * LINE, wrap_text(neighbours["decision"], width, max_lines=NEIGHBOUR_TEXT_LINES - 1),
+              fontsize=points(TEXT_PX), color=DARK, va="top", linespacing=1.1)
     top = NEIGHBOUR_TEXT_LINES * TEXT_PX * LINE
     cell = max(THUMB_PX, max(text_width(name, TEXT_PX) for name in classes)) + GAP / 2
     for index, label in enumerate(labels):
@@ -679,7 +678,8 @@ def detection_caption(detector, n_faces, pages, slide, paths):
     str
     """
     found = f"{n_faces} face{'s' if n_faces != 1 else ''}" if n_faces else "no face"
-    said = f"{DETECTORS.get(type(detector), type(detector).__name__)} found {found}."
+    name = DETECTORS.get(type(detector), type(detector).__name__)
+    said = f"{name[0].upper()}{name[1:]} found {found}."
     if not n_faces:
         return f"{said} There is nothing to extract or classify."
     shown = pages[slide]
@@ -793,13 +793,14 @@ def gallery_lines(sides, n_lines):
     """
     per_line = max(max(sides), -(-sum(sides) // n_lines))
     places, line, used, count = [], 0, 0.0, 0
+    ends = {}  # per line: its width in sides and its images
     for width in sides:
         if used and used + width > per_line:
             line, used, count = line + 1, 0.0, 0
         places.append((line, used, count))
         used, count = used + width, count + 1
-    lines = [[(u + w, c) for (l, u, c), w in zip(places, sides) if l == number] for number in range(line + 1)]
-    return places, max(line[-1][0] for line in lines), max(len(line) for line in lines) - 1
+        ends[line] = (used, count)
+    return places, max(used for used, _ in ends.values()), max(count for _, count in ends.values()) - 1
 
 
 def slide_layout(width, panels, n_rows, local, photo_aspect=1.0):
@@ -830,7 +831,7 @@ def slide_layout(width, panels, n_rows, local, photo_aspect=1.0):
     rows_y, rows_end = _rows_span()
     captions_y = rows_end + GAP
     extra = NEIGHBOUR_LINE_PX + GAP if local else 0
-    row_height = min(MAX_ROW_PX * 2, (rows_end - rows_y - (n_rows - 1) * GAP) / n_rows - extra)
+    row_height = min(MAX_ROW_PX, (rows_end - rows_y - (n_rows - 1) * GAP) / n_rows - extra)
     images = [panel for panel in panels if not panel.chart_px]
     charts = [panel for panel in panels if panel.chart_px]
     inner = width - 2 * MARGIN - PHASE_GAP
@@ -841,7 +842,8 @@ def slide_layout(width, panels, n_rows, local, photo_aspect=1.0):
         lines = places[-1][0] + 1
         high = (row_height - (lines - 1) * (GAP + title_px)) / lines
         wide = (inner - min(MIN_PHOTO_PX, MIN_PHOTO_SHARE * inner) - fixed - line_gaps * GAP) / line_sides
-        return min(high, wide, MAX_ROW_PX), places, line_sides * min(high, wide, MAX_ROW_PX) + line_gaps * GAP
+        side = min(high, wide, MAX_SIDE_PX)
+        return side, places, line_sides * side + line_gaps * GAP
 
     side, places, gallery = max((side_for(n_lines) for n_lines in (1, 2, 3)), key=lambda option: option[0])
     photo_width = min(inner - fixed - gallery, MAX_PHOTO_SHARE * inner)

@@ -108,8 +108,9 @@ def test_every_panel_has_content_and_is_named_and_explained_once(classic_figure)
     titles = _figure_texts(figure)
     for title in ("face", "landmarks", "HOG", "LBP", "SIFT", "geometry", "probability"):
         assert titles.count(title) == 1, title
-    captions = [axis.get_label() for axis in figure.get_axes() if axis.get_xlabel()]
-    assert captions == ["timings", "face", "probabilities"]   # one per phase, under the last face's row
+    captions = {axis.get_label(): axis.get_xlabel() for axis in figure.get_axes() if axis.get_xlabel()}
+    assert list(captions) == ["timings", "face", "probabilities"]   # one per phase, under the last face's row
+    assert not any(caption.endswith("…") for caption in captions.values())   # none cut for want of room
 
 
 def test_the_slide_is_16_by_9_headed_by_the_three_phases_in_dark_text(classic_figure):
@@ -193,6 +194,14 @@ def test_faces_are_split_across_slides_largest_first():
     assert len(explain.slide_faces(1000)) == explain.MAX_SLIDES
     assert [path.name for path in explain.slide_paths("out/figure.png", 3)] == [
         "figure.png", "figure-2.png", "figure-3.png"]
+
+
+def test_the_image_panels_are_packed_in_lines_of_even_width():
+    places, widest, gaps = explain.gallery_lines([1, 1, 1, 1, 1], 2)
+    assert [line for line, _, _ in places] == [0, 0, 0, 1, 1] and (widest, gaps) == (3, 2)
+    places, widest, gaps = explain.gallery_lines([1, 2], 2)   # the feature maps are two images wide
+    assert places == [(0, 0, 0), (1, 0, 0)] and (widest, gaps) == (2, 0)
+    assert explain.gallery_lines([1, 1, 1], 1)[1:] == (3, 2)
 
 
 def test_a_slide_holds_as_many_faces_as_their_probability_labels_leave_room_for():
