@@ -1,12 +1,14 @@
 """Latency, throughput and PrivateTest accuracy of every shipped CNN in every runtime, and of the peer, in one run.
 
 For each network (flip test-time augmentation, the shipped setting) and each
-runtime of :data:`fer_classic.cnn.classifier.RUNTIMES` that is installed
-(TensorFlow float32; LiteRT float32 and int8 with the ``[litert]`` extra):
+runtime of :data:`fer_classic.cnn.runtimes.RUNTIMES` whose files and
+packages are here (LiteRT float32 and int8, the ``[cnn]`` extra; TensorFlow
+on the ``.npz`` weights, the ``[train]`` extra):
 
 * latency: median ms a face over ``--faces`` PrivateTest faces at batch 1,
   in a process pinned to one core with one thread; ``--repeats`` runs, and
-  their median;
+  their median (each row names the file it ran, by sha256, so that
+  ``tools/convert_litert.py --latency`` can choose each network's runtime);
 * throughput: faces/s of one call on ``--batch`` faces with all threads,
   median of ``--repeats`` calls;
 * PrivateTest accuracy, and the share of predictions that agree with
@@ -26,7 +28,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -55,10 +56,36 @@ def _load(model, runtime):
         from fer_classic.compare.methods import load_method
 
         return load_method(PEER, log=lambda line: None).model
-    from fer_classic.cnn.classifier import CNNClassifier
-    from fer_classic.store import read_manifest, shipped_models_dir
+    from fer_classic.store import load_model
 
-    return CNNClassifier.load(shipped_models_dir() / read_manifest().models[model].file, tta="flip", runtime=runtime)
+    loaded, _ = load_model(model, runtime=runtime)
+    return loaded.set_params(tta="flip")
+
+
+def _file_digest(model, loaded):
+    """The sha256 of the file that runs ``loaded``: its LiteRT file, or the ``.npz`` weights TensorFlow reads."""
+    from fer_classic.store import read_manifest, sha256
+
+    if model == PEER:
+        return None
+    return sha256(loaded.model_file) if hasattr(loaded, "model_file") else read_manifest().models[model].sha256
+
+
+def _default_runtime(model):
+    """The runtime ``model`` runs in by default (its manifest's choice), or None for the peer."""
+    from fer_classic.store import read_manifest
+
+    entry = read_manifest().models.get(model)
+    return (entry.litert or {}).get("runtime", "tensorflow") if entry else None
+
+
+def _available(model, runtime):
+    """None if ``model`` can run in ``runtime`` here, else why not."""
+    try:
+        _load(model, runtime)
+    except (ImportError, OSError, ValueError, RuntimeError) as error:   # a missing package or file
+        return str(error)
+    return None
 
 
 def latency_runs(model, runtime, faces, repeats, data_path):
@@ -85,6 +112,7 @@ def measure(model, runtime, data, args, reference=None):
     rate = throughput(loaded, private.faces[:args.batch], repeats=args.repeats)
     predicted = loaded.predict_proba(private.faces).argmax(axis=1)
     row = {"model": model, "runtime": "fer package (Keras)" if model == PEER else runtime,
+           "sha256": _file_digest(model, loaded), "default": runtime == _default_runtime(model),
            "tta": "none" if model == PEER else "flip", "latency_ms_per_run": runs,
            "latency_ms": statistics.median(runs), "faces_per_second": round(rate, 1),
            "private_accuracy": round(float((predicted == private.labels).mean()), 4)}
@@ -103,9 +131,10 @@ def to_markdown(record):
              f"Latency: median ms a face over {record['faces']} PrivateTest faces at batch 1, one core, one thread; "
              f"median of {record['repeats']} runs. Throughput: one call on {record['batch']} faces, all threads, "
              f"median of {record['repeats']}. Accuracy: all of PrivateTest.", "",
-             "| model | runtime | TTA | latency ms/face | runs (ms) | faces/s | PrivateTest accuracy | "
-             "agrees with TensorFlow |", "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| `{row['model']}` | {row['runtime']} | {row['tta']} | {row['latency_ms']:.2f} | "
+             "| model | runtime | default | TTA | latency ms/face | runs (ms) | faces/s | PrivateTest accuracy | "
+             "agrees with TensorFlow |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| `{row['model']}` | {row['runtime']} | {'yes' if row.get('default') else ''} | {row['tta']} | "
+              f"{row['latency_ms']:.2f} | "
               f"{row['latency_ms_per_run']} | {row['faces_per_second']:.0f} | {row['private_accuracy']:.4f} | "
               f"{row.get('agreement_with_tensorflow', '')} |" for row in record["rows"]]
     lines += [f"- skipped: {line}" for line in record["skipped"]]
@@ -113,14 +142,14 @@ def to_markdown(record):
 
 
 def main(argv=None):
-    from fer_classic.cnn.classifier import RUNTIMES
+    from fer_classic.cnn.runtimes import RUNTIMES
     from fer_classic.store import read_manifest
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     shipped = [name for name, entry in read_manifest().models.items() if entry.kind == "cnn"]
     parser.add_argument("--models", nargs="+", default=shipped, help="shipped CNNs (default: all)")
     parser.add_argument("--runtimes", nargs="+", default=RUNTIMES, choices=RUNTIMES,
-                        help="tensorflow always runs: the others are compared with it")
+                        help="default: all; the agreement column compares with tensorflow when it runs")
     parser.add_argument("--faces", type=int, default=100, help="PrivateTest faces timed one at a time")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=256, help="faces in the throughput call")
@@ -137,11 +166,11 @@ def main(argv=None):
     from fer_classic.store.provenance import provenance, results_folder, save_results
 
     data = load_fer2013(args.data)
-    litert = importlib.util.find_spec("ai_edge_litert") is not None
-    runtimes = ["tensorflow", *(r for r in args.runtimes if r != "tensorflow" and litert)]
-    skipped = [f"{r}: ai-edge-litert is not installed" for r in args.runtimes if r not in runtimes]
+    # TensorFlow first: the other runtimes' predictions are compared with its.
+    runtimes = sorted(args.runtimes, key=lambda runtime: runtime != "tensorflow")
+    skipped = []
     versions = {}
-    for name in ("tensorflow-cpu", "ai-edge-litert", "fer"):
+    for name in ("ai-edge-litert", "tensorflow-cpu", "fer"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -151,8 +180,13 @@ def main(argv=None):
     for model in args.models:
         reference = None
         for runtime in runtimes:
+            missing = _available(model, runtime)
+            if missing:
+                skipped.append(f"{model} in {runtime}: {missing}")
+                continue
             row, predicted = measure(model, runtime, data, args, reference)
-            reference = predicted if reference is None else reference
+            if runtime == "tensorflow":
+                reference = predicted
             record["rows"].append(row)
             print(row, flush=True)
     if "fer" in versions and not args.no_peer:

@@ -65,4 +65,18 @@ PY
 "$work/venv/bin/fer-classic" predict "$work/faces/down/p0_0.png" --model faces --detector whole-image > "$work/own.txt"
 grep -q ": down (" "$work/own.txt"
 test "$(ls -A | sort | tr '\n' ' ')" = "models.txt photo.png predictions.json "  # nothing else written here
+# The CNN extra: LiteRT runs every shipped network, and neither TensorFlow nor Keras is installed.
+"$work/venv/bin/python" -m pip install --quiet "$wheel[cnn]"
+if "$work/venv/bin/python" -m pip list 2>/dev/null | grep -iE "^(tensorflow|tensorflow-cpu|keras|tf-keras) "; then
+  echo "the [cnn] extra installed TensorFlow or Keras" >&2
+  exit 1
+fi
+echo "venv with the [cnn] extra: $(du -sm "$work/venv" | cut -f1) MB"
+for network in $(grep -oE "^(fer-cnn|mobilenetv2|resnet50|vgg19) " models.txt); do
+  "$work/venv/bin/fer-classic" predict photo.png --model "$network" --json > "$work/$network.json" 2> "$work/$network.err"
+  test ! -s "$work/$network.err"      # quiet: no LiteRT or TensorFlow line
+  "$work/venv/bin/python" -c "import json, sys; [r] = json.load(open(sys.argv[1])); assert len(r['faces']) == 1" \
+    "$work/$network.json"
+  echo "predict with $network from the installed wheel: OK"
+done
 echo "installed package: OK"

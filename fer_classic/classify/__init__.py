@@ -1,8 +1,19 @@
-"""Phase 3, classification: which emotion do the features show?"""
+"""Phase 3, classification: which emotion do the features show?
 
-from .methods import CLASSIFIERS, FEATURES, build_method, method_names, parse_method
-from .metrics import emotion_metrics, format_metrics
-from .training import train_method
+The names below are imported on first use: a front end that only predicts
+with a saved model never loads the training registry.
+"""
 
-__all__ = ["CLASSIFIERS", "FEATURES", "build_method", "method_names", "parse_method", "emotion_metrics",
-           "format_metrics", "train_method"]
+import importlib
+
+_LAZY = {"CLASSIFIERS": "methods", "FEATURES": "methods", "build_method": "methods", "method_names": "methods",
+         "parse_method": "methods", "emotion_metrics": "metrics", "format_metrics": "metrics",
+         "train_method": "training"}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

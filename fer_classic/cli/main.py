@@ -407,6 +407,7 @@ def _models(args):
     """One aligned row per model, best PrivateTest accuracy first: what it is, how good, how big and how fast."""
     from ..faces import EMOTIONS
     from ..store import list_models, shipped_models_dir, user_registry_path
+    from ..store.catalogue import default_runtime_file
     from ..store.results_index import comparison_records, recorded_latency_ms
 
     models = list_models()
@@ -418,8 +419,10 @@ def _models(args):
     rows = []
     for name, model in models.items():
         entry = model.entry      # None: a user's model whose manifest entry is gone
+        runtime, runs = default_runtime_file(entry)        # a CNN's LiteRT file: its size, accuracy and speed
         try:
-            size = entry.size_bytes if entry and entry.size_bytes else model.path.stat().st_size
+            size = (runs or {}).get("size_bytes") or (entry.size_bytes if entry and entry.size_bytes
+                                                      else model.path.stat().st_size)
         except OSError:
             size = None
         classes = getattr(entry, "classes", None)
@@ -429,15 +432,18 @@ def _models(args):
             listed = listed if len(listed) <= 40 else listed[:39] + "…"
         ms = None
         if entry is not None and not own_classes:
-            where = (f"shipped models/{entry.file}" if model.source == "shipped"
-                     else f"trained by you ({display_path(model.path)})")
+            file = runs["file"] if runs else entry.file
+            where = (f"shipped models/{file}" if model.source == "shipped"
+                     else f"trained by you ({display_path(model.path.with_name(file))})")
             ms, record = recorded_latency_ms(entry, where, records)
             if record is not None:
                 used_records.add(record.name)
-        private = entry.accuracy("PrivateTest") if entry else None
-        public = entry.accuracy("PublicTest") if entry else None
+        measured = {split: values.get("accuracy") for split, values in (runs or {}).get("metrics", {}).items()}
+        private = measured.get("PrivateTest", entry.accuracy("PrivateTest") if entry else None)
+        public = measured.get("PublicTest", entry.accuracy("PublicTest") if entry else None)
         cross_validated = entry.accuracy("cross-validation") if entry else None
         rows.append((private, [printable(name), model.source, entry.method if entry and entry.method else "?",
+                               runtime or "–",
                                f"{len(classes)}: {listed}" if own_classes else "FER2013's 7",
                                f"{size / 1e6:.1f}" if size is not None else "–",
                                f"{public:.4f}" if public is not None else "–",
@@ -445,7 +451,7 @@ def _models(args):
                                f"{cross_validated:.4f}" if cross_validated is not None else "–",
                                f"{ms:.1f}" if ms is not None else "–"]))
     rows.sort(key=lambda row: (row[0] is None, -(row[0] or 0)))   # stable: equal ones stay by name
-    header = ["name", "source", "method", "classes", "size MB", "PublicTest acc", "PrivateTest acc",
+    header = ["name", "source", "method", "runtime", "classes", "size MB", "PublicTest acc", "PrivateTest acc",
               "CV acc (yours)", "ms a face"]
     # The classes and your own data's cross-validated accuracy say something only for models trained on your faces.
     for column in (header.index("CV acc (yours)"), header.index("classes")):
@@ -454,13 +460,16 @@ def _models(args):
             rows = [(key, cells[:column] + cells[column + 1:]) for key, cells in rows]
     table = [header, *(cells for _, cells in rows)]
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-    numeric = {column for column, name in enumerate(header) if name not in ("name", "source", "method", "classes")}
+    numeric = {column for column, name in enumerate(header)
+               if name not in ("name", "source", "method", "runtime", "classes")}
     for line in table:
         print("  ".join(cell.rjust(width) if column in numeric else cell.ljust(width)
                         for column, (cell, width) in enumerate(zip(line, widths))).rstrip())
     print("\nms a face: batch 1 on one core, " + (
         f"from benchmarks/results/{', '.join(sorted(used_records))}" if used_records else "from a comparison record")
         + " (– where no committed comparison measured that very file).\n"
+        "runtime: what runs a CNN by default, chosen per network on PublicTest accuracy and latency "
+        "(--runtime changes it); a CNN's size and accuracies are that runtime's.\n"
         "--model takes a name, a method (your newest model of it) or a model file.")
     return 0
 

@@ -391,6 +391,18 @@ def resolve_model(name_or_path):
                      "models), or a model file")
 
 
+def default_runtime_file(entry):
+    """What runs a CNN entry by default: ``(runtime, record)``, record being its LiteRT file's
+    ``{file, sha256, size_bytes, metrics}``; ``(None, None)`` for an entry without LiteRT files."""
+    from ..cnn.runtimes import LITERT_PRECISIONS
+
+    litert = (entry.litert or {}) if entry else {}
+    runtime = litert.get("runtime")
+    if runtime not in LITERT_PRECISIONS or not isinstance(litert.get(LITERT_PRECISIONS[runtime]), dict):
+        return None, None
+    return runtime, litert[LITERT_PRECISIONS[runtime]]
+
+
 def entry_files(path, entry):
     """A listed model's files: ``path``, plus a CNN's LiteRT files beside it (:attr:`ModelEntry.litert`)."""
     litert = (entry.litert or {}) if entry else {}
