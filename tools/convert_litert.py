@@ -16,7 +16,10 @@ The runtime each network uses by default is chosen on PublicTest only:
 
 The manifest entry gets a ``litert`` field: per precision the file, its
 sha256 and size, its accuracy and agreement per split; plus ``runtime``
-(the choice) and ``chosen_by`` (why).
+(the choice) and ``chosen_by`` (why). A file that is not chosen and is over
+:data:`MAX_UNCHOSEN_BYTES` is measured, recorded with ``"kept": false`` and
+deleted: the repository keeps its shipped files small, and this command
+writes it again.
 
 Usage::
 
@@ -44,6 +47,7 @@ SPLITS = ("PublicTest", "PrivateTest")
 MAX_INT8_LOSS = 0.001      # 0.1 points of PublicTest accuracy: about 4 of its 3,589 faces
 COMMAND = "python tools/convert_litert.py"
 RUNTIME_OF = {precision: runtime for runtime, precision in LITERT_PRECISIONS.items()}
+MAX_UNCHOSEN_BYTES = 10_000_000
 
 
 def convert(name, data):
@@ -90,7 +94,8 @@ def choose(name, litert, latency_record=None):
     """Add ``runtime`` and ``chosen_by`` to a network's ``litert`` field (see the module's docstring)."""
     public = {precision: litert[precision]["metrics"]["PublicTest"] for precision in LITERT_PRECISIONS.values()}
     loss = public["int8"]["tensorflow_accuracy"] - public["int8"]["accuracy"]
-    qualifying = ["float32"] + (["int8"] if loss <= MAX_INT8_LOSS else [])
+    qualifying = [p for p in ["float32"] + (["int8"] if loss <= MAX_INT8_LOSS else [])
+                  if litert[p].get("kept", True)]     # a file deleted earlier is chosen only by converting again
     times = {p: _latency(latency_record, name, RUNTIME_OF[p], litert[p]["sha256"]) for p in qualifying}
     if len(qualifying) > 1 and all(t is not None for t in times.values()):
         precision = min(qualifying, key=times.get)
@@ -126,12 +131,18 @@ def main(argv=None):
     for name in args.networks or cnns:
         litert = manifest.models[name].litert if args.choose_only else convert(name, data)
         litert = choose(name, {p: litert[p] for p in LITERT_PRECISIONS.values()}, latency_record)
+        folder = resolve_model(name).path.parent
+        for precision, record in litert.items():
+            if (isinstance(record, dict) and RUNTIME_OF.get(precision) not in (None, litert["runtime"])
+                    and record["size_bytes"] > MAX_UNCHOSEN_BYTES):
+                (folder / record["file"]).unlink(missing_ok=True)
+                record["kept"] = False
+                print(f"{name}: {record['file']} ({record['size_bytes'] / 1e6:.0f} MB) not kept: not its default")
         # Read again right before writing: other tools may have changed other entries meanwhile.
         manifest = read_manifest()
         manifest.models[name].litert = {**litert, "converted": {
             "command": " ".join([COMMAND, *sys.argv[1:]]), **{k: v for k, v in provenance(data).items()
                                                              if k in ("commit", "date", "machine", "data")}}}
-        folder = resolve_model(name).path.parent
         manifest.write(folder / MANIFEST)
     return 0
 

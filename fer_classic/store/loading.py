@@ -52,6 +52,10 @@ def _load_cnn(resolved, trust, runtime):
                          "(tools/convert_litert.py), or use the runtime tensorflow")
     record = litert[LITERT_PRECISIONS[runtime]]
     file = path.with_name(record["file"])
+    if record.get("kept") is False:
+        raise ModelError(f"model {path.stem!r} has no {runtime} file: {record['file']} "
+                         f"({record['size_bytes'] / 1e6:.0f} MB) is not kept, as {litert['runtime']} runs it by "
+                         f"default (tools/convert_litert.py --networks {path.stem} writes it)")
     if not file.is_file():
         raise ModelError(f"model {path.stem!r}: its LiteRT file {file} is missing")
     check_integrity(ResolvedModel(file, dataclasses.replace(entry, sha256=record["sha256"]), resolved.source))
