@@ -186,7 +186,7 @@ def text_width(text, pixels, weight="normal"):
 
 
 def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
-    """Break ``text`` into lines no wider than ``width`` layout pixels (a single long word keeps its own line).
+    """Break ``text`` into lines no wider than ``width`` layout pixels, at spaces, or inside a word too long for one.
 
     Parameters
     ----------
@@ -203,7 +203,7 @@ def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
         The lines, joined by newlines.
     """
     lines = []
-    for word in text.split():
+    for word in (piece for word in text.split() for piece in _pieces(word, width, pixels)):
         if lines and text_width(f"{lines[-1]} {word}", pixels) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
@@ -212,6 +212,18 @@ def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
         lines = lines[:max_lines]
         lines[-1] = f"{lines[-1].rstrip('.,;:')}…"
     return "\n".join(lines)
+
+
+def _pieces(word, width, pixels):
+    """``word`` cut into pieces no wider than ``width``: a file name can be longer than a line."""
+    if text_width(word, pixels) <= width:
+        return [word]
+    pieces = [""]
+    for char in word:
+        if pieces[-1] and text_width(pieces[-1] + char, pixels) > width:
+            pieces.append("")
+        pieces[-1] += char
+    return pieces
 
 
 def slide_faces(n_faces, per_slide=FACES_PER_SLIDE):
@@ -607,41 +619,66 @@ def _draw_neighbours(training, classes, axis, face):
     """One face's nearest training faces on ``axis``, in layout pixels: thumbnails and labels, or labels only.
 
     ``training`` is what :func:`training_faces` returns; the neighbours are ``face["neighbours"]``, one entry of
-    a model's ``nearest_training_faces``. How the model decided is said on top, under the title.
+    a model's ``nearest_training_faces``. How the model decided is said on top, under the title; why there are
+    no thumbnails, beside the labels.
     """
-    from matplotlib.patches import Rectangle
-
     faces, note = training
     neighbours = face["neighbours"]
     rows, labels = np.asarray(neighbours["rows"]), np.asarray(neighbours["labels"])
     if faces is not None and rows.size and rows.max() >= len(faces):
-        faces, note = None, f"Your FER2013 has only {len(faces)} training faces: their labels only."
-    colors = emotion_colors_float(classes)
+        faces, note = None, f"Your FER2013 has only {len(faces)} training faces, so only their labels."
     width = axis.get_position().width * axis.figure.get_figwidth() * LAYOUT_DPI
     title = f"Local learning: the {len(labels)} training faces nearest to face {face['number']}"
     axis.text(0, 0, title, fontsize=points(TEXT_PX), fontweight="bold", color=DARK, va="top")
     axis.text(0, TEXT_PX * LINE, wrap_text(neighbours["decision"], width, max_lines=NEIGHBOUR_TEXT_LINES - 1),
               fontsize=points(TEXT_PX), color=DARK, va="top", linespacing=1.1)
     top = NEIGHBOUR_TEXT_LINES * TEXT_PX * LINE
-    cell = max(THUMB_PX, max(text_width(name, TEXT_PX) for name in classes)) + GAP / 2
-    for index, label in enumerate(labels):
-        x = index * cell + (cell - THUMB_PX) / 2
-        if faces is None:
-            axis.add_patch(Rectangle((x, top), THUMB_PX, THUMB_PX, color=colors[label], alpha=0.35))
-        else:
-            axis.imshow(faces[rows[index]], cmap="gray", vmin=0, vmax=255,
-                        extent=(x, x + THUMB_PX, top + THUMB_PX, top))
-        axis.add_patch(Rectangle((x, top), THUMB_PX, THUMB_PX, fill=False, color=colors[label], lw=3))
-        axis.text(x + THUMB_PX / 2, top + THUMB_PX + 4, classes[label], fontsize=points(TEXT_PX), color=DARK,
-                  ha="center", va="top")
-    if note:
-        x = len(labels) * cell + GAP
-        axis.text(x, top, wrap_text(note, width - x, max_lines=3), fontsize=points(TEXT_PX), color=DARK, va="top",
-                  linespacing=1.1)
+    if faces is None:
+        end = _draw_label_tiles(axis, labels, classes, top)
+        axis.text(end + GAP, top, wrap_text(note, width - end - GAP, max_lines=3), fontsize=points(TEXT_PX),
+                  color=DARK, va="top", linespacing=1.1)
+    else:
+        _draw_thumbnails(axis, faces[rows], labels, classes, top)
     axis.set_xlim(0, width)
     axis.set_ylim(NEIGHBOUR_LINE_PX, 0)
     axis.set_aspect("auto")
     axis.axis("off")
+
+
+def _neighbour_cell(classes):
+    """The width of a neighbour's cell: its thumbnail or its label, whichever is wider."""
+    return max(THUMB_PX, max(text_width(name, TEXT_PX) for name in classes)) + GAP / 2
+
+
+def _draw_thumbnails(axis, thumbnails, labels, classes, top):
+    """The neighbours' faces in a line from (0, ``top``), each framed in its label's colour above its label."""
+    from matplotlib.patches import Rectangle
+
+    colors = emotion_colors_float(classes)
+    cell = _neighbour_cell(classes)
+    for index, (thumbnail, label) in enumerate(zip(thumbnails, labels)):
+        x = index * cell + (cell - THUMB_PX) / 2
+        axis.imshow(thumbnail, cmap="gray", vmin=0, vmax=255, extent=(x, x + THUMB_PX, top + THUMB_PX, top))
+        axis.add_patch(Rectangle((x, top), THUMB_PX, THUMB_PX, fill=False, color=colors[label], lw=3))
+        axis.text(x + THUMB_PX / 2, top + THUMB_PX + 4, classes[label], fontsize=points(TEXT_PX), color=DARK,
+                  ha="center", va="top")
+
+
+def _draw_label_tiles(axis, labels, classes, top):
+    """The neighbours' labels on tiles of their colours, two lines of them from (0, ``top``); returns where they end."""
+    from matplotlib.patches import Rectangle
+
+    colors = emotion_colors_float(classes)
+    cell = _neighbour_cell(classes)
+    per_line = -(-len(labels) // 2)
+    height = (NEIGHBOUR_LINE_PX - top - GAP / 2) / 2
+    for index, label in enumerate(labels):
+        x, y = index % per_line * cell, top + index // per_line * (height + GAP / 2)
+        axis.add_patch(Rectangle((x, y), cell - GAP / 2, height, color=colors[label], alpha=0.35))
+        axis.add_patch(Rectangle((x, y), cell - GAP / 2, height, fill=False, color=colors[label], lw=3))
+        axis.text(x + (cell - GAP / 2) / 2, y + height / 2, classes[label], fontsize=points(TEXT_PX), color=DARK,
+                  ha="center", va="center")
+    return per_line * cell
 
 
 def _draw_overview(axis, gray, faces, shown):

@@ -156,6 +156,7 @@ def test_nothing_overlaps_or_leaves_the_slide(classic, classic_figure, analysed)
     _assert_laid_out(classic_figure)
     narrow = explain.build_figure(classic, analysed, shipped_cascade(), size=(1440, 1080))   # a 4:3 projector
     _assert_laid_out(narrow, overlaps=False)   # there the image panels are narrower than their titles
+    _assert_laid_out(explain.build_figure(classic, analysed, shipped_cascade(), size=(2520, 1080)))   # 21:9
 
 
 def test_the_probability_bars_stay_off_the_slides_edge(classic_figure):
@@ -186,6 +187,14 @@ def test_haar_features_only_on_the_faces_the_cascade_finds(classic, analysed):
     figure = explain.build_figure(classic, {**analysed, "faces": faces}, shipped_cascade())
     drawn = [len(axis.patches) for axis in figure.get_axes() if axis.get_label() == "face"]
     assert drawn[0] == 0 and drawn[1] >= 2 * explain.N_HAAR_FEATURES
+
+
+def test_captions_wrap_to_their_width_even_a_long_file_name():
+    text = "see " + "a_very_long_presentation_file_name" * 3 + "-2.png and the rest"
+    lines = explain.wrap_text(text, 300).split("\n")
+    assert all(explain.text_width(line, explain.TEXT_PX) <= 300 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert explain.wrap_text("one two three four", 60, max_lines=2).endswith("…")
 
 
 def test_faces_are_split_across_slides_largest_first():
