@@ -20,7 +20,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .classify.metrics import emotion_metrics
 from .classify.timing import timed_predict_proba
 from .detect.registry import build_detector
 from .extract.landmarks import DEFAULT_LANDMARK_MODEL
@@ -156,6 +155,8 @@ class EmotionRecognizer:
 
         See :func:`fer_classic.classify.metrics.emotion_metrics`.
         """
+        from .classify.metrics import emotion_metrics
+
         return emotion_metrics(labels, self.predict(faces), self.classes)
 
     def analyze(self, image, color_order="bgr", timings=None):

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import time
 
-from sklearn.pipeline import Pipeline
-
-from .mirror import MirrorAveragedClassifier
-
 
 def timed_predict_proba(model, faces):
     """``model.predict_proba(faces)``, timing extraction and classification separately.
@@ -29,11 +25,12 @@ def timed_predict_proba(model, faces):
     """
     if hasattr(model, "model_") and hasattr(model.model_, "predict_proba"):
         return timed_predict_proba(model.model_, faces)    # a FaceClassifier: its fitted face pipeline
-    if isinstance(model, MirrorAveragedClassifier):
+    # Recognised by their parts, not their classes: a CNN predicts without scikit-learn ever being imported.
+    if hasattr(model, "estimator_") and hasattr(model, "views") and hasattr(model, "combine"):
         probabilities, seconds = timed_predict_proba(model.estimator_, model.views(faces))
         return model.combine(probabilities), seconds
     started = time.perf_counter()
-    if isinstance(model, Pipeline) and len(model.steps) > 1:
+    if len(getattr(model, "steps", ())) > 1:         # a feature Pipeline
         features = model[:-1].transform(faces)
         extracted = time.perf_counter()
         probabilities = model[-1].predict_proba(features)

@@ -22,8 +22,6 @@ from ..detect.registry import (DEFAULT_MIN_NEIGHBORS, DEFAULT_SCALE_FACTOR, DETE
                                DETECTORS, MIN_NEIGHBORS, MIN_SIZE, PHOTO_DETECTOR, REFRESH, SCALE_FACTOR,
                                SCALE_FACTOR_RANGE, VIDEO_DETECTOR, VIOLA_JONES_FILE, build_detector)
 from ..extract.landmarks import LANDMARK_MODELS
-from ..classify.small_sets import DEFAULT_METHOD as DEFAULT_OWN_METHOD, HANDCRAFTED_METHOD as HANDCRAFTED_OWN_METHOD
-from ..classify.small_sets import small_set_method_names
 from ..method_name import MethodName
 from ..model_files import DEFAULT_MODEL
 from ..paths import IMAGE_SUFFIXES, annotated_outputs, check_outputs, display_path, printable, show_name
@@ -510,11 +508,25 @@ class HelpFormatter(argparse.HelpFormatter):
         text = self._whitespace_matcher.sub(" ", text).strip()
         return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
 
+    def _format_action(self, action):
+        if callable(action.help):      # made when shown: listing the methods imports every registry
+            action.help = action.help()
+        return super()._format_action(action)
+
+
+def _train_method_help():
+    from ..classify import method_names
+    from ..classify.small_sets import DEFAULT_METHOD, HANDCRAFTED_METHOD, small_set_method_names
+
+    return (f"on your own faces (optional): <features>/<classifier>, by default {DEFAULT_METHOD} "
+            f"({HANDCRAFTED_METHOD} without the CNN extra); the other candidates: "
+            + ", ".join(m for m in small_set_method_names() if m != DEFAULT_METHOD)
+            + ". On FER2013 (required): <features>/<classifier>, one of: " + ", ".join(method_names())
+            + "; or cnn/<architecture>, one of: " + ", ".join(f"cnn/{a}" for a in CNN_ARCHITECTURES))
+
 
 def build_parser():
     """The argument parser, with one sub-command per task."""
-    from ..classify import method_names
-
     parser = argparse.ArgumentParser(prog="fer-classic", description="Facial-expression recognition, "
                                      "the classic way: detection -> extraction -> classification.",
                                      formatter_class=HelpFormatter)
@@ -552,12 +564,7 @@ def build_parser():
     train = commands.add_parser("train", parents=[detector_options],
                                 help="train an SVM on your own labelled faces, or a classical method or a CNN on "
                                      "FER2013, and save it")
-    train.add_argument("--method", metavar="NAME",
-                       help="on your own faces (optional): <features>/<classifier>, by default "
-                            f"{DEFAULT_OWN_METHOD} ({HANDCRAFTED_OWN_METHOD} without the CNN extra); the other "
-                            "candidates: " + ", ".join(m for m in small_set_method_names() if m != DEFAULT_OWN_METHOD)
-                       + ". On FER2013 (required): <features>/<classifier>, one of: " + ", ".join(method_names())
-                       + "; or cnn/<architecture>, one of: " + ", ".join(f"cnn/{a}" for a in CNN_ARCHITECTURES))
+    train.add_argument("--method", metavar="NAME", help=_train_method_help)
     train.add_argument("--out", metavar="FILE", help="model file to write (default: <method>.joblib or <arch>.npz in "
                        "your models folder, $XDG_DATA_HOME/fer_classic/models); it loads by its name, its method or "
                        "its path afterwards")

@@ -18,7 +18,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..faces import EMOTIONS, average_views, check_faces
 from .tta import TTA_MODES, test_time_views
@@ -124,11 +123,14 @@ class LiteRTNetwork:
         return tuple(np.concatenate(part) for part in zip(*parts))
 
 
-class LiteRTClassifier(ClassifierMixin, BaseEstimator):
+class LiteRTClassifier:
     """A shipped or saved CNN predicting through LiteRT, with test-time augmentation.
 
     Prediction only: train with :class:`~fer_classic.cnn.CNNClassifier`, whose
-    saving writes the ``.tflite`` files.
+    saving writes the ``.tflite`` files. It follows scikit-learn's classifier
+    API (``get_params``, ``set_params``, ``predict_proba``, ``classes_``)
+    without importing scikit-learn, whose import alone took longer than
+    loading and running a network.
 
     Parameters
     ----------
@@ -151,6 +153,24 @@ class LiteRTClassifier(ClassifierMixin, BaseEstimator):
         self.tta = tta
         self.batch_size_predict = batch_size_predict
         self.threads = threads
+
+    def get_params(self, deep=True):
+        """The constructor's parameters, by name."""
+        return {"model_file": self.model_file, "tta": self.tta, "batch_size_predict": self.batch_size_predict,
+                "threads": self.threads}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns self."""
+        unknown = sorted(set(params) - set(self.get_params()))
+        if unknown:
+            raise ValueError(f"invalid parameter(s) {', '.join(unknown)} for LiteRTClassifier; valid: "
+                             f"{', '.join(self.get_params())}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        return f"LiteRTClassifier({', '.join(f'{k}={v!r}' for k, v in self.get_params().items() if v is not None)})"
 
     @property
     def classes_(self):
