@@ -56,7 +56,9 @@ git read-tree --empty
   git update-index --index-info
 # The device has no git: train.py records the commit it trained from by this file.
 git update-index --add --cacheinfo "100644,$(echo "$head" | git hash-object -w --stdin),tools/gpu/source-commit"
-slim=$(git commit-tree "$(git write-tree)" -p "$head" -m "gpu: slim tree of $head for the device tool")
+ident=()     # commit-tree needs an author; a checkout without one gets this script's name
+git config user.email >/dev/null || ident=(-c user.name=prepare.sh -c user.email=prepare.sh@localhost)
+slim=$(git "${ident[@]}" commit-tree "$(git write-tree)" -p "$head" -m "gpu: slim tree of $head for the device tool")
 rm -f "$GIT_INDEX_FILE"
 unset GIT_INDEX_FILE
 
