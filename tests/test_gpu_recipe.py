@@ -170,7 +170,7 @@ def test_ship_refuses_without_write_and_writes_a_valid_entry_with_it(trained_run
     shipped, metrics = ship.ship(out, write=True, data_path=npz, models_dir=models, log=lambda line: None)
     assert not shipped and not (models / "fer-cnn.npz").exists()       # 30 faces learn nothing: the verdict is no
     monkeypatch.setattr(ship, "shipping_verdict", lambda metrics: (True, "forced by the test"))
-    monkeypatch.setattr(ship, "rebuild_litert", lambda architecture, log: False)
+    monkeypatch.setattr(ship, "rebuild_litert", lambda architecture, data_path, log: False)
     lines = []
     assert ship.ship(out, write=False, data_path=npz, models_dir=models, log=lines.append)[0] is False
     assert "--write" in lines[-1] and not (models / "fer-cnn.npz").exists()

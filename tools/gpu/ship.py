@@ -11,7 +11,7 @@ accuracy beats the shipped network's; PrivateTest is reported, never used to
 decide. Only with ``--write`` does it replace ``models/<architecture>.npz``
 and its manifest entry (read afresh just before it is written, and written
 whole or not at all), then rebuild the network's LiteRT files with
-``tools/convert_litert.py`` where that tool exists.
+``tools/convert_litert.py --networks ARCH``.
 
 Usage::
 
@@ -105,16 +105,19 @@ def gpu_entry(classifier, history, record, storage, changes, metrics, verdict, d
     }
 
 
-def rebuild_litert(architecture, log=print):
-    """Run ``tools/convert_litert.py --network ARCH`` where it exists; otherwise say the command to run."""
+def rebuild_litert(architecture, data_path=None, log=print):
+    """Run ``tools/convert_litert.py --networks ARCH`` where it exists; otherwise say the command to run."""
     tool = ROOT / "tools" / "convert_litert.py"
-    command = [sys.executable, str(tool), "--network", architecture]
+    arguments = ["--networks", architecture, *(["--data", str(data_path)] if data_path else [])]
+    again = f"python tools/convert_litert.py {' '.join(arguments)}"
     if not tool.is_file():
-        log(f"LiteRT files not rebuilt: no {tool.relative_to(ROOT)} here; once it exists run: "
-            f"python tools/convert_litert.py --network {architecture}")
+        log(f"LiteRT files not rebuilt: no tools/convert_litert.py here; once it exists run: {again}")
         return False
-    subprocess.run(command, check=True, cwd=ROOT)
-    return True
+    result = subprocess.run([sys.executable, str(tool), *arguments], cwd=ROOT)
+    if result.returncode:
+        log(f"LiteRT files not rebuilt: tools/convert_litert.py exited with {result.returncode}; once fixed run: "
+            f"{again}")
+    return result.returncode == 0
 
 
 def ship(folder, write=False, data_path=None, models_dir=None, log=print):
@@ -162,7 +165,7 @@ def ship(folder, write=False, data_path=None, models_dir=None, log=print):
     target = Path(models_dir or ROOT / "models") / f"{classifier.architecture}.npz"
     saved = save_model(classifier, target, entry)    # reads the manifest afresh, writes it whole or not at all
     log(f"shipped {target} ({storage}, {saved.size_bytes / 1e6:.1f} MB); its manifest entry replaced")
-    rebuild_litert(classifier.architecture, log)
+    rebuild_litert(classifier.architecture, data_path, log)
     return True, metrics
 
 

@@ -263,19 +263,24 @@ class WeightWriter:
     def __init__(self, out, architecture, options):
         self.out, self.architecture, self.options = Path(out), architecture, options
         self._pending, self._lock, self._wake = None, threading.Lock(), threading.Event()
-        self._closing, self.written = False, None
+        self._closing, self.written, self._error = False, None, None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def submit(self, weights, epoch):
+        if self._error is not None:
+            raise RuntimeError(f"the weights could not be written to {self.out}") from self._error
         with self._lock:
             self._pending = (weights, epoch)
         self._wake.set()
 
     def close(self):
+        """Wait for the last weights handed over; raise what stopped the writing, if anything did."""
         self._closing = True
         self._wake.set()
         self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"the weights could not be written to {self.out}") from self._error
 
     def _run(self):
         while True:
@@ -284,7 +289,11 @@ class WeightWriter:
             with self._lock:
                 job, self._pending = self._pending, None
             if job is not None:
-                self.written = self._write(*job)
+                try:
+                    self.written = self._write(*job)
+                except Exception as error:  # noqa: BLE001 -- handed to close(), in the training thread
+                    self._error = error
+                    return
             if self._closing and self._pending is None:
                 return
 
@@ -432,8 +441,8 @@ def train(args, log=print):
     history = {"architecture": args.architecture, "options": options, "recipe": recipe.as_dict(),
                "precision": args.precision, "class_weights": args.class_weights, "seed": args.seed,
                "budget_seconds": args.budget, "device": training_device(), "keras": keras.__version__,
-               "source_commit": _source_commit(), "data_md5": md5, "n_training_faces": int(len(faces)), "command": " ".join(sys.argv),
-               "epochs": [], "best_epoch": 0}
+               "source_commit": _source_commit(), "data_md5": md5, "n_training_faces": int(len(faces)),
+               "command": " ".join(sys.argv), "epochs": [], "best_epoch": 0}
     log(f"{args.architecture} {options} on {history['device']}, {args.precision}, {len(faces)} faces, "
         f"batch {recipe.batch_size}, at most {recipe.epochs} epochs in {args.budget:.0f} s; "
         f"{time.monotonic() - STARTED:.0f} s spent loading")
