@@ -40,6 +40,9 @@ wheels=()
 for package in keras namex optree; do
   version=$("$PYTHON" -m pip show "$package" 2>/dev/null | sed -n 's/^Version: //p')
   [[ -n $version ]] || die "$package is not installed in $PYTHON's environment; the device needs its version"
+  for old in .whl/"$package"-*.whl; do    # one version of each: two stop the install on the device
+    [[ ! -e $old || $old == .whl/"$package-$version"-* ]] || rm "$old"
+  done
   ls .whl/"$package"-"$version"-*.whl >/dev/null 2>&1 || wheels+=("$package==$version")
 done
 if ((${#wheels[@]})); then
@@ -66,10 +69,11 @@ printf 'branch=%s\nhead=%s\nslim=%s\n' "$branch" "$head" "$slim" >"$STATE"
 git checkout -q --detach "$slim"
 [[ -z $(git status --porcelain) ]] || die "the slim checkout is not clean (git status); run tools/gpu/restore.sh"
 
-tracked=$(git ls-files -z | xargs -0 cat | wc -c)
-carried=$(cat .gpu-data/* .whl/* | wc -c)
+total_of() { awk '{ sum += $1 } END { print sum + 0 }'; }
+tracked=$(git ls-files -z | xargs -0 -r stat -c %s | total_of)
+carried=$(find .gpu-data .whl -type f -printf '%s\n' | total_of)
 shared=0
-[[ -d shared ]] && shared=$(find shared -type f -print0 | xargs -0 cat | wc -c)
+if [[ -d shared ]]; then shared=$(find shared -type f -printf '%s\n' | total_of); fi
 total=$((tracked + carried + shared))
 echo "prepared: $slim (slim tree of $branch at ${head:0:10}); tracked $((tracked / 1024)) KiB, .gpu-data and .whl" \
   "$((carried / 1024)) KiB, shared/ $((shared / 1024)) KiB: $((total / 1024)) KiB of $((LIMIT / 1024)) KiB"
