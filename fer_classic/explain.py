@@ -72,6 +72,7 @@ TITLE_PX = 34
 LINE = 1.3            # line height, in font sizes
 MARGIN = 24
 GAP = 16
+HEADINGS_Y = MARGIN + TITLE_PX * LINE + GAP / 2   # under the slide's title
 PHASE_GAP = 44
 CAPTION_LINES = 7     # below the rows; a longer caption is cut
 MAX_ROW_PX = 600
@@ -93,6 +94,8 @@ SHOWN_BOX, OTHER_BOX = "lime", "deepskyblue"
 # Where a wrapping estimator keeps the fitted one it wraps: small_sets.FaceClassifier, MirrorAveragedClassifier.
 WRAPPED_ATTRIBUTES = ("model_", "estimator_")
 PHASE_COLORS = {"detect": "tab:green", "extract": "tab:orange", "classify": "tab:purple"}
+PHASE_HEADINGS = {"detect": "1 Detection", "extract": "2 Extraction", "classify": "3 Classification"}
+LOCAL_CAPTION = " Under each face: its nearest training faces, and how the SVM fitted on them alone decided."
 DETECTORS = {
     VerifiedDetector: "OpenCV's Haar cascade, each face confirmed by dlib's HOG detector,",
     HaarCascadeDetector: "OpenCV's Haar cascade",
@@ -185,7 +188,7 @@ def text_width(text, pixels, weight="normal"):
     return max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0] for line in text.split("\n"))
 
 
-def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
+def wrap_text(text, width, pixels=TEXT_PX, max_lines=None, weight="normal"):
     """Break ``text`` into lines no wider than ``width`` layout pixels, at spaces, or inside a word too long for one.
 
     Parameters
@@ -196,6 +199,7 @@ def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
         The font size.
     max_lines : int, optional
         Lines beyond it are dropped and the last kept one ends in an ellipsis.
+    weight : {"normal", "bold"}
 
     Returns
     -------
@@ -203,8 +207,8 @@ def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
         The lines, joined by newlines.
     """
     lines = []
-    for word in (piece for word in text.split() for piece in _pieces(word, width, pixels)):
-        if lines and text_width(f"{lines[-1]} {word}", pixels) <= width:
+    for word in (piece for word in text.split() for piece in _pieces(word, width, pixels, weight)):
+        if lines and text_width(f"{lines[-1]} {word}", pixels, weight) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
@@ -214,13 +218,13 @@ def wrap_text(text, width, pixels=TEXT_PX, max_lines=None):
     return "\n".join(lines)
 
 
-def _pieces(word, width, pixels):
+def _pieces(word, width, pixels, weight):
     """``word`` cut into pieces no wider than ``width``: a file name can be longer than a line."""
-    if text_width(word, pixels) <= width:
+    if text_width(word, pixels, weight) <= width:
         return [word]
     pieces = [""]
     for char in word:
-        if pieces[-1] and text_width(pieces[-1] + char, pixels) > width:
+        if pieces[-1] and text_width(pieces[-1] + char, pixels, weight) > width:
             pieces.append("")
         pieces[-1] += char
     return pieces
@@ -265,8 +269,7 @@ def faces_per_slide(n_classes, local):
 
 def _rows_span():
     """Where the face rows may start and must end, in layout pixels: under the headings, above the captions."""
-    headings_y = MARGIN + TITLE_PX * LINE + GAP / 2
-    rows_y = headings_y + HEADING_PX * LINE + GAP / 2 + PANEL_TITLE_PX * LINE
+    rows_y = HEADINGS_Y + HEADING_PX * LINE + GAP / 2 + PANEL_TITLE_PX * LINE
     return rows_y, LAYOUT_HEIGHT - MARGIN - CAPTION_LINES * TEXT_PX * LINE - GAP
 
 
@@ -335,7 +338,7 @@ def face_panels(recognizer, cascade=None, faces=()):
     model = recognizer.model
     pipelines = feature_pipelines(model)
     extractors = {name: steps.named_steps["extract"] for name, steps in pipelines.items()}
-    networks = {"the CNN": _network(model)} if hasattr(model, "network_") or hasattr(model, "model_file") else {}
+    networks = {"the CNN": _network(model)}
     haar = f"; red: the from-scratch cascade's first {N_HAAR_FEATURES} Haar tests" if cascade is not None else ""
     panels = [Panel("face", "face", f"face: grey, 48 x 48 as in FER2013{haar}.", partial(_draw_face, cascade))]
     measures = any(isinstance(e, LandmarkFeatures) for e in extractors.values())
@@ -401,10 +404,14 @@ def _probabilities_panel(recognizer):
 
 
 def _network(model):
-    """A CNN's Keras network: its own, or for one LiteRT runs, the one saved beside its file (None without Keras)."""
+    """A CNN's Keras network: its own, or for one LiteRT runs, the one saved beside its file; else None."""
+    from .cnn.litert import LiteRTClassifier
+
     if hasattr(model, "network_"):
         return model.network_
-    path = Path(model.model_file)
+    if not isinstance(model, LiteRTClassifier):
+        return None
+    path = Path(model.model_file)  # <stem>.<precision>.tflite, beside <stem>.npz
     return _keras_network(path.with_name(f"{path.name.split('.')[0]}.npz"))
 
 
@@ -796,8 +803,8 @@ class Layout:
     row_height : float
     neighbours : list of tuple
         Per face, the box of its neighbour line under its row, when the model learns locally.
-    headings_y, captions_y : float
-        Where the phases' headings and the captions start; the panels' titles end at the first row's top.
+    captions_y : float
+        Where the captions start.
     """
 
     photo: tuple
@@ -807,7 +814,6 @@ class Layout:
     rows: list
     row_height: float
     neighbours: list
-    headings_y: float
     captions_y: float
 
 
@@ -863,7 +869,6 @@ def slide_layout(width, panels, n_rows, local, photo_aspect=1.0):
     Layout
         Everything within the slide's margins.
     """
-    headings_y = MARGIN + TITLE_PX * LINE + GAP / 2
     title_px = PANEL_TITLE_PX * LINE
     rows_y, rows_end = _rows_span()
     captions_y = rows_end + GAP
@@ -905,7 +910,7 @@ def slide_layout(width, panels, n_rows, local, photo_aspect=1.0):
     return Layout(photo=(MARGIN, rows_y - title_px, photo_width, photo_height),
                   timings=(MARGIN, timings_y, photo_width, TIMING_PX), cells=cells,
                   phases={"detect": (MARGIN, photo_width), **phases}, rows=rows, row_height=row_height,
-                  neighbours=neighbours, headings_y=headings_y, captions_y=captions_y)
+                  neighbours=neighbours, captions_y=captions_y)
 
 
 class _Slide:
@@ -989,11 +994,11 @@ def build_figure(recognizer, result, cascade=None, size=SLIDE_SIZE, slide=0, tra
     layout = slide_layout(width, panels, max(len(shown), 1), local, np.divide(*result["gray"].shape))
     page = _Slide(width, size)
     title = _model_title(recognizer) + (f" (slide {slide + 1} of {len(pages)})" if len(pages) > 1 else "")
-    page.text(width / 2, MARGIN, wrap_text(title, (width - 2 * MARGIN) / 1.1, TITLE_PX, max_lines=1), TITLE_PX,
-              ha="center", fontweight="bold")
+    page.text(width / 2, MARGIN, wrap_text(title, width - 2 * MARGIN, TITLE_PX, max_lines=1, weight="bold"),
+              TITLE_PX, ha="center", fontweight="bold")
     for phase, (x, span) in layout.phases.items():
-        page.text(x, layout.headings_y, PHASE_HEADINGS[phase], HEADING_PX, fontweight="bold")
-        page.rule(x, layout.headings_y + HEADING_PX * LINE, span)
+        page.text(x, HEADINGS_Y, PHASE_HEADINGS[phase], HEADING_PX, fontweight="bold")
+        page.rule(x, HEADINGS_Y + HEADING_PX * LINE, span)
     caption = detection_caption(recognizer.detector, len(faces), pages, slide, slide_paths(out, len(pages)))
     _detection_column(page, layout, result, pages[slide], caption, bool(feature_pipelines(recognizer.model)))
     right = layout.phases["extract"][0]
@@ -1006,16 +1011,12 @@ def build_figure(recognizer, result, cascade=None, size=SLIDE_SIZE, slide=0, tra
     return page.figure
 
 
-PHASE_HEADINGS = {"detect": "1 Detection", "extract": "2 Extraction", "classify": "3 Classification"}
-LOCAL_CAPTION = " Under each face: its nearest training faces, and how the SVM fitted on them alone decided."
-
-
 def _detection_column(page, layout, result, shown, caption, extracts):
     """The photo, the time chart under it, and the detection phase's caption."""
     _draw_overview(page.axes(layout.photo, "overview"), result["gray"], result["faces"], shown)
     x, y, w, h = layout.timings
     page.text(x, y, "time per phase, all faces", PANEL_TITLE_PX)
-    labels = text_width("classify", TEXT_PX) + GAP / 2
+    labels = max(text_width(phase, TEXT_PX) for phase in PHASE_COLORS) + GAP / 2
     box = (x + labels, y + PANEL_TITLE_PX * LINE, w - labels, h - PANEL_TITLE_PX * LINE)
     timing = page.axes(box, "timings")
     said = _draw_timings(timing, result["timings"], extracts)

@@ -179,6 +179,13 @@ def test_a_cnn_shows_only_its_input_and_first_layer(monkeypatch, analysed):
     _assert_laid_out(figure)
 
 
+def test_a_cnn_run_by_litert_shows_the_maps_of_the_network_saved_beside_it(tmp_path):
+    from fer_classic.cnn.litert import LiteRTClassifier
+
+    assert explain._network(LiteRTClassifier(model_file=tmp_path / "mine.float32.tflite")) is None   # no mine.npz
+    assert explain._network(_FlatModel()) is None
+
+
 def test_haar_features_only_on_the_faces_the_cascade_finds(classic, analysed):
     flat = (5, 5, 60, 60)  # grey background: no face there
     faces = [{**analysed["faces"][0], "box": flat}, analysed["faces"][1]]
