@@ -622,7 +622,7 @@ def test_a_blank_frame_reports_nothing_odd(qtbot, window, tmp_path):
         window.open_files([blank])
     assert "no face found in blank.png" in status(window)
 
-def test_the_wheel_changes_no_setting_without_focus(qtbot, window):
+def test_the_wheel_changes_no_setting_without_focus(qtbot, window, monkeypatch):
     # Issue 43, bug 2: scrolling the panel over a combo box silently made the detector whole-image.
     combo = window.panel.detector
     before = combo.currentIndex()
@@ -630,10 +630,14 @@ def test_the_wheel_changes_no_setting_without_focus(qtbot, window):
     wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
                         Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(combo, wheel)
-    assert combo.currentIndex() == before and not wheel.isAccepted()     # ignored: it goes on to the scroll area
+    # Ignored, it goes on to the scroll area (only the user's own wheel does on Qt 6: a sent one stops there).
+    assert combo.currentIndex() == before
     for box in (window.panel.scale_factor, window.panel.min_neighbors, window.panel.model, window.panel.runtime):
         QApplication.sendEvent(box, wheel)
     assert window.panel.settings() == window.worker._settings
+    monkeypatch.setattr(combo, "hasFocus", lambda: True)       # clicked or tabbed to: the wheel changes it
+    QApplication.sendEvent(combo, wheel)
+    assert combo.currentIndex() == before + 1
 
 
 def test_an_out_of_range_value_is_refused_aloud(qtbot, window):

@@ -17,6 +17,7 @@ do not replace it). There are no modal dialogs, and the window keeps running.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 from pathlib import Path
@@ -89,6 +90,9 @@ def wait_for_detached():
     """Wait for the workers of closed windows to finish their load (the app's end: none may be destroyed running)."""
     for worker in list(_DETACHED):
         worker.wait()
+
+
+atexit.register(wait_for_detached)     # also when the app did not end through run(), as in tests
 
 
 def clock(seconds):
@@ -1060,7 +1064,7 @@ class MainWindow(QMainWindow):
     def _shut_down(self):
         if self._settings is not None:
             self._settings.setValue("panel", json.dumps(self.panel.state()))
-            self._settings.setValue("window", json.dumps({"geometry": bytes(self.saveGeometry().toHex()).decode(),
+            self._settings.setValue("window", json.dumps({"geometry": self.saveGeometry().toHex().data().decode(),
                                                           "present": self.present_action.isChecked()}))
             self._settings.sync()
         if self._teach is not None:
