@@ -395,6 +395,19 @@ def test_litert_files_predict_what_tensorflow_does_and_int8_close_to_it(trained,
                   .predict_proba(face_batch[:3])).max() < 5e-3
 
 
+def test_first_convolution_maps_are_keras_first_block_after_batch_norm_and_relu(trained, face_batch, tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    from fer_classic.cnn.litert import first_convolution_maps
+
+    path = trained.save_litert(tmp_path / "tiny")["float32"]
+    network = trained.network_
+    relu = next(layer for layer in network.layers if isinstance(layer, keras.layers.Activation))
+    expected = np.asarray(keras.Model(network.input, relu.output)(face_batch[:4, :, :, None].astype(np.float32)))
+    maps = first_convolution_maps(path, face_batch[:4])
+    assert maps.shape == expected.shape
+    assert np.abs(maps - expected).max() < 1e-2 * max(1.0, float(expected.max()))
+
+
 def trained_file(classifier, folder):
     path = folder / "tiny.npz"
     if not path.exists():

@@ -123,6 +123,43 @@ class LiteRTNetwork:
         return tuple(np.concatenate(part) for part in zip(*parts))
 
 
+def first_convolution_maps(path, faces):
+    """The feature maps of a LiteRT network's first convolution, as the figures of phase 2 show them.
+
+    The converter folds the batch normalisation and the activation that
+    follow the convolution into it, so these are the maps after both.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.tflite`` file (:func:`~fer_classic.cnn.litert_export.write_litert_files`).
+    faces : ndarray of uint8, shape (n, 48, 48)
+
+    Returns
+    -------
+    ndarray of float32, shape (n, h, w, channels), or None
+        None when the network has no convolution of its own.
+    """
+    import warnings
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    from ..quiet import captured_stderr
+
+    with warnings.catch_warnings(), captured_stderr(active=True):
+        warnings.simplefilter("ignore")    # "preserve_all_tensors is intended for debugging": exactly this use
+        interpreter = Interpreter(model_path=str(path), num_threads=1, experimental_preserve_all_tensors=True)
+        entry = interpreter.get_input_details()[0]["index"]
+        interpreter.resize_tensor_input(entry, np.shape(faces))
+        interpreter.allocate_tensors()
+    convolution = next((op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"), None)
+    if convolution is None:
+        return None
+    interpreter.set_tensor(entry, np.ascontiguousarray(faces, dtype=np.uint8))
+    interpreter.invoke()
+    return interpreter.get_tensor(convolution["outputs"][0]).copy()
+
+
 class LiteRTClassifier:
     """A shipped or saved CNN predicting through LiteRT, with test-time augmentation.
 
