@@ -32,6 +32,7 @@ import numpy as np
 
 from .annotate import emotion_colors_float
 from .atomic import save_figure
+from .cnn.litert import first_convolution_maps
 from .detect.boxes import box_iou
 from .detect.dlib_cnn import DlibCnnDetector
 from .detect.dlib_hog import DlibHogDetector
@@ -338,7 +339,7 @@ def face_panels(recognizer, cascade=None, faces=()):
     model = recognizer.model
     pipelines = feature_pipelines(model)
     extractors = {name: steps.named_steps["extract"] for name, steps in pipelines.items()}
-    networks = {"the CNN": _network(model)}
+    networks = {"the CNN": first_layer_maps(model)}
     haar = f"; red: the from-scratch cascade's first {N_HAAR_FEATURES} Haar tests" if cascade is not None else ""
     panels = [Panel("face", "face", f"face: grey, 48 x 48 as in FER2013{haar}.", partial(_draw_face, cascade))]
     measures = any(isinstance(e, LandmarkFeatures) for e in extractors.values())
@@ -359,13 +360,15 @@ def face_panels(recognizer, cascade=None, faces=()):
         elif isinstance(extractor, LandmarkFeatures):
             panels.append(_geometry_panel(_standardisation(pipelines[name]), faces))
         elif hasattr(extractor, "network"):
-            networks[f"the {extractor.network} network"] = _keras_network(_shipped_weights(extractor.network))
-    for owner, network in networks.items():
-        head = None if network is None else first_convolution(network)
-        if head is not None:  # a network built on a Keras application nests its layers out of reach
+            from .cnn.embeddings import network_file
+
+            networks[f"the {extractor.network} network"] = partial(first_convolution_maps, network_file(
+                extractor.network))
+    for owner, maps in networks.items():
+        if maps is not None:
             panels.append(Panel("feature maps", "first layer", f"first layer: no hand-made features; the "
                                 f"{N_FEATURE_MAPS} learned filters of {owner} that respond most.",
-                                partial(_draw_feature_maps, head), sides=2))
+                                partial(_draw_feature_maps, maps), sides=2))
     panels.sort(key=lambda panel: panel.chart_px > 0)  # the pictures first, then the charts
     return panels + [_probabilities_panel(recognizer)]
 
@@ -403,34 +406,27 @@ def _probabilities_panel(recognizer):
                  inset=labels, phase="classify")
 
 
-def _network(model):
-    """A CNN's Keras network: its own, or for one LiteRT runs, the one saved beside its file; else None."""
-    from .cnn.litert import LiteRTClassifier
+def first_layer_maps(model):
+    """How to get a CNN's first-layer feature maps, or None for a model without a network of its own.
 
-    if hasattr(model, "network_"):
-        return model.network_
-    if not isinstance(model, LiteRTClassifier):
+    A network LiteRT runs gives them through LiteRT
+    (:func:`~fer_classic.cnn.litert.first_convolution_maps`), with no Keras;
+    a Keras network (the runtime tensorflow) through Keras, unless its first
+    convolution is nested in a Keras application, out of reach.
+
+    Returns
+    -------
+    callable or None
+        ``maps(faces)``: faces uint8 (n, 48, 48) -> float32 (n, h, w, channels).
+    """
+    if hasattr(model, "model_file") and str(model.model_file).endswith(".tflite"):
+        return partial(first_convolution_maps, model.model_file)
+    if not hasattr(model, "network_"):
         return None
-    path = Path(model.model_file)  # <stem>.<precision>.tflite, beside <stem>.npz
-    return _keras_network(path.with_name(f"{path.name.split('.')[0]}.npz"))
-
-
-def _shipped_weights(name):
-    from .model_files import packaged_models_dir
-
-    return packaged_models_dir() / f"{name}.npz"
-
-
-def _keras_network(path):
-    """The Keras network saved at ``path``, or None where it or Keras is missing: LiteRT runs CNNs without it."""
-    from .cnn.weight_files import load_weights
-
-    if not Path(path).is_file():
+    head = first_convolution(model.network_)
+    if head is None:
         return None
-    try:
-        return load_weights(path)[1]
-    except ImportError:
-        return None
+    return lambda faces: np.asarray(head(faces[..., None].astype(np.float32), training=False))
 
 
 def _standardisation(pipeline):
@@ -557,8 +553,8 @@ def _draw_geometry(standardisation, axis, face):
     axis.axis("off")
 
 
-def _draw_feature_maps(head, axis, face):
-    maps = np.asarray(head(face["crop"][None, :, :, None].astype(np.float32), training=False))[0]
+def _draw_feature_maps(first_layer, axis, face):
+    maps = first_layer(face["crop"][None])[0]
     strongest = maps[..., np.argsort(-maps.std(axis=(0, 1)), kind="stable")[:N_FEATURE_MAPS]]
     # Each map to 0..1 on its own, framed by one bright pixel so the tiles stay apart.
     tiles = [np.pad((m - m.min()) / max(np.ptp(m), 1e-9), 1, constant_values=1) for m in np.moveaxis(strongest, -1, 0)]

