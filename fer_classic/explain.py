@@ -400,6 +400,8 @@ def _probabilities_panel(recognizer):
     classes = recognizer.classes
     kind = "emotion" if tuple(classes) == EMOTIONS else "class"
     classifier = recognizer.info.classifier if recognizer.info is not None else type(recognizer.model).__name__
+    if getattr(recognizer.model, "precision", None):     # trained by Keras, run here by LiteRT
+        classifier += f", run by LiteRT in {recognizer.model.precision}"
     labels = max(text_width(name, TEXT_PX) for name in classes) + GAP / 2
     return Panel("probabilities", "probability", f"{classifier}: a probability per {kind}; the longest bar, in "
                  "bold, is the answer.", _draw_probabilities, sides=0, chart_px=labels + BAR_PX + VALUE_PX,
