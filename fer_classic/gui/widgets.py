@@ -539,27 +539,35 @@ class TimelinePlot(QWidget):
     def paintEvent(self, event):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(34, self.legend.geometry().bottom() + 8, -8, -18)
+        metrics = QFontMetricsF(self.font())          # margins follow the type: projection mode enlarges it
+        left, line = metrics.horizontalAdvance("0.0") + 8, metrics.height()
+        area = QRectF(self.rect()).adjusted(left, self.legend.geometry().bottom() + 8, -8, -line - 4)
         painter.fillRect(self.rect(), BACKGROUND)
-        painter.setPen(TRACK_COLOR)
+        painter.setPen(TEXT_COLOR.darker(140))
         right = text_flags(Qt.AlignmentFlag.AlignRight)
         for level in (0.0, 0.5, 1.0):
             y = area.bottom() - level * area.height()
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
-            painter.drawText(QRectF(0, y - 8, 30, 16), right, f"{level:.1f}")
+            painter.drawText(QRectF(0, y - line / 2, left - 4, line), right, f"{level:.1f}")
         end = self.points[-1][0] if self.points else 0.0
         start = max(0.0, end - self.span)
+        now_x = area.left() + (end - start) / self.span * area.width()
+        now_text = f"now {end:.1f} s"
+        now_width = metrics.horizontalAdvance(now_text) * 1.1 + 8     # bold
+        now_left = min(max(area.left(), now_x - now_width / 2), area.right() - now_width)
         for second in range(math.ceil(start), math.floor(start + self.span) + 1):      # a tick every second
             x = area.left() + (second - start) / self.span * area.width()
             painter.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() + 4))
-            if second % 2 == 0 and x < area.right() - 90:       # clear of the time now
-                painter.drawText(QRectF(x - 20, area.bottom() + 3, 40, 14), CENTER, f"{second} s")
-        # The time now, bright and bold under the plot's right edge, where the newest point is.
+            label = QRectF(x - 30, area.bottom() + 3, 60, line)
+            if second % 2 == 0 and not label.intersects(QRectF(now_left - 4, area.bottom(), now_width + 8, line)):
+                painter.drawText(label, CENTER, f"{second} s")
+        # The time now, bright and bold under the newest point, with a line up to it.
         painter.setPen(TEXT_COLOR)
-        bold = QFont(painter.font())
+        painter.drawLine(QPointF(now_x, area.top()), QPointF(now_x, area.bottom() + 4))
+        bold = QFont(self.font())
         bold.setBold(True)
         painter.setFont(bold)
-        painter.drawText(QRectF(area.right() - 90, area.bottom() + 2, 90, 16), right, f"now {end:.1f} s")
+        painter.drawText(QRectF(now_left, area.bottom() + 3, now_width, line), CENTER, now_text)
         for name in self.classes:
             painter.setPen(QPen(emotion_qcolor(name, self.classes), 1.6))
             painter.drawPath(self.path(name, area, start))
