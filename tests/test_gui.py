@@ -8,6 +8,7 @@ import dataclasses
 import gc
 import json
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -473,7 +474,8 @@ def test_export_is_enabled_only_with_something_to_export(qtbot, window, astronau
     assert finished.args == [True] and window.export_action.isEnabled()
     with open(tmp_path / "faces.csv", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == BATCH_COLUMNS and len(rows) == 2 and rows[1][0] == str(astronaut_png)
+    # Issue 43: the image's path is relative to the CSV's folder, not to the folder the app started in.
+    assert rows[0] == BATCH_COLUMNS and len(rows) == 2 and rows[1][0] == os.path.relpath(astronaut_png, tmp_path)
     # Bug 9: outputs go beside the source, named after it.
     assert default_output(astronaut_png, ".annotated.png") == astronaut_png.parent / "astronaut.annotated.png"
     assert default_output(tmp_path / "clip.mp4", ".annotated.png", 12) == tmp_path / "clip.frame12.annotated.png"

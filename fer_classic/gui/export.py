@@ -14,6 +14,7 @@ process, is refused in one line naming the pid of the one at work.
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from qtpy.QtCore import QThread, Signal
@@ -80,8 +81,18 @@ def write_timeline(path, records):
         writer.close(keep=finished)
 
 
+def relative_to(path, folder):
+    """``path`` as seen from ``folder`` (the CSV's): the CSV and its images can move together; absolute if it cannot be."""
+    try:
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+    except ValueError:              # another drive (Windows)
+        return os.path.abspath(path)
+
+
 class BatchExporter(QThread):
     """Analyse image files and write their results as ``fer-classic batch`` does, in a background thread.
+
+    The ``file`` column is relative to the CSV's folder (:func:`relative_to`).
 
     Parameters
     ----------
@@ -118,7 +129,8 @@ class BatchExporter(QThread):
                 for done, path in enumerate(self.paths, start=1):
                     if self._stopped:
                         return
-                    rows += classify_chunk([path], self.settings.model, options)
+                    rows += [dict(row, file=relative_to(row["file"], self.out.parent))
+                             for row in classify_chunk([path], self.settings.model, options)]
                     self.progress.emit(done, len(self.paths))
                 with replacing(self.out, "w", newline="", encoding="utf-8") as stream:
                     # As batch writes them: a cell a spreadsheet would run as a formula starts with a '.
