@@ -371,7 +371,9 @@ def _explain(args):
     recognizer = EmotionRecognizer.load(args.model, detector=_detector(args), tta=args.tta, runtime=args.runtime,
                                         trust=args.trust_model)
     result = explain_figure(recognizer, read_image(args.image), args.out, cascade=shipped_cascade(), size=args.size)
-    print(f"{show_name(args.image)}: {len(result['faces'])} face(s) explained in {show_name(args.out)}")
+    slides = result["slides"]
+    more = f" and {len(slides) - 1} more slide(s), to {show_name(slides[-1])}" if len(slides) > 1 else ""
+    print(f"{show_name(args.image)}: {len(result['faces'])} face(s) explained in {show_name(args.out)}{more}")
     return 0
 
 
