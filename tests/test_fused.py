@@ -33,15 +33,18 @@ def test_int8_bank_finds_the_exact_neighbours_within_the_stated_recall():
     np.testing.assert_array_equal(LocalSVM(n_neighbors=20, storage="float32").fit(X, y).neighbours(queries), exact)
 
 
-def test_compact_bank_keeps_one_row_per_group_and_remembers_its_training_row():
+def test_compact_bank_keeps_every_row_or_one_per_group_and_remembers_its_training_row():
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(60, 5)).astype(np.float32), np.arange(60) % 3
     groups = np.tile(np.arange(30), 2)                      # rows i and i + 30: a face and its mirror
-    local = CompactLocalSVM(n_neighbors=4, storage="float32").fit(X, y, groups=groups)
+    local = CompactLocalSVM(n_neighbors=4, storage="float32", mirrors=False).fit(X, y, groups=groups)
     np.testing.assert_array_equal(local.training_rows_, np.arange(30))
     np.testing.assert_array_equal(local.rows_, X[:30])
     assert local.neighbours(X[:5])[:, 0].tolist() == [0, 1, 2, 3, 4]
     np.testing.assert_allclose(local.predict_proba(X[:5]).sum(axis=1), 1.0)
+    every = CompactLocalSVM(n_neighbors=4).fit(X, y, groups=groups)
+    np.testing.assert_array_equal(every.training_rows_, groups)          # a mirror row names its face's row
+    assert every.rows_.shape == (60, 5) and every.rows_.dtype == np.int8
 
 
 def test_linear_projection_is_pca_without_whitening():
@@ -68,10 +71,11 @@ def separable_data(astronaut_gray):
                    source=Path("synthetic.npz"), md5="0" * 32)
 
 
-def test_folding_each_features_pca_into_the_projection_keeps_the_function(separable_data):
+def test_folding_each_features_pca_and_weight_into_the_projection_keeps_the_function(separable_data):
     faces, labels = with_horizontal_flips(separable_data["Training"].faces, separable_data["Training"].labels)
     model = limit_components(build_method("hog+landmarks/svm-local-compact", n_jobs=1), len(faces))
-    model.set_params(classify__project__n_components=12, classify__local__storage="float32")
+    model.set_params(classify__project__n_components=12, classify__local__storage="float32",
+                     features__transformer_weights={"hog": 2.0})           # a weighed block and one that is not
     model.fit(faces, labels, classify__local__groups=np.tile(np.arange(40), 2))
     before = model[:-1].transform(faces[:10])
     before = model[-1].named_steps["project"].transform(before)
@@ -94,9 +98,10 @@ def test_nearest_training_faces_name_training_rows_labels_and_the_decision(separ
         assert result["rows"].shape == result["labels"].shape == result["distances"].shape == (8,)
         assert result["rows"].dtype.kind == "i" and result["labels"].dtype.kind == "i"
         assert result["rows"][0] == face and result["distances"][0] == pytest.approx(0, abs=1e-2)  # itself
+        assert np.all((result["rows"] >= 0) & (result["rows"] < len(train.labels)))
         assert np.all(np.diff(result["distances"]) >= -1e-6)                                      # nearest first
         np.testing.assert_array_equal(result["labels"], train.labels[result["rows"]])
-        assert result["decision"].startswith("local SVM on its 40 nearest training faces")
+        assert result["decision"].startswith("local SVM on its 80 nearest training faces")
         assert "FER2013 Training labels" in result["decision"] and "\n" not in result["decision"]
         assert EMOTIONS[train.labels[face]] in result["decision"]
 

@@ -9,9 +9,8 @@ that produce them another 18 MB. Three steps make it compact:
    principal directions, unwhitened, so that dot products, which both the
    cosine search and the linear local SVMs read, are kept as well as the
    dimensions allow;
-2. :class:`CompactLocalSVM` keeps one row per training face, its mirror image
-   left out (each test face is still classified in both views), in int8 with
-   one scale a column;
+2. :class:`CompactLocalSVM` keeps the rows in int8 with one scale a column
+   (and can leave the mirror images out);
 3. :func:`fold_projection` composes each feature's PCA with the projection
    once training is done, so that the model stores one (raw dimensions x
    components) matrix instead of 500 components a feature.
@@ -52,7 +51,7 @@ class LinearProjection(TransformerMixin, BaseEstimator):
         Added after the projection: ``transform(X) = (X - mean_) @ components_ + offset_``.
     """
 
-    def __init__(self, n_components=128, max_samples=20000, random_state=0):
+    def __init__(self, n_components=256, max_samples=20000, random_state=0):
         self.n_components = n_components
         self.max_samples = max_samples
         self.random_state = random_state
@@ -73,29 +72,36 @@ class LinearProjection(TransformerMixin, BaseEstimator):
 
 
 class CompactLocalSVM(LocalSVM):
-    """:class:`~fer_classic.classify.local.LocalSVM` keeping one row per training face, int8 by default.
+    """:class:`~fer_classic.classify.local.LocalSVM` in int8 by default, which knows each row's training face.
 
-    Trained on faces and their mirror images (``groups`` pairs them), it
-    keeps the first row of each group: the face. Test faces are classified in
-    both views (:class:`LocalLearningClassifier`), so the mirror rows would
-    mostly add each view's neighbours a second time.
+    Parameters
+    ----------
+    n_neighbors, C, temperature, storage
+        As :class:`~fer_classic.classify.local.LocalSVM`.
+    mirrors : bool
+        Keep every row. False keeps the first row of each group (``groups``
+        pairs a face with its mirror image): half the bank; each test face is
+        still classified in both views (:class:`LocalLearningClassifier`).
 
     Attributes
     ----------
     training_rows_ : ndarray of int, shape (n_kept,)
-        Each stored row's group, the row of FER2013's Training split it comes
-        from when trained by :func:`~fer_classic.classify.training.train_method`.
+        Each stored row's group: the row of FER2013's Training split it comes
+        from (a mirror image's, its face's) when trained by
+        :func:`~fer_classic.classify.training.train_method`.
     """
 
-    def __init__(self, n_neighbors=100, C=0.01, temperature=0.5, storage="int8"):
+    def __init__(self, n_neighbors=100, C=0.01, temperature=0.5, storage="int8", mirrors=True):
         super().__init__(n_neighbors=n_neighbors, C=C, temperature=temperature, storage=storage)
+        self.mirrors = mirrors
 
     def fit(self, X, y, groups=None):
-        """Fit on rows ``X`` (n, d) with labels ``y`` (n,); of the rows sharing a ``groups`` value, the first."""
+        """Fit on rows ``X`` (n, d) with labels ``y`` (n,) and ``groups`` (n,) (default: a group a row)."""
         y = np.asarray(y)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
-        self.training_rows_, first = np.unique(groups, return_index=True)
-        return super().fit(np.asarray(X)[first], y[first])
+        kept = np.arange(len(y)) if self.mirrors else np.unique(groups, return_index=True)[1]
+        self.training_rows_ = groups[kept].astype(np.int32)
+        return super().fit(np.asarray(X)[kept], y[kept])
 
 
 def fold_projection(pipeline):
@@ -104,7 +110,8 @@ def fold_projection(pipeline):
     ``features -> (project -> local)`` becomes ``features -> project -> local``
     where the features stop after their maps and ``project`` takes the
     joined mapped features straight to the local SVM's dimensions: the same
-    function, in one matrix instead of one PCA basis a feature.
+    function, in one matrix instead of one PCA basis a feature. The union's
+    ``transformer_weights`` then weigh the mapped features instead.
 
     Parameters
     ----------
@@ -122,7 +129,8 @@ def fold_projection(pipeline):
     project, local = pipeline.named_steps["classify"].named_steps["project"], \
         pipeline.named_steps["classify"].named_steps["local"]
     means, matrices, start = [], [], 0
-    for _, block in union.transformer_list:
+    weights = union.transformer_weights or {}
+    for name, block in union.transformer_list:
         reduce = block.steps[-1][1]
         if reduce == "passthrough":
             width = block.named_steps["map"].n_features_in_
@@ -133,7 +141,8 @@ def fold_projection(pipeline):
             width = pca.n_components_
             scale = np.sqrt(pca.explained_variance_) if pca.whiten else np.ones(width)
             scale = np.maximum(scale, np.finfo(scale.dtype).eps)   # as PCA.transform floors it
-            means.append(pca.mean_.astype(np.float32))
+            # The union weighs the block's mapped features now, its mean with them.
+            means.append((pca.mean_ * weights.get(name, 1)).astype(np.float32))
             matrices.append(((pca.components_.T / scale) @ project.components_[start:start + width]).astype(
                 np.float32))
             block.steps[-1] = (block.steps[-1][0], "passthrough")

@@ -61,7 +61,8 @@ def fit_features(union, faces, labels, log):
     Parameters
     ----------
     union : sklearn.pipeline.FeatureUnion
-        One ``extract``, ``map``, ``reduce`` pipeline per feature; fitted in place.
+        One ``extract``, ``map``, ``reduce`` pipeline per feature; fitted in place. Its
+        ``transformer_weights`` multiply the blocks, as its ``transform`` does.
     faces : ndarray of uint8, shape (n, s, s)
     labels : ndarray, shape (n,)
     log : callable
@@ -74,6 +75,7 @@ def fit_features(union, faces, labels, log):
         Per step: ``feature``, ``step``, ``seconds`` and ``output_columns``.
     """
     blocks, steps = [], []
+    weights = union.transformer_weights or {}
     for name, block in union.transformer_list:
         X = faces
         for step_name, step in block.steps:
@@ -84,7 +86,7 @@ def fit_features(union, faces, labels, log):
             steps.append({"feature": name, "step": step_name, "seconds": round(time.perf_counter() - started, 1),
                           "output_columns": int(X.shape[1])})
             log(f"  {name}: {step_name} ({type(step).__name__}) -> {X.shape[1]} dimensions, {steps[-1]['seconds']} s")
-        blocks.append(np.asarray(X, dtype=np.float32))
+        blocks.append(np.asarray(X, dtype=np.float32) * np.float32(weights.get(name, 1)))
     return np.hstack(blocks), steps
 
 

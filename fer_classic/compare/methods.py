@@ -45,8 +45,9 @@ from ..workers import DEFAULT_JOBS
 
 ALL_FEATURES = "+".join(COMBINED_FEATURES)
 HANDCRAFTED_FEATURES = [name for name in FEATURES if name not in EMBEDDING_NETWORKS]
-# The SVM on learned and handcrafted features together (Georgescu et al., 2019): fer-cnn's embeddings beside all four.
-FUSED_METHOD = f"cnn-fer+{ALL_FEATURES}/svm-local-full"
+# The SVM on learned and handcrafted features together (Georgescu et al., 2019): fer-cnn's embeddings beside all four,
+# local learning made compact enough to ship as the model `fused` (tools/build_fused.py).
+FUSED_METHOD = f"cnn-fer+{ALL_FEATURES}/svm-local-compact"
 CLASSICAL_METHODS = ([f"{name}/mlp" for name in HANDCRAFTED_FEATURES]
                      + [f"{ALL_FEATURES}/{classifier}" for classifier in CLASSIFIERS] + [FUSED_METHOD])
 PEER_METHODS = ("peer/fer-mini-xception",)
