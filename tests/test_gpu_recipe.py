@@ -98,6 +98,32 @@ def test_learning_rate_warms_up_then_follows_the_cosine_to_zero(train_module):
     assert all(a >= b for a, b in zip(rates[3:], rates[4:])) and rates[20] == pytest.approx(0)
 
 
+def test_a_learning_rate_set_at_an_epochs_start_governs_that_epoch(train_module):
+    """EpochControl's schedule rests on this: Keras reads the optimizer's rate variable at each epoch's start."""
+    import keras
+
+    from fer_classic.cnn.architectures import build_cnn
+
+    network = build_cnn("fer-cnn", width=8)
+    trainer = train_module.Trainer(network, train_module.gpu_recipe("fer-cnn", width=8), np.ones(7, np.float32))
+    trainer.compile(optimizer=keras.optimizers.SGD(0.1))       # no momentum: a rate of 0 must freeze the weights
+    snapshots = [network.get_weights()]
+
+    class Rates(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model.optimizer.learning_rate = (0.1, 0.0, 0.1)[epoch]
+
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(network.get_weights())
+
+    rng = np.random.default_rng(0)
+    batches = train_module.Batches(rng.integers(0, 256, (16, 48, 48), dtype=np.uint8), rng.integers(0, 7, 16), 8, 0)
+    trainer.fit(batches, epochs=3, callbacks=[Rates()], verbose=0)
+    moved = [max(np.abs(a - b).max() for a, b, w in zip(before, after, network.weights) if "kernel" in w.path)
+             for before, after in zip(snapshots, snapshots[1:])]
+    assert moved[0] > 0 and moved[1] == 0 and moved[2] > 0
+
+
 def test_the_plan_shrinks_to_the_time_left_and_never_grows(train_module):
     plan = train_module.planned_epochs
     assert plan(80, 1, [60.0], 10.0) == 80                      # the first epoch's time is compilation
