@@ -39,6 +39,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -299,10 +300,11 @@ class WeightWriter:
 
     def _write(self, weights, epoch):
         network = _WeightsOnly(weights)
-        joined = self.out / ".weights.npz"
-        save_weights(network, self.architecture, joined, "float16", self.options)
-        data = joined.read_bytes()
-        joined.unlink()
+        # The whole file is written outside the output folder: 42 MB for ResNet50, it must not come back itself.
+        with tempfile.TemporaryDirectory() as scratch:
+            joined = Path(scratch) / "weights.npz"
+            save_weights(network, self.architecture, joined, "float16", self.options)
+            data = joined.read_bytes()
         parts = [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)]
         for stale in self.out.glob("weights.npz.*"):
             if int(stale.suffix[1:]) >= len(parts):
