@@ -12,7 +12,10 @@ The runtime each network uses by default is chosen on PublicTest only:
   accuracy against TensorFlow;
 * of the qualifying runtimes, the faster in the latency record named by
   ``--latency`` (``benchmarks/cnn_latency.py``'s ``results.json``, measured
-  on these very files) wins; without a record, int8 if it qualifies.
+  on these very files) wins; without a record, int8 if it qualifies;
+* a file over :data:`MAX_SHIPPED_BYTES` does not qualify, since it could
+  not ship; if neither does, the smaller one is chosen, and the record
+  says what it costs.
 
 The manifest entry gets a ``litert`` field: per precision the file, its
 sha256 and size, its accuracy and agreement per split; plus ``runtime``
@@ -36,6 +39,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from fer_classic.cnn.litert_export import PRECISIONS  # noqa: E402
 from fer_classic.cnn.runtimes import LITERT_PRECISIONS  # noqa: E402
 from fer_classic.compare.measure import split_probabilities  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
@@ -48,13 +52,14 @@ MAX_INT8_LOSS = 0.001      # 0.1 points of PublicTest accuracy: about 4 of its 3
 COMMAND = "python tools/convert_litert.py"
 RUNTIME_OF = {precision: runtime for runtime, precision in LITERT_PRECISIONS.items()}
 MAX_UNCHOSEN_BYTES = 10_000_000
+MAX_SHIPPED_BYTES = 25_000_000      # one file of the wheel, which must stay under 100 MB in all
 
 
 def convert(name, data):
     """Write a network's LiteRT files and score them; returns the manifest's ``litert`` field without the choice."""
     from fer_classic.cnn.classifier import CNNClassifier
     from fer_classic.cnn.litert import LiteRTClassifier
-    from fer_classic.cnn.litert_export import PRECISIONS, write_litert_files
+    from fer_classic.cnn.litert_export import write_litert_files
 
     resolved = resolve_model(name)
     check_integrity(resolved)
@@ -92,19 +97,25 @@ def _latency(record, name, runtime, digest):
 
 def choose(name, litert, latency_record=None):
     """Add ``runtime`` and ``chosen_by`` to a network's ``litert`` field (see the module's docstring)."""
-    public = {precision: litert[precision]["metrics"]["PublicTest"] for precision in LITERT_PRECISIONS.values()}
-    loss = public["int8"]["tensorflow_accuracy"] - public["int8"]["accuracy"]
-    qualifying = [p for p in ["float32"] + (["int8"] if loss <= MAX_INT8_LOSS else [])
-                  if litert[p].get("kept", True)]     # a file deleted earlier is chosen only by converting again
+    public = litert["int8"]["metrics"]["PublicTest"]
+    loss = public["tensorflow_accuracy"] - public["accuracy"]
+    reasons = [f"int8 loses {loss * 100:+.2f} PublicTest points (bar {MAX_INT8_LOSS * 100:.1f})"]
+    reasons += [f"{p}'s file is {litert[p]['size_bytes'] / 1e6:.1f} MB, over the {MAX_SHIPPED_BYTES / 1e6:.0f} MB a "
+                "shipped file may take" for p in PRECISIONS if litert[p]["size_bytes"] > MAX_SHIPPED_BYTES]
+    kept = [p for p in PRECISIONS if litert[p].get("kept", True)]  # a deleted file is chosen only once written again
+    fits = [p for p in kept if litert[p]["size_bytes"] <= MAX_SHIPPED_BYTES]
+    qualifying = [p for p in fits if p == "float32" or loss <= MAX_INT8_LOSS]
     times = {p: _latency(latency_record, name, RUNTIME_OF[p], litert[p]["sha256"]) for p in qualifying}
-    if len(qualifying) > 1 and all(t is not None for t in times.values()):
+    if not qualifying:                    # accuracy would allow only a file that cannot ship
+        precision = min(kept, key=lambda p: litert[p]["size_bytes"])
+        reasons.append(f"so the smaller, {precision}")
+    elif len(qualifying) > 1 and all(t is not None for t in times.values()):
         precision = min(qualifying, key=times.get)
-        why = ", ".join(f"{p} {times[p]:.2f} ms" for p in qualifying)
-        reason = f"int8 loses {loss * 100:+.2f} PublicTest points (bar {MAX_INT8_LOSS * 100:.1f}); latency: {why}"
+        reasons.append("latency: " + ", ".join(f"{p} {times[p]:.2f} ms" for p in qualifying))
     else:
         precision = qualifying[-1]
-        reason = (f"int8 loses {loss * 100:+.2f} PublicTest points (bar {MAX_INT8_LOSS * 100:.1f})"
-                  + ("; no latency record" if len(qualifying) > 1 else ""))
+        reasons += ["no latency record"] if len(qualifying) > 1 else []
+    reason = "; ".join(reasons)
     print(f"{name}: {RUNTIME_OF[precision]} ({reason})")
     return {**litert, "runtime": RUNTIME_OF[precision], "chosen_by": reason}
 
@@ -130,7 +141,7 @@ def main(argv=None):
     data = None if args.choose_only else load_fer2013(args.data, ferplus=False)
     for name in args.networks or cnns:
         litert = manifest.models[name].litert if args.choose_only else convert(name, data)
-        litert = choose(name, {p: litert[p] for p in LITERT_PRECISIONS.values()}, latency_record)
+        litert = choose(name, {p: litert[p] for p in PRECISIONS}, latency_record)
         folder = resolve_model(name).path.parent
         for precision, record in litert.items():
             if (isinstance(record, dict) and RUNTIME_OF.get(precision) not in (None, litert["runtime"])
