@@ -9,6 +9,8 @@ PYTHON="${1:-python3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
+# setuptools builds in ./build and keeps what an earlier build left there (models no longer shipped): start clean.
+rm -rf build
 "$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" .
 wheel="$(ls "$work"/dist/*.whl)"
 size=$(stat -c %s "$wheel")
