@@ -6,7 +6,11 @@ both work; install it with ``pip install fer-classic[gui]``.
 
 Modules, from the outside in:
 
-- :mod:`.window`: :class:`MainWindow`, which wires everything together;
+- :mod:`.window`: :class:`MainWindow`, which builds the widgets and wires everything together;
+- :mod:`.playback`: where a video or camera stands (playing, paused, stopped, finished) and its current pass's
+  results, without Qt;
+- :mod:`.outputs`: the window's save, copy, record and export actions;
+- :mod:`.present`: projection mode, for a class watching a projector;
 - :mod:`.controls`: the side panel: the model in use, the result, then the settings (detector, overlays, smoothing);
 - :mod:`.widgets`: the frame view, the result (a ring bar per class of the model, phase images), the timeline plot;
 - :mod:`.teach`: teach mode, a dialog that captures faces of your own classes, trains an SVM on them and saves it;

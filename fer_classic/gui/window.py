@@ -23,24 +23,22 @@ import json
 from pathlib import Path
 
 from qtpy.QtCore import QByteArray, QEvent, QSize, Qt, Signal
-from qtpy.QtGui import QAction, QColor, QFont, QIcon, QKeySequence, QPalette, QPixmap
+from qtpy.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget,
                             QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSpinBox,
                             QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from .. import __version__
-
-from ..imageio import ImageError, write_image
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
 from ..store import ModelError, list_models, shipped_models_dir, user_models_dir
 from ..video import VideoError
 from .controls import SidePanel, accuracy_text
-from .export import BatchExporter, default_output, write_timeline
+from .outputs import OutputActions
+from .present import TIMELINE_HEIGHT, PresentationMode
 from .playback import LOADING, PLAYING, Playback
-from .recorder import VideoRecorder
 from .render import render_frame, to_qimage
 from .sources import VIDEO_SUFFIXES, FrameReader, ThumbnailLoader, is_video, videos_in
-from .widgets import LABEL_PIXELS, PHASE_SIDE, FrameView, ResultPanel, SeekSlider, TimelinePlot
+from .widgets import FrameView, ResultPanel, SeekSlider, TimelinePlot
 from .worker import AnalysisWorker, FrameJob
 
 RECORD_KEYS = ("face_id", "box", "emotion", "probabilities")    # what a CSV row needs of a face
@@ -48,24 +46,8 @@ INFO_MS = 5000                                                  # how long passi
 TITLE = "fer_classic: facial expressions in three phases"
 THUMBNAIL_ICON, THUMBNAIL_GRID = QSize(80, 80), QSize(112, 106)  # every item in a cell of its own: none overlaps
 THUMBNAIL_ITEM = THUMBNAIL_GRID - QSize(6, 4)                   # a gap between neighbours
-
-
 NOTHING_SHOWN = "No face yet"
-TIMELINE_HEIGHT = 130
-PRESENT_SCALE, PRESENT_PHASE_SIDE = 1.6, 200        # projection mode: type 1.6 times larger, phase views 200 px
 FER2013_URL = "https://www.kaggle.com/c/challenges-in-representation-learning-facial-expression-recognition-challenge"
-
-
-def high_contrast():
-    """Light text on black, for a projector: washed-out greys and thin colours vanish on a wall."""
-    palette = QPalette()
-    for role, color in ((QPalette.ColorRole.Window, "black"), (QPalette.ColorRole.WindowText, "white"),
-                        (QPalette.ColorRole.Base, "#101010"), (QPalette.ColorRole.AlternateBase, "#202020"),
-                        (QPalette.ColorRole.Text, "white"), (QPalette.ColorRole.Button, "#202020"),
-                        (QPalette.ColorRole.ButtonText, "white"), (QPalette.ColorRole.Highlight, "#ffd400"),
-                        (QPalette.ColorRole.HighlightedText, "black")):
-        palette.setColor(role, QColor(color))
-    return palette
 _DETACHED = set()       # workers still finishing a model load after their window closed (see MainWindow._shut_down)
 
 
@@ -101,7 +83,7 @@ def clock(seconds):
     return f"{minutes}:{seconds:02d}"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(OutputActions, PresentationMode, QMainWindow):
     """Facial-expression recognition on images, folders, videos and the camera.
 
     Attributes
@@ -228,6 +210,10 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.hide()
         self.statusBar().addPermanentWidget(self.busy_bar)
+        self.recording_label = QLabel("\u25cf recording")      # shown while the annotated video is recorded
+        self.recording_label.setStyleSheet("color: #e02020; font-weight: bold;")
+        self.recording_label.hide()
+        self.statusBar().addPermanentWidget(self.recording_label)
 
     def _fit_panel(self):
         # As wide as the panel needs with the fonts in use: no horizontal scrolling, nothing cut off.
@@ -784,114 +770,6 @@ class MainWindow(QMainWindow):
         self.worker.configure(self.panel.settings())
         self._render()
 
-    # ----------------------------------------------------------------- output
-
-    def _source_path(self):
-        """The file or folder shown, for default output names; None for a camera or nothing."""
-        if self._still_job is not None:
-            return Path(self._still_job.path)
-        if self._reader is not None and not self._reader.camera:
-            return Path(self._reader.source)
-        return None
-
-    def save_image(self, path):
-        """Save the frame with its overlays (drawn at image resolution), whole or not at all; True on success."""
-        self._error_message = None
-        canvas = self.canvas()
-        if canvas is None:
-            self._error("nothing to save yet: open an image first")
-            return False
-        try:
-            write_image(path, canvas)
-        except ImageError as error:
-            self._error(str(error))
-            return False
-        self._info(f"saved {path}")
-        return True
-
-    def copy_image(self):
-        """Put the annotated frame (as :meth:`save_image` saves it) on the clipboard."""
-        canvas = self.canvas()
-        if canvas is not None:
-            QApplication.clipboard().setImage(to_qimage(canvas))
-            self._info("annotated image copied to the clipboard")
-
-    def start_recording(self, path):
-        """Record the annotated frames of the video or camera to ``path`` (.avi or .mp4) until stopped."""
-        self.stop_recording()
-        self._error_message = None
-        try:
-            self._recorder = VideoRecorder(path)
-        except VideoError as error:
-            self._error(str(error))
-            self._set_quietly(self.record_action, False)
-            return
-        self._set_quietly(self.record_action, True)
-        self._info(f"recording to {path} while the video or the camera plays")
-        self._update_actions()
-
-    def stop_recording(self, keep=True):
-        """Finish the recording, if one is running, and give the file its name (``keep``) or remove it."""
-        if self._recorder is None:
-            return
-        recorder, self._recorder = self._recorder, None
-        try:
-            recorder.close(keep)
-        except OSError as error:
-            self._error(f"{recorder.path}: cannot save the recording ({error.strerror or error})")
-        else:
-            if keep:
-                self._info(f"saved {recorder.frames_written} frames to {recorder.path}" if recorder.frames_written
-                           else "recording stopped: no frames were played")
-        self._set_quietly(self.record_action, False)
-        self._update_actions()
-
-    def export_csv(self, path):
-        """Write the results as CSV; True once written (images: when :attr:`export_finished` says so).
-
-        A video's or the camera's frames give one row per frame and face, as
-        ``fer-classic video --csv``; images and folders one row per face of
-        every image, as ``fer-classic batch``, analysed in the background.
-        """
-        self._error_message = None
-        if self.records:
-            current = self.playback.current
-            try:
-                write_timeline(path, self.records)
-            except OSError as error:
-                self._error(str(error))
-                return False
-            self._info(f"wrote {len(self.records)} frames of pass {current.number} ({current.model}, from frame "
-                       f"{current.first_frame + 1}) to {path}")
-            return True
-        if self._paths:
-            self._exporter = BatchExporter(self._paths, path, self.panel.settings(), parent=self)
-            self._exporter.progress.connect(lambda done, total: self._info(f"exporting: {done} of {total} images"))
-            self._exporter.done.connect(self._on_export_done)
-            self._exporter.failed.connect(self._on_export_failed)
-            self._exporter.start()
-            self._update_actions()
-            return True
-        self._error("nothing to export yet: open images, a video or the camera first")
-        return False
-
-    def _on_export_done(self, path, rows):
-        self._end_export()
-        self._info(f"wrote {rows} rows to {path}", timeout=0)
-        self.export_finished.emit(True)
-
-    def _on_export_failed(self, message):
-        self._end_export()
-        self._error(message)
-        self.export_finished.emit(False)
-
-    def _end_export(self):
-        if self._exporter is not None:
-            self._exporter.wait()
-            self._exporter.deleteLater()
-            self._exporter = None
-        self._update_actions()
-
     # ------------------------------------------------------------ teach mode
 
     def open_teach(self, **options):
@@ -935,27 +813,7 @@ class MainWindow(QMainWindow):
             return True
         return panel.select_model(name)
 
-    # ------------------------------------------------------ projection, about
-
-    def set_present(self, on):
-        """Projection mode (View menu, F5, ``fer-classic gui --present``): for a class watching a projector.
-
-        Large type everywhere, light text on black, large phase images and
-        face labels; off, the desktop's own look comes back.
-        """
-        self._set_quietly(self.present_action, on)
-        scale = PRESENT_SCALE if on else 1.0
-        font = QFont()
-        font.setPointSizeF(font.pointSizeF() * scale)
-        self.setFont(font)
-        self.setPalette(high_contrast() if on else QPalette())
-        self.result.set_text_scale(scale)
-        self.result.phase_images.set_side(PRESENT_PHASE_SIDE if on else PHASE_SIDE)
-        self.view.label_pixels = round(LABEL_PIXELS * scale)
-        self.timeline.setFixedHeight(round(TIMELINE_HEIGHT * scale))
-        self._fit_panel()
-        self._render()
-        self.view.update()
+    # ------------------------------------------------------------------ about
 
     def show_about(self):
         """Help > About: the version, the models with their accuracy, where models are kept, and links."""
@@ -991,35 +849,6 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", f"Videos ({pattern});;All files (*)")
         if path:
             self.open_video(path)
-
-    def _ask_save_image(self):
-        frame = self.analysis.job.frame if self.analysis and self.analysis.job.stream else None
-        suggested = default_output(self._source_path(), ".annotated.png", frame)
-        path, _ = QFileDialog.getSaveFileName(self, "Save the annotated image", str(suggested),
-                                              "Images (*.png *.jpg *.bmp *.tif *.webp)")
-        if path:
-            self.save_image(path)
-
-    def _on_record_toggled(self, checked):
-        if not checked:
-            self.stop_recording()
-            return
-        suggested = default_output(self._source_path(), ".annotated.avi")
-        path, _ = QFileDialog.getSaveFileName(self, "Record the annotated video", str(suggested),
-                                              "Videos (*.avi *.mp4)")
-        if path:
-            self.start_recording(path)
-        else:
-            self._set_quietly(self.record_action, False)
-
-    def _ask_export_csv(self):
-        source = self._source_path()
-        if self._paths and len(self._opened_paths) == 1 and self._opened_paths[0].is_dir():
-            source = self._opened_paths[0]      # a folder: its CSV beside it, as for one file
-        suggested = default_output(source, ".timeline.csv" if self.records else ".csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(suggested), "CSV (*.csv)")
-        if path:
-            self.export_csv(path)
 
     # ------------------------------------------------------------------ misc
 
