@@ -94,8 +94,9 @@ def test_nearest_training_faces_name_training_rows_labels_and_the_decision(separ
     found = model.nearest_training_faces(train.faces[:6], k=8)
     assert len(found) == 6
     for face, result in enumerate(found):
-        assert set(result) == {"rows", "labels", "distances", "decision"}
+        assert set(result) == {"rows", "labels", "distances", "mirrored", "decision"}
         assert result["rows"].shape == result["labels"].shape == result["distances"].shape == (8,)
+        assert result["mirrored"].dtype == bool and not result["mirrored"][0]     # itself, as it is
         assert result["rows"].dtype.kind == "i" and result["labels"].dtype.kind == "i"
         assert result["rows"][0] == face and result["distances"][0] == pytest.approx(0, abs=1e-2)  # itself
         assert np.all((result["rows"] >= 0) & (result["rows"] < len(train.labels)))
@@ -104,6 +105,8 @@ def test_nearest_training_faces_name_training_rows_labels_and_the_decision(separ
         assert result["decision"].startswith("local SVM on its 80 nearest training faces")
         assert "FER2013 Training labels" in result["decision"] and "\n" not in result["decision"]
         assert EMOTIONS[train.labels[face]] in result["decision"]
+    mirror = model.nearest_training_faces(train.faces[3:4, :, ::-1], k=8)[0]   # a mirror image names its face
+    assert mirror["rows"][0] == 3 and mirror["mirrored"][0] and mirror["distances"][0] == pytest.approx(0, abs=1e-2)
 
 
 def test_fused_is_listed_and_loads_when_shipped():

@@ -179,8 +179,11 @@ class LocalLearningClassifier(MirrorAveragedClassifier):
             nearest first, found from the face as it is (not its mirror);
             ``labels``: int ndarray (k,), their emotions' indices;
             ``distances``: float ndarray (k,), cosine distances (1 - cosine
-            similarity) in the local SVM's space; ``decision``: one line on
-            how the local SVMs of the face and of its mirror image decided.
+            similarity) in the local SVM's space; ``mirrored``: bool ndarray
+            (k,), True where the neighbour is the mirror image of its row (a
+            row may then appear twice, as itself and as its mirror image);
+            ``decision``: one line on how the local SVMs of the face and of
+            its mirror image decided.
         """
         faces = check_faces(faces)
         local = self.estimator_[-1]
@@ -190,6 +193,8 @@ class LocalLearningClassifier(MirrorAveragedClassifier):
         n, k = len(faces), min(k, near.shape[1])
         distances = 1.0 - local.similarities(X[:n], near[:n, :k])
         training_rows = getattr(local, "training_rows_", np.arange(len(local.y_)))
+        mirrored = np.ones(len(training_rows), dtype=bool)       # every stored row but the first of its face
+        mirrored[np.unique(training_rows, return_index=True)[1]] = False
         names = class_names(self)
         found = []
         for face in range(n):
@@ -202,5 +207,6 @@ class LocalLearningClassifier(MirrorAveragedClassifier):
                         f"{names[local.classes_[second]]} {probabilities[face, second]:.2f}")
             found.append({"rows": training_rows[nearest].astype(np.int64),
                           "labels": local.classes_[local.y_[nearest]].astype(np.int64),
-                          "distances": distances[face].astype(np.float64), "decision": decision})
+                          "distances": distances[face].astype(np.float64), "mirrored": mirrored[nearest],
+                          "decision": decision})
         return found
