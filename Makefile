@@ -43,10 +43,8 @@ test-pyside2: install
 	test -d .venv-pyside2/PySide2 || $(BIN)/python -m pip install --quiet --target .venv-pyside2 "PySide2==5.13.2"
 	test -d .venv-pyside2/pytestqt || \
 		$(BIN)/python -m pip install --quiet --no-deps --target .venv-pyside2 "pytest-qt==4.4.0"
-	QT_API=pyside2 PYTEST_QT_API=pyside2 PYTHONPATH=.venv-pyside2 $(BIN)/python -m pytest -q tests/test_gui*.py
-	# Teach mode in a process of its own: after test_gui.py in the same PySide2 process, its worker threads' results
-	# never arrived (4 tests timed out); alone, its 5 tests pass.
-	QT_API=pyside2 PYTEST_QT_API=pyside2 PYTHONPATH=.venv-pyside2 $(BIN)/python -m pytest -q tests/test_teach.py
+	QT_API=pyside2 PYTEST_QT_API=pyside2 PYTHONPATH=.venv-pyside2 $(BIN)/python -m pytest -q tests/test_gui*.py \
+		tests/test_teach.py
 
 benchmark: install
 	$(BIN)/python benchmarks/classical.py
