@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("pytestqt")         # the GUI and its tests need the [gui]/[dev] extras
 
 from qtpy.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QTimer, QUrl  # noqa: E402
-from qtpy.QtGui import QColor, QDropEvent, QKeySequence, QPalette, QWheelEvent  # noqa: E402
+from qtpy.QtGui import QColor, QDropEvent, QFontMetricsF, QKeySequence, QPalette, QWheelEvent  # noqa: E402
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
 from fer_classic import EMOTIONS, __version__  # noqa: E402
@@ -763,6 +763,10 @@ def test_projection_mode_enlarges_type_and_phase_views(qtbot, window, astronaut_
     assert window.present_action.isChecked() and views["HOG"].width() >= 1.5 * side
     assert headline.font().pointSizeF() >= 1.5 * size and window.view.label_pixels > LABEL_PIXELS
     assert window.palette().color(QPalette.ColorRole.Window) == QColor("black")
+    disabled = window.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+    assert disabled != window.palette().color(QPalette.ColorRole.ButtonText)     # disabled buttons look it
+    ring = window.result.rings.bars["happy"]
+    assert ring.minimumWidth() >= QFontMetricsF(ring.font()).horizontalAdvance("100%") + 24    # "100%" fits
     window.set_present(False)
     assert views["HOG"].width() == side and headline.font().pointSizeF() == pytest.approx(size)
 

@@ -59,7 +59,10 @@ def run(argv=None):
         app = QApplication(argv)
         argv = app.arguments()          # Qt's own options removed
     window = MainWindow(present=present, settings=user_settings())
-    window.show()
+    if present:
+        window.showMaximized()          # for a projector: the whole screen
+    else:
+        window.show()
     window.open_paths(argv[1:])
     interrupted = []
     with _quit_on_sigint(app, interrupted):

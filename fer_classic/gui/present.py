@@ -19,6 +19,8 @@ def high_contrast():
                         (QPalette.ColorRole.ButtonText, "white"), (QPalette.ColorRole.Highlight, "#ffd400"),
                         (QPalette.ColorRole.HighlightedText, "black")):
         palette.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#707070"))     # what cannot be used looks it
     return palette
 
 

@@ -15,7 +15,7 @@ import inspect
 import math
 import operator
 
-from qtpy.QtCore import QPointF, QRectF, Qt, Signal
+from qtpy.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from qtpy.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from qtpy.QtWidgets import (QGridLayout, QLabel, QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QVBoxLayout,
                             QWidget)
@@ -240,7 +240,18 @@ class RingBar(QWidget):
         self.color = emotion_qcolor(emotion, classes)
         self.value = None               # probability, or None when no face is selected
         self.highlighted = False        # the top class
-        self.setMinimumSize(64, 86)
+        self._fit()
+
+    def _fit(self):
+        # The ring holds "100%" and the name fits below it, in the type in use (projection mode enlarges it).
+        metrics = QFontMetricsF(self.font())
+        side = max(54.0, metrics.horizontalAdvance("100%") + 24)
+        self.setMinimumSize(round(max(64.0, side + 10)), round(side + 10 + metrics.height() + 8))
+
+    def changeEvent(self, event):
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+        super().changeEvent(event)
 
     def set_value(self, value, highlighted=False):
         self.value, self.highlighted = value, highlighted
@@ -249,7 +260,8 @@ class RingBar(QWidget):
     def paintEvent(self, event):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        side = min(self.width(), self.height() - 22) - 10
+        line = QFontMetricsF(self.font()).height() + 4
+        side = min(self.width(), self.height() - line - 4) - 10
         ring = QRectF((self.width() - side) / 2, 5, side, side)
         painter.setPen(QPen(TRACK_COLOR, 7))
         painter.drawEllipse(ring)
@@ -262,7 +274,7 @@ class RingBar(QWidget):
         font = QFont(painter.font())
         font.setBold(self.highlighted)
         painter.setFont(font)
-        painter.drawText(QRectF(0, ring.bottom() + 4, self.width(), 18), CENTER, self.emotion)
+        painter.drawText(QRectF(0, ring.bottom() + 4, self.width(), line), CENTER, self.emotion)
         painter.end()
 
 
