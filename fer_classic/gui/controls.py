@@ -80,9 +80,10 @@ class RangeGuard(QObject):
             event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter))
         if leaving and isinstance(watched, QAbstractSpinBox) and not watched.hasAcceptableInput():
             low = watched.minimum() + watched.singleStep()      # the lowest value is the special "default"
+            special = watched.specialValueText()
+            kept = special if watched.value() == watched.minimum() else f"{watched.value():g}"
             self.refused.emit(f"{watched.property('setting_name')} {watched.text().strip()!r} refused: it must be "
-                              f"from {low:g} to {watched.maximum():g}, or {watched.specialValueText()!r}; kept "
-                              f"{watched.specialValueText() if watched.value() == watched.minimum() else watched.value()}")
+                              f"from {low:g} to {watched.maximum():g}, or {special!r}; kept {kept}")
         return False
 
 

@@ -82,7 +82,7 @@ def write_timeline(path, records):
 
 
 def relative_to(path, folder):
-    """``path`` as seen from ``folder`` (the CSV's): the CSV and its images can move together; absolute if it cannot be."""
+    """``path`` as seen from ``folder`` (the CSV's), so the two can move together; absolute when it cannot be."""
     try:
         return os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
     except ValueError:              # another drive (Windows)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from qtpy.QtCore import QByteArray, QEvent, QSize, Qt, Signal
 from qtpy.QtGui import QAction, QIcon, QKeySequence, QPixmap
-from qtpy.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget,
-                            QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSpinBox,
-                            QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget)
+from qtpy.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QMainWindow,
+                            QMessageBox, QProgressBar, QScrollArea, QSpinBox, QSplitter, QStyle, QToolButton,
+                            QVBoxLayout, QWidget)
 
 from .. import __version__
 from ..pipeline import IMAGE_SUFFIXES, expand_image_paths
