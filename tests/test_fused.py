@@ -119,3 +119,16 @@ def test_fused_is_listed_and_loads_when_shipped():
     assert recognizer.model.predict_proba(faces).shape == (2, 7)
     assert len(recognizer.model.nearest_training_faces(faces, k=8)[0]["rows"]) == 8
     assert entry.metrics["PrivateTest"]["accuracy"] >= 0.725
+
+
+def test_training_forgets_the_search_cache_before_rounding_and_scoring():
+    from sklearn.pipeline import Pipeline
+
+    from fer_classic.classify.training import _drop_training_state
+
+    rng = np.random.default_rng(3)
+    local = CompactLocalSVM(n_neighbors=3).fit(rng.normal(size=(20, 4)).astype(np.float32), np.arange(20) % 2)
+    local.neighbours(rng.normal(size=(2, 4)))
+    assert "_unit_rows" in vars(local)
+    _drop_training_state(Pipeline([("project", LinearProjection(2)), ("local", local)]))
+    assert "_unit_rows" not in vars(local)           # scored as stored: rebuilt from the int8 rows, not rounded

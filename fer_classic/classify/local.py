@@ -140,9 +140,14 @@ class LocalSVM(ClassifierMixin, BaseEstimator):
         self.y_ = labels.astype(np.int8)
         return self
 
+    # Built from rows_ on first use: not worth their room on disk. Training forgets them before the chosen model is
+    # rounded to float16 and scored, so that it is scored with the caches its stored rows rebuild.
+    caches = ("_unit_rows",)
+
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_unit_rows", None)  # rebuilt from rows_ on first use: not worth its room on disk
+        for name in self.caches:
+            state.pop(name, None)
         return state
 
     def stored_rows(self, index=slice(None)):

@@ -43,13 +43,16 @@ def fit_and_score(classifier, params, train_features, train_labels, val_features
     (:func:`~fer_classic.faces.mirror_views`): ``len(val_features) // len(val_labels)`` views.
 
     ``groups`` (n,) marks rows that must stay on one side of a held-out split, such as a face and its
-    mirror image; classifiers that hold rows out for calibration receive it.
+    mirror image; classifiers that hold rows out for calibration receive it. Without ``val_features``
+    the grid point is fitted, not scored: its accuracy is None.
     """
     started = time.perf_counter()
     classifier = clone(classifier).set_params(**params)
     fit_params = {} if groups is None else groups_fit_params(classifier, groups)
     fitted = classifier.fit(train_features, train_labels, **fit_params)
     fit_seconds = time.perf_counter() - started
+    if val_features is None:
+        return fitted, None, fit_seconds
     probabilities = average_views(fitted.predict_proba(val_features), len(val_features) // len(val_labels))
     accuracy = float((fitted.classes_[probabilities.argmax(axis=1)] == val_labels).mean())
     return fitted, accuracy, fit_seconds
@@ -91,11 +94,15 @@ def fit_features(union, faces, labels, log):
 
 
 def _drop_training_state(classifier):
-    """Free what only continued training needs: an MLP's Adam moments and early-stopping copy, 3x its weights."""
-    for member in getattr(classifier, "estimators_", [classifier]):  # a vote's fitted members, or itself
-        if isinstance(member, MLPClassifier):
-            for attribute in ("_optimizer", "_best_coefs", "_best_intercepts"):
-                vars(member).pop(attribute, None)
+    """Free what only continued training needs (an MLP's Adam moments and early-stopping copy, 3x its weights) and
+    what scoring cached (a member's ``caches``, such as local learning's unit rows, which rounding to float16
+    would otherwise change from what the stored model rebuilds)."""
+    members = ([step for _, step in classifier.steps] if isinstance(classifier, Pipeline)   # its steps,
+               else getattr(classifier, "estimators_", [classifier]))                        # a vote's members, or itself
+    for member in members:
+        attributes = ("_optimizer", "_best_coefs", "_best_intercepts") if isinstance(member, MLPClassifier) else ()
+        for attribute in (*attributes, *getattr(member, "caches", ())):
+            vars(member).pop(attribute, None)
 
 
 def _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirror_test, n_jobs, log):
@@ -106,20 +113,23 @@ def _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirr
     started = time.perf_counter()
     log(f"{method}: features of {len(faces)} training faces (cached on disk after the first run)")
     features, _ = fit_features(model.named_steps["features"], faces, labels, log)
-    log(f"{method}: features of {len(validation.faces)} PublicTest faces{' and their mirrors' if mirror_test else ''}")
-    val_features = model[:-1].transform(mirror_views(validation.faces) if mirror_test else validation.faces)
+    grid = spec.grid_points()
+    val_features = None
+    if len(grid) > 1:          # one grid point chooses nothing: PublicTest is scored once, with the other splits
+        log(f"{method}: features of {len(validation.faces)} PublicTest faces"
+            f"{' and their mirrors' if mirror_test else ''}")
+        val_features = model[:-1].transform(mirror_views(validation.faces) if mirror_test else validation.faces)
     prepared = time.perf_counter()
 
-    grid = spec.grid_points()
     log(f"{method}: fitting {type(model[-1]).__name__} on {features.shape[1]} dimensions, "
-        f"{len(grid)} grid point(s) scored on PublicTest")
+        f"{len(grid)} grid point(s){' scored on PublicTest' if len(grid) > 1 else ''}")
     results = []
     for point, result in enumerate(Parallel(n_jobs=min(n_jobs, len(grid)), return_as="generator")(
             delayed(fit_and_score)(model[-1], params, features, labels, val_features, validation.labels, groups)
             for params in grid)):
         results.append(result)
-        log(f"  grid point {point + 1}/{len(grid)} {grid[point] or 'defaults'}: PublicTest accuracy "
-            f"{result[1]:.4f}, fit {result[2]:.1f} s")
+        scored = "" if result[1] is None else f"PublicTest accuracy {result[1]:.4f}, "
+        log(f"  grid point {point + 1}/{len(grid)} {grid[point] or 'defaults'}: {scored}fit {result[2]:.1f} s")
     scores = [score for _, score, _ in results]
     best = max(range(len(grid)), key=scores.__getitem__)
     model.steps[-1] = ("classify", results[best][0])
