@@ -115,10 +115,16 @@ def test_the_comparison_ignores_unregistered_stale_or_foreign_models(tmp_path):
 
 
 class FakeCNN:
-    """Saves plain-array weights the way a CNNClassifier does; enough to be registered as a CNN."""
+    """Saves plain-array weights and LiteRT files the way a CNNClassifier does; enough to be registered as a CNN."""
 
     def save(self, path, dtype="float32"):
         np.savez(path, weights=np.zeros(3, dtype))
+
+    def save_litert(self, stem):
+        files = {precision: stem.with_name(f"{stem.name}.{precision}.tflite") for precision in ("float32", "int8")}
+        for path in files.values():
+            path.write_bytes(b"not a network")
+        return files
 
 
 @pytest.mark.parametrize("learned", [True, False])
@@ -181,8 +187,8 @@ def test_models_are_sorted_by_privatetest_accuracy_and_aligned(capsys):
     assert main(["models"]) == 0
     table = table_of(capsys.readouterr().out)
     header, rows = table[0], table[1:]
-    assert header.split() == ["name", "source", "method", "size", "MB", "PublicTest", "acc", "PrivateTest", "acc",
-                              "ms", "a", "face"]
+    assert header.split() == ["name", "source", "method", "runtime", "size", "MB", "PublicTest", "acc", "PrivateTest",
+                              "acc", "ms", "a", "face"]
     names = [row.split()[0] for row in rows]
     assert names[0] == long_name and names[-1] == "unscored"
     accuracies = [float(row.split()[-2]) for row in rows[:-1]]
@@ -193,6 +199,8 @@ def test_models_are_sorted_by_privatetest_accuracy_and_aligned(capsys):
         for row in rows:
             assert row[end - 1] != " " and (len(row) == end or row[end] == " "), (column, row)
     assert rows[0].split()[1] == "user" and "classic" in names
+    runtimes = {row.split()[0]: row.split()[3] for row in rows}
+    assert runtimes["classic"] == "–" and runtimes["fer-cnn"] in ("litert", "litert-int8")
 
 
 def test_models_show_a_speed_only_where_a_committed_comparison_measured_that_very_file(capsys, monkeypatch):

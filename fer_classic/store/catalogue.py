@@ -396,7 +396,7 @@ def default_runtime_file(entry):
     ``{file, sha256, size_bytes, metrics}``; ``(None, None)`` for an entry without LiteRT files."""
     from ..cnn.runtimes import LITERT_PRECISIONS
 
-    litert = (entry.litert or {}) if entry else {}
+    litert = getattr(entry, "litert", None) or {}
     runtime = litert.get("runtime")
     if runtime not in LITERT_PRECISIONS or not isinstance(litert.get(LITERT_PRECISIONS[runtime]), dict):
         return None, None
