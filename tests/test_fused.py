@@ -33,6 +33,22 @@ def test_int8_bank_finds_the_exact_neighbours_within_the_stated_recall():
     np.testing.assert_array_equal(LocalSVM(n_neighbors=20, storage="float32").fit(X, y).neighbours(queries), exact)
 
 
+def test_two_step_search_finds_the_exact_neighbours_within_the_stated_recall():
+    rng = np.random.default_rng(4)
+    # Columns in decreasing variance, as the principal directions of LinearProjection come.
+    X = (rng.normal(size=(3000, 48)) * np.linspace(3, 0.3, 48)).astype(np.float32)
+    y, queries = np.arange(3000) % 7, (rng.normal(size=(50, 48)) * np.linspace(3, 0.3, 48)).astype(np.float32)
+    exact = CompactLocalSVM(n_neighbors=20, storage="float32", shortlist=None).fit(X, y).neighbours(queries)
+    np.testing.assert_array_equal(exact, cosine_neighbours(queries, unit_rows(X), 20))
+    two_step = CompactLocalSVM(n_neighbors=20, storage="float32", search_dims=16, shortlist=300).fit(X, y)
+    found = two_step.neighbours(queries, batch_size=7)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(found, exact)])
+    assert recall >= 0.95                                 # stated: 95% of the exact 20 nearest, on this fixture
+    assert "_coarse_rows" in vars(two_step) and "_coarse_rows" not in two_step.__getstate__()
+    np.testing.assert_array_equal(CompactLocalSVM(n_neighbors=20, storage="float32", search_dims=16,
+                                                  shortlist=3000).fit(X, y).neighbours(queries), exact)
+
+
 def test_compact_bank_keeps_every_row_or_one_per_group_and_remembers_its_training_row():
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(60, 5)).astype(np.float32), np.arange(60) % 3

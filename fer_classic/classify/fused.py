@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 
 from ..faces import check_faces, class_names
-from .local import LocalSVM
+from .local import LocalSVM, cosine_neighbours, unit_rows
 from .mirror import MirrorAveragedClassifier
 
 
@@ -72,7 +72,14 @@ class LinearProjection(TransformerMixin, BaseEstimator):
 
 
 class CompactLocalSVM(LocalSVM):
-    """:class:`~fer_classic.classify.local.LocalSVM` in int8 by default, which knows each row's training face.
+    """:class:`~fer_classic.classify.local.LocalSVM` in int8 by default, searched in two steps, knowing each row's face.
+
+    The neighbours are found in two steps: cosine similarity on the first
+    ``search_dims`` columns (the top principal directions, when the rows come
+    from :class:`LinearProjection`) shortlists ``shortlist`` rows, then cosine
+    similarity on every column ranks them. On the shipped ``fused`` bank,
+    32 columns and 1,000 rows kept 99.6% of the exact 100 nearest (300
+    PublicTest faces in both views), and the search reads 8 times fewer bytes.
 
     Parameters
     ----------
@@ -82,18 +89,26 @@ class CompactLocalSVM(LocalSVM):
         Keep every row. False keeps the first row of each group (``groups``
         pairs a face with its mirror image): half the bank; each test face is
         still classified in both views (:class:`LocalLearningClassifier`).
+    search_dims : int
+    shortlist : int or None
+        None, or no more than the neighbours wanted: the exact search.
 
     Attributes
     ----------
-    training_rows_ : ndarray of int, shape (n_kept,)
+    training_rows_ : ndarray of int32, shape (n_kept,)
         Each stored row's group: the row of FER2013's Training split it comes
         from (a mirror image's, its face's) when trained by
         :func:`~fer_classic.classify.training.train_method`.
     """
 
-    def __init__(self, n_neighbors=100, C=0.01, temperature=0.5, storage="int8", mirrors=True):
+    caches = (*LocalSVM.caches, "_coarse_rows")
+
+    def __init__(self, n_neighbors=100, C=0.01, temperature=0.5, storage="int8", mirrors=True, search_dims=32,
+                 shortlist=1000):
         super().__init__(n_neighbors=n_neighbors, C=C, temperature=temperature, storage=storage)
         self.mirrors = mirrors
+        self.search_dims = search_dims
+        self.shortlist = shortlist
 
     def fit(self, X, y, groups=None):
         """Fit on rows ``X`` (n, d) with labels ``y`` (n,) and ``groups`` (n,) (default: a group a row)."""
@@ -102,6 +117,24 @@ class CompactLocalSVM(LocalSVM):
         kept = np.arange(len(y)) if self.mirrors else np.unique(groups, return_index=True)[1]
         self.training_rows_ = groups[kept].astype(np.int32)
         return super().fit(np.asarray(X)[kept], y[kept])
+
+    def neighbours(self, X, k=None, batch_size=256):
+        """Indices of each sample's ``k`` (default ``n_neighbors``) nearest training rows, nearest first, (n, k)."""
+        k = min(k or self.n_neighbors, len(self.rows_))
+        shortlist = min(self.shortlist or 0, len(self.rows_))
+        if shortlist <= k or self.search_dims >= self.rows_.shape[1]:
+            return super().neighbours(X, k)
+        if getattr(self, "_coarse_rows", None) is None:
+            self._coarse_rows = unit_rows(self.stored_rows()[:, :self.search_dims])
+        X = unit_rows(X)
+        found = np.empty((len(X), k), dtype=np.intp)
+        for start in range(0, len(X), batch_size):       # bounds memory at batch_size * shortlist rows
+            queries = X[start:start + batch_size]
+            short = cosine_neighbours(queries[:, :self.search_dims], self._coarse_rows, shortlist)
+            similarity = np.einsum("nkd,nd->nk", self._unit_bank()[short], queries)
+            order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+            found[start:start + batch_size] = np.take_along_axis(short, order, axis=1)
+        return found
 
 
 def fold_projection(pipeline):
