@@ -98,7 +98,7 @@ def main(argv=None):
 
     started = time.perf_counter()
     local = LocalSVM(n_neighbors=max(args.neighbours)).fit(features, labels)
-    neighbours = [local.index_.kneighbors(view)[1] for view in views]
+    neighbours = [local.neighbours(view) for view in views]
     grid = [(k, C) for k in args.neighbours for C in args.C]
     scores = Parallel(n_jobs=args.jobs)(delayed(accuracy)(local, views, neighbours, validation.labels[rows], k, C)
                                         for k, C in grid)
