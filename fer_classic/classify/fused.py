@@ -59,8 +59,8 @@ class LinearProjection(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         X = np.asarray(X, dtype=np.float32)
         rows = np.sort(np.random.default_rng(self.random_state).permutation(len(X))[:self.max_samples])
-        pca = PCA(min(self.n_components, len(rows), X.shape[1]), svd_solver="randomized", iterated_power=2, power_iteration_normalizer="LU",
-                  random_state=self.random_state).fit(X[rows])
+        pca = PCA(min(self.n_components, len(rows), X.shape[1]), svd_solver="randomized", iterated_power=2,
+                  power_iteration_normalizer="LU", random_state=self.random_state).fit(X[rows])
         self.mean_ = pca.mean_.astype(np.float32)
         self.components_ = np.ascontiguousarray(pca.components_.T, dtype=np.float32)
         self.offset_ = np.zeros(self.components_.shape[1], np.float32)

@@ -97,8 +97,9 @@ def _drop_training_state(classifier):
     """Free what only continued training needs (an MLP's Adam moments and early-stopping copy, 3x its weights) and
     what scoring cached (a member's ``caches``, such as local learning's unit rows, which rounding to float16
     would otherwise change from what the stored model rebuilds)."""
-    members = ([step for _, step in classifier.steps] if isinstance(classifier, Pipeline)   # its steps,
-               else getattr(classifier, "estimators_", [classifier]))                        # a vote's members, or itself
+    # A pipeline's steps, a vote's fitted members, or itself.
+    members = ([step for _, step in classifier.steps] if isinstance(classifier, Pipeline)
+               else getattr(classifier, "estimators_", [classifier]))
     for member in members:
         attributes = ("_optimizer", "_best_coefs", "_best_intercepts") if isinstance(member, MLPClassifier) else ()
         for attribute in (*attributes, *getattr(member, "caches", ())):
