@@ -13,8 +13,8 @@ exact: one matrix product of the queries with every stored row, which BLAS
 runs faster than a tree can prune in hundreds of dimensions.
 
 The model is its training rows, so their storage decides its size: they are
-kept in float16, half of float32, and converted back one neighbourhood at a
-time. Each local SVM is fitted on the ``k`` x ``k`` Gram matrix of its
+kept in float16, half of float32, or int8 with a scale a column, a quarter,
+and converted back one neighbourhood at a time. Each local SVM is fitted on the ``k`` x ``k`` Gram matrix of its
 neighbours (a precomputed linear kernel), which is far cheaper than a primal
 solver when ``k`` is below the number of dimensions.
 

@@ -28,7 +28,9 @@ RBF ``SVC`` on a stratified subsample of 12,000 faces, as its name says.
 ``svm-local`` is local learning (Ionescu et al., 2013): for each test face, a
 linear SVM trained on its nearest training faces; it keeps 120 components a
 feature so that its stored training rows fit in 60 MB, and ``svm-local-full``
-keeps all 500. ``mlp+svm-local`` averages the probabilities of the MLP, one
+keeps all 500; ``svm-local-compact`` projects the joined features onto their
+principal directions and keeps the rows in int8, small enough to ship
+(:mod:`fer_classic.classify.fused`). ``mlp+svm-local`` averages the probabilities of the MLP, one
 boundary for every face, and of local learning, one boundary per face: they
 make different mistakes. Global SVMs get probabilities from one softmax
 temperature fitted on a held-out slice of Training
