@@ -234,10 +234,14 @@ class LocalLearningClassifier(MirrorAveragedClassifier):
             nearest = near[face, :k]
             first, second = np.argsort(-probabilities[face], kind="stable")[:2]
             present = len(np.unique(local.y_[near[face]]))
-            decision = (f"local SVM on its {near.shape[1]} nearest training faces ({present} "
-                        f"emotion{'s' if present != 1 else ''} among them, FER2013 Training labels), face and mirror "
-                        f"image averaged: {names[local.classes_[first]]} {probabilities[face, first]:.2f} over "
-                        f"{names[local.classes_[second]]} {probabilities[face, second]:.2f}")
+            if probabilities[face, second] == 0:     # one emotion in both views' neighbourhoods: no SVM to fit
+                decision = (f"no SVM needed: its {near.shape[1]} nearest training faces, and its mirror image's, "
+                            f"are all {names[local.classes_[first]]} (FER2013 Training labels)")
+            else:
+                decision = (f"local SVM on its {near.shape[1]} nearest training faces ({present} "
+                            f"emotion{'s' if present != 1 else ''} among them, FER2013 Training labels), face and "
+                            f"mirror image averaged: {names[local.classes_[first]]} {probabilities[face, first]:.2f} "
+                            f"over {names[local.classes_[second]]} {probabilities[face, second]:.2f}")
             found.append({"rows": training_rows[nearest].astype(np.int64),
                           "labels": local.classes_[local.y_[nearest]].astype(np.int64),
                           "distances": distances[face].astype(np.float64), "mirrored": mirrored[nearest],
