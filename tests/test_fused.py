@@ -95,11 +95,15 @@ def test_folding_each_features_pca_and_weight_into_the_projection_keeps_the_func
     model.fit(faces, labels, classify__local__groups=np.tile(np.arange(40), 2))
     before = model[:-1].transform(faces[:10])
     before = model[-1].named_steps["project"].transform(before)
-    folded = fold_projection(copy.deepcopy(model))
+    folded = fold_projection(copy.deepcopy(model), storage="float32")
     assert [name for name, _ in folded.steps] == ["features", "project", "classify"]
     blocks = folded.named_steps["features"].named_transformers
     assert all(block.steps[-1][1] == "passthrough" for block in blocks.values())
     np.testing.assert_allclose(folded[:-1].transform(faces[:10]), before, rtol=1e-3, atol=1e-3)
+    compact = fold_projection(copy.deepcopy(model))                      # int8, a scale an input dimension
+    assert compact.named_steps["project"].components_.dtype == np.int8
+    np.testing.assert_allclose(compact[:-1].transform(faces[:10]), before, atol=0.02 * np.abs(before).max())
+    assert "_matrix" not in compact.named_steps["project"].__getstate__()  # decoded on load, not stored
 
 
 def test_nearest_training_faces_name_training_rows_labels_and_the_decision(separable_data, tmp_path):
