@@ -19,7 +19,9 @@ The runtime each network uses by default is chosen on PublicTest only:
 
 The manifest entry gets a ``litert`` field: per precision the file, its
 sha256 and size, its accuracy and agreement per split; plus ``runtime``
-(the choice) and ``chosen_by`` (why). A file that is not chosen and is over
+(the choice), ``chosen_by`` (why), and the provenance of the run that
+converted and scored the files (``converted``) and of the one that chose
+(``chosen``). A file that is not chosen and is over
 :data:`MAX_UNCHOSEN_BYTES` is measured, recorded with ``"kept": false`` and
 deleted: the repository keeps its shipped files small, and this command
 writes it again.
@@ -151,9 +153,10 @@ def main(argv=None):
                 print(f"{name}: {record['file']} ({record['size_bytes'] / 1e6:.0f} MB) not kept: not its default")
         # Read again right before writing: other tools may have changed other entries meanwhile.
         manifest = read_manifest()
-        manifest.models[name].litert = {**litert, "converted": {
-            "command": " ".join([COMMAND, *sys.argv[1:]]), **{k: v for k, v in provenance(data).items()
-                                                             if k in ("commit", "date", "machine", "data")}}}
+        run = {"command": " ".join([COMMAND, *sys.argv[1:]]),
+               **{k: v for k, v in provenance(data).items() if k in ("commit", "dirty", "date", "machine", "data")}}
+        converted = (manifest.models[name].litert or {}).get("converted") if args.choose_only else run
+        manifest.models[name].litert = {**litert, "converted": converted, "chosen": run}
         manifest.write(folder / MANIFEST)
     return 0
 
