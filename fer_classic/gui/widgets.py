@@ -248,6 +248,11 @@ class RingBar(QWidget):
         side = max(54.0, metrics.horizontalAdvance("100%") + 24)
         self.setMinimumSize(round(max(64.0, side + 10)), round(side + 10 + metrics.height() + 8))
 
+    def ring(self):
+        """Where the ring is drawn (the middle of its stroke), centred above the class name."""
+        side = min(self.width(), self.height() - QFontMetricsF(self.font()).height() - 8) - 10
+        return QRectF((self.width() - side) / 2, 5, side, side)
+
     def changeEvent(self, event):
         if event.type() == QEvent.Type.FontChange:
             self._fit()
@@ -260,9 +265,7 @@ class RingBar(QWidget):
     def paintEvent(self, event):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        line = QFontMetricsF(self.font()).height() + 4
-        side = min(self.width(), self.height() - line - 4) - 10
-        ring = QRectF((self.width() - side) / 2, 5, side, side)
+        ring = self.ring()
         painter.setPen(QPen(TRACK_COLOR, 7))
         painter.drawEllipse(ring)
         if self.value:
@@ -274,7 +277,8 @@ class RingBar(QWidget):
         font = QFont(painter.font())
         font.setBold(self.highlighted)
         painter.setFont(font)
-        painter.drawText(QRectF(0, ring.bottom() + 4, self.width(), line), CENTER, self.emotion)
+        painter.drawText(QRectF(0, ring.bottom() + 4, self.width(), self.height() - ring.bottom() - 4), CENTER,
+                         self.emotion)
         painter.end()
 
 
