@@ -190,7 +190,7 @@ def test_gui_without_a_display_says_so_in_one_line():
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "fer-classic: error: no display to open a window on (DISPLAY is not set): run it on a desktop, over ssh -X, "
-        "or under xvfb-run"]
+        "or under xvfb-run (Debian: apt-get install xvfb)"]
 
 
 def test_predict_json_stays_one_document_with_bad_files(photo, tmp_path, capsys):

@@ -198,6 +198,6 @@ def test_the_window_rebuilds_the_rings_when_a_model_of_other_classes_is_ready(qt
 
     window = MainWindow()
     qt.addWidget(window)
-    window.worker._recognizers["own"] = named                   # as if the worker had loaded it
+    window.worker._recognizers["own"] = "own", named            # as if the worker had loaded it
     window.worker.ready.emit("own")
     assert list(window.result.rings.bars) == list(CLASSES)
