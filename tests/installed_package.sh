@@ -74,11 +74,13 @@ if "$work/venv/bin/python" -m pip list 2>/dev/null | grep -iE "^(tensorflow|tens
   exit 1
 fi
 echo "venv with the [cnn] extra: $(du -sm "$work/venv" | cut -f1) MB"
-for network in $(grep -oE "^(fer-cnn|mobilenetv2|resnet50|vgg19) " models.txt); do
-  "$work/venv/bin/fer-classic" predict photo.png --model "$network" --json > "$work/$network.json" 2> "$work/$network.err"
-  test ! -s "$work/$network.err"      # quiet: no LiteRT or TensorFlow line
+# Every network, and fused, whose fer-cnn embeddings LiteRT computes too.
+for model in $(grep -oE "^(fer-cnn|mobilenetv2|resnet50|vgg19|fused) " models.txt); do
+  "$work/venv/bin/fer-classic" predict photo.png --model "$model" --json > "$work/$model.json" 2> "$work/$model.err"
+  test ! -s "$work/$model.err"      # quiet: no LiteRT or TensorFlow line
   "$work/venv/bin/python" -c "import json, sys; [r] = json.load(open(sys.argv[1])); assert len(r['faces']) == 1" \
-    "$work/$network.json"
-  echo "predict with $network from the installed wheel: OK"
+    "$work/$model.json"
+  echo "predict with $model from the installed wheel: OK"
 done
+grep -q "^fused " models.txt
 echo "installed package: OK"
