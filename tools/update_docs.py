@@ -1,6 +1,6 @@
 """Write a full comparison's results into the docs: the short table in README.md, the full one in docs/results.md.
 
-    python tools/update_docs.py benchmarks/results/<date>-<commit>/
+    python tools/update_docs.py benchmarks/results/<date>-<commit>/ [--readme-only]
 
 Each file's text between its ``results:start`` and ``results:end`` markers is
 generated from that folder's ``results.json``
@@ -33,6 +33,9 @@ def splice(text, block, name):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="a results folder written by benchmarks/compare.py")
+    parser.add_argument("--readme-only", action="store_true",
+                        help="rewrite README.md's short table only: for a run that measured the shipped models but "
+                             "not every method docs/results.md's fuller run trained")
     args = parser.parse_args(argv)
     folder = args.folder.resolve()
     record_path = folder / "results.json"
@@ -40,8 +43,10 @@ def main(argv=None):
         sys.exit(f"{record_path}: no results.json there; run benchmarks/compare.py first")
     record = json.loads(record_path.read_text())
     relative = folder.relative_to(ROOT).as_posix()
-    for path, block in ((ROOT / "README.md", short_summary(record, "docs/results.md")),
-                        (ROOT / "docs" / "results.md", readme_summary(record, f"../{relative}"))):
+    targets = [(ROOT / "README.md", short_summary(record, "docs/results.md"))]
+    if not args.readme_only:
+        targets.append((ROOT / "docs" / "results.md", readme_summary(record, f"../{relative}")))
+    for path, block in targets:
         write_text(path, splice(path.read_text(), block, path.name))
         print(f"{path.relative_to(ROOT)}: results rewritten from {record_path.relative_to(ROOT)}")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..faces import EMOTIONS, average_views, check_faces
-from .tta import TTA_MODES, test_time_views
+from .tta import test_time_views
 
 MISSING_LITERT = "the CNNs need LiteRT: pip install 'fer-classic[cnn]' (ai-edge-litert)"
 
@@ -244,10 +244,7 @@ class LiteRTClassifier:
         -------
         ndarray of float64, shape (n, 7)
         """
-        faces = check_faces(faces)
-        if self.tta not in TTA_MODES:
-            raise ValueError(f"unknown test-time augmentation {self.tta!r}; choose from {', '.join(TTA_MODES)}")
-        views = test_time_views(faces, self.tta)
+        views = test_time_views(check_faces(faces), self.tta)      # which says so of an unknown mode
         probabilities, _ = self.network().run_batches(np.concatenate(views), self.batch_size_predict)
         return average_views(probabilities.astype(np.float64), len(views))
 
