@@ -54,6 +54,25 @@ def face_batch(astronaut_gray):
     return jittered_faces(astronaut_gray, 60)
 
 
+@pytest.fixture(scope="session")
+def separable_data(astronaut_gray):
+    """Two 'emotions' a HOG model must tell apart: upright faces are happy, upside-down ones sad; 40 training
+    faces, 20 PublicTest and 20 PrivateTest, as a FER2013."""
+    from pathlib import Path
+
+    from fer_classic.data import FER2013, Split
+    from fer_classic.faces import EMOTIONS
+
+    faces = jittered_faces(astronaut_gray, 80, seed=3)
+    labels = np.where(np.arange(80) % 2, EMOTIONS.index("happy"), EMOTIONS.index("sad"))
+    faces[labels == EMOTIONS.index("sad")] = faces[labels == EMOTIONS.index("sad")][:, ::-1]
+    rows = np.arange(80)
+    splits = {name: Split(faces[part], labels[part], rows[part])
+              for name, part in (("Training", slice(0, 40)), ("PublicTest", slice(40, 60)),
+                                 ("PrivateTest", slice(60, 80)))}
+    return FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
+
+
 def write_npz(path, faces, emotion, usage):
     np.savez_compressed(path, pixels=faces.astype(np.uint8), emotion=np.asarray(emotion, np.uint8),
                         usage=np.asarray(usage, np.uint8))

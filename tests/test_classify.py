@@ -13,11 +13,8 @@ from fer_classic.classify.linear_svm import LinearSVM, held_out_split
 from fer_classic.classify.local import LocalSVM, cosine_neighbours, unit_rows
 from fer_classic.classify.methods import SubsampledPCA, limit_components, recipe_digest
 from fer_classic.compare.recrop import RECROPS, shift, zoom_in, zoom_out
-from fer_classic.data import FER2013, Split
 from fer_classic.extract.landmarks import landmark_model_digest
 from fer_classic.store import ModelError, load_model, read_manifest, save_model
-
-from .conftest import jittered_faces
 
 
 def test_method_names_cover_each_feature_and_the_combination():
@@ -177,20 +174,6 @@ def test_metrics():
     assert metrics["per_class_recall"]["disgust"] is None
     assert np.array(metrics["confusion"]).shape == (7, 7) and metrics["confusion"][0][3] == 1
     assert metrics["n"] == 5 and 0 < metrics["macro_f1"] < 1
-
-
-@pytest.fixture(scope="module")
-def separable_data(astronaut_gray):
-    """Two 'emotions' a HOG model must tell apart: upright faces are happy, upside-down ones sad."""
-    faces = jittered_faces(astronaut_gray, 80, seed=3)
-    labels = np.where(np.arange(80) % 2, EMOTIONS.index("happy"), EMOTIONS.index("sad"))
-    faces[labels == EMOTIONS.index("sad")] = faces[labels == EMOTIONS.index("sad")][:, ::-1]
-    rows = np.arange(80)
-    splits = {name: Split(faces[part], labels[part], rows[part])
-              for name, part in (("Training", slice(0, 40)), ("PublicTest", slice(40, 60)),
-                                 ("PrivateTest", slice(60, 80)))}
-    from pathlib import Path
-    return FER2013(splits=splits, source=Path("synthetic.npz"), md5="0" * 32)
 
 
 @pytest.mark.parametrize("method", ["hog/logreg", "hog+lbp+landmarks/svm-linear", "sift-fisher/svm-kernel",

@@ -10,11 +10,8 @@ from fer_classic.classify import build_method, train_method
 from fer_classic.classify.fused import CompactLocalSVM, LinearProjection, LocalLearningClassifier, fold_projection
 from fer_classic.classify.local import LocalSVM, cosine_neighbours, quantize_columns, unit_rows
 from fer_classic.classify.methods import limit_components
-from fer_classic.data import FER2013, Split
 from fer_classic.extract import with_horizontal_flips
 from fer_classic.store import read_manifest
-
-from .conftest import jittered_faces
 
 
 def test_int8_bank_finds_the_exact_neighbours_within_the_stated_recall():
@@ -71,20 +68,6 @@ def test_linear_projection_is_pca_without_whitening():
     assert Z.dtype == np.float32 and Z.shape == (500, 10)
     centred = X - X.mean(axis=0)
     np.testing.assert_allclose(Z @ Z.T, centred @ centred.T, rtol=1e-3, atol=1e-2)  # a rotation: dot products kept
-
-
-@pytest.fixture(scope="module")
-def separable_data(astronaut_gray):
-    """Upright faces are happy, upside-down ones sad: 40 training faces, 20 + 20 test faces."""
-    faces = jittered_faces(astronaut_gray, 80, seed=3)
-    labels = np.where(np.arange(80) % 2, EMOTIONS.index("happy"), EMOTIONS.index("sad"))
-    faces[labels == EMOTIONS.index("sad")] = faces[labels == EMOTIONS.index("sad")][:, ::-1]
-    rows = np.arange(80)
-    from pathlib import Path
-    return FER2013(splits={name: Split(faces[part], labels[part], rows[part])
-                           for name, part in (("Training", slice(0, 40)), ("PublicTest", slice(40, 60)),
-                                              ("PrivateTest", slice(60, 80)))},
-                   source=Path("synthetic.npz"), md5="0" * 32)
 
 
 def test_folding_each_features_pca_and_weight_into_the_projection_keeps_the_function(separable_data):
