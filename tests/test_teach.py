@@ -4,13 +4,15 @@ The camera is a frame source of the test's own (:class:`FakeCamera`): synthetic 
 tells apart, each frame a "face" for the whole-image detector.
 """
 
-import time
+import threading
 
 import cv2
 import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")         # the GUI and its tests need the [gui]/[dev] extras
+
+from qtpy.QtCore import Qt  # noqa: E402
 
 from fer_classic.gui import MainWindow  # noqa: E402
 from fer_classic.classify.small_sets import DEFAULT_FOLDS  # noqa: E402
@@ -39,11 +41,16 @@ def scene_frame(scene, rng, size=96):
 
 
 class FakeCamera:
-    """A frame source: films whatever ``scene`` the test sets, until the dialog stops reading."""
+    """A frame source: films whatever ``scene`` the test sets, until the dialog stops reading.
+
+    Paced by its viewer, not by a clock: after each frame it waits until the dialog has looked at one
+    (:func:`watched_by`), as a real camera's next frame waits for its sensor.
+    """
 
     def __init__(self, scene="bright"):
         self.scene = scene
         self.opened = []
+        self.looked = threading.Event()
 
     def __call__(self, index):
         self.opened.append(index)
@@ -51,9 +58,22 @@ class FakeCamera:
 
     def _frames(self, seed):
         rng = np.random.default_rng(seed)
+        self.looked.clear()
         while True:
             yield scene_frame(self.scene, rng)
-            time.sleep(0.01)            # the camera's own pace: 100 frames a second at most
+            self.looked.wait()
+            self.looked.clear()
+
+
+def watched_by(camera, dialog):
+    """Let ``camera`` film its next frame whenever ``dialog``'s face finder has looked at one.
+
+    Connected directly, in the finder's thread: stopping the camera blocks the window's thread until the
+    camera's last frame is looked at.
+    """
+    for signal in (dialog._finder.seen, dialog._finder.failed):
+        signal.connect(lambda *_: camera.looked.set(), Qt.ConnectionType.DirectConnection)
+    return camera
 
 
 def broken_camera(index):
@@ -74,7 +94,9 @@ def window(qtbot):
 
 @pytest.fixture
 def dialog(qtbot):
-    dialog = TeachDialog(detector="whole-image", method=FAST_METHOD, frame_source=FakeCamera())
+    camera = FakeCamera()
+    dialog = TeachDialog(detector="whole-image", method=FAST_METHOD, frame_source=camera)
+    watched_by(camera, dialog)
     qtbot.addWidget(dialog)
     yield dialog
     dialog.shutdown()
@@ -121,6 +143,7 @@ def test_capture_train_score_save_and_classify_in_the_main_window(qtbot, window,
     window.panel.detector.setCurrentIndex(window.panel.detector.findData("whole-image"))
     camera = FakeCamera()
     teach = window.open_teach(frame_source=camera, method=FAST_METHOD)
+    watched_by(camera, teach)
     assert window.open_teach() is teach and teach.isVisible()           # one teach mode, brought back
     assert window.teach_action.shortcut().toString() == "Ctrl+T"
     assert teach.detector_name == "whole-image" and FAST_METHOD in teach.method_label.text()
