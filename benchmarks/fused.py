@@ -92,13 +92,10 @@ def accuracy(model, data, splits):
 
 
 def to_markdown(record):
-    prov = record["provenance"]
-    machine = prov["machine"]
+    from fer_classic.store.provenance import provenance_line
+
     lines = ["# The shipped fused model: latency, size, re-training, accuracy", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{machine['cpu']} ({machine['cores']} cores; {', '.join(machine.get('cpu_features', [])) or 'none'} of "
-             f"the listed vector extensions; load average {machine['load_average_1min_at_start']} at start), data "
-             f"`{prov['data']['file']}` MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`.", "",
+             provenance_line(record["provenance"]), "",
              f"Model `{record['method']}`, `models/{record['file']}`: {record['size_mb']} MB, sha256 "
              f"`{record['sha256'][:16]}`.", "",
              "| | PublicTest | PrivateTest |", "|---|---|---|",

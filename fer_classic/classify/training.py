@@ -146,7 +146,8 @@ def _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirr
     return model, grid[best], timings
 
 
-def train_method(method, data, flip=True, mirror_test=True, n_jobs=DEFAULT_JOBS, landmark_model=None, log=print):
+def train_method(method, data, flip=True, mirror_test=True, n_jobs=DEFAULT_JOBS, landmark_model=None, log=print,
+                 splits=EVALUATION_SPLITS):
     """Train and evaluate one named method.
 
     Parameters
@@ -166,6 +167,9 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=DEFAULT_JOBS,
         Default: :func:`~fer_classic.classify.methods.default_landmark_model`.
     log : callable
         Receives one line of progress at a time.
+    splits : sequence of str
+        The splits scored once the model is chosen, those of ``data`` among them; () scores none (a timing
+        of the training alone).
 
     Returns
     -------
@@ -189,8 +193,9 @@ def train_method(method, data, flip=True, mirror_test=True, n_jobs=DEFAULT_JOBS,
         model, chosen, timings = _fit_and_choose(method, model, spec, faces, labels, validation, groups, mirror_test,
                                                  n_jobs, log)
 
-    splits = [split for split in EVALUATION_SPLITS if split in data.splits]
-    log(f"{method}: scoring {', '.join(splits)}")
+    splits = [split for split in splits if split in data.splits]
+    if splits:
+        log(f"{method}: scoring {', '.join(splits)}")
     # FER+ reuses PrivateTest's predictions: the same faces.
     probabilities = probabilities_by_split(model.predict_proba, data, splits, len(model.classes_))
     metrics = {}

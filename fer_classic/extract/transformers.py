@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from ..faces import check_faces
 from .align import align_faces
 from .bovw import bag_of_words, squared_distances
-from .cache import cached_map, map_chunks
+from .cache import cached_fit, cached_map, map_chunks
 from .dense_sift import dense_grid, dense_sift
 from .fisher import fisher_vectors
 from .geometry import geometric_features
@@ -177,13 +177,24 @@ class _SIFTEncoding(_FaceFeatures):
 
     learns_in_fit = True
 
-    def _fit_sample(self, faces):
+    def fit(self, X, y=None):
+        """Learn the descriptors' model from a sample of the faces ``X`` (n, s, s) uint8; cached on disk by them."""
+        faces = check_faces(X)
         rng = np.random.default_rng(self.random_state)
         chosen = np.sort(rng.choice(len(faces), min(len(faces), self.max_fit_faces), replace=False))
         # Landmarks of all faces, not only the chosen: transform reuses them.
         landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)[chosen]
+        learned = cached_fit(f"{type(self).__name__}.fit", self._cache_params(),
+                             lambda sample: self._learn(self._fit_sample(sample, landmarks, rng)), faces, chosen)
+        self._set_learned(learned)
+        self.digest_ = _digest(*(learned[name] for name in sorted(learned)))
+        self.face_size_ = faces.shape[1]
+        return self
+
+    def _fit_sample(self, faces, landmarks, rng):
+        """Up to ``max_fit_descriptors`` dense RootSIFT descriptors of ``faces``, drawn at random, (m, 128)."""
         descriptors = map_chunks(partial(_sift_descriptors, step=self.step, patch_sizes=tuple(self.patch_sizes),
-                                         projection=None), [faces[chosen], landmarks], n_jobs=self.n_jobs)
+                                         projection=None), [faces, landmarks], n_jobs=self.n_jobs)
         descriptors = descriptors.reshape(-1, descriptors.shape[-1])
         rows = rng.choice(len(descriptors), min(len(descriptors), self.max_fit_descriptors), replace=False)
         return descriptors[rows]
@@ -251,18 +262,17 @@ class SIFTBagOfWords(_SIFTEncoding):
         self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
+    def _learn(self, sample):
         from sklearn.cluster import MiniBatchKMeans
 
-        faces = check_faces(X)
-        sample = self._fit_sample(faces)
         kmeans = MiniBatchKMeans(self.n_words, batch_size=4096, n_init=3, random_state=self.random_state)
-        self.centres_ = kmeans.fit(sample).cluster_centers_.astype(np.float32)
-        nearest = squared_distances(sample[None, :20_000], self.centres_)[0].min(axis=1)
-        self.bandwidth_ = float(np.sqrt(np.median(nearest)))
-        self.digest_ = _digest(self.centres_, np.float32(self.bandwidth_))
-        self.face_size_ = faces.shape[1]
-        return self
+        centres = kmeans.fit(sample).cluster_centers_.astype(np.float32)
+        nearest = squared_distances(sample[None, :20_000], centres)[0].min(axis=1)
+        return {"centres": centres, "bandwidth": np.float32(np.sqrt(np.median(nearest)))}
+
+    def _set_learned(self, learned):
+        self.centres_ = learned["centres"]
+        self.bandwidth_ = float(learned["bandwidth"])
 
     def _encoder(self, face_size):
         return partial(_encode_bovw, step=self.step, patch_sizes=tuple(self.patch_sizes), projection=None,
@@ -305,22 +315,21 @@ class SIFTFisherVectors(_SIFTEncoding):
         self.landmark_model = landmark_model
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
+    def _learn(self, sample):
         from sklearn.decomposition import PCA
         from sklearn.mixture import GaussianMixture
 
-        faces = check_faces(X)
-        sample = self._fit_sample(faces)
         pca = PCA(self.n_dims, random_state=self.random_state).fit(sample)
-        self.projection_ = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
         mixture = GaussianMixture(self.n_components, covariance_type="diag", max_iter=100, reg_covar=1e-4,
                                   random_state=self.random_state).fit(pca.transform(sample))
-        self.weights_ = mixture.weights_.astype(np.float32)
-        self.means_ = mixture.means_.astype(np.float32)
-        self.variances_ = mixture.covariances_.astype(np.float32)
-        self.digest_ = _digest(*self.projection_, self.weights_, self.means_, self.variances_)
-        self.face_size_ = faces.shape[1]
-        return self
+        return {"projection_mean": pca.mean_.astype(np.float32),
+                "projection_components": pca.components_.astype(np.float32),
+                "weights": mixture.weights_.astype(np.float32), "means": mixture.means_.astype(np.float32),
+                "variances": mixture.covariances_.astype(np.float32)}
+
+    def _set_learned(self, learned):
+        self.projection_ = (learned["projection_mean"], learned["projection_components"])
+        self.weights_, self.means_, self.variances_ = learned["weights"], learned["means"], learned["variances"]
 
     def _encoder(self, face_size):
         return partial(_encode_fisher, step=self.step, patch_sizes=tuple(self.patch_sizes),

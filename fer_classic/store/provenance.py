@@ -85,6 +85,21 @@ def provenance(data=None):
     return record
 
 
+def provenance_line(origin):
+    """The one-line header of a record's ``results.md``: commit, date, machine and its load, data, command.
+
+    ``origin`` is a dict from :func:`provenance`.
+    """
+    machine, data = origin["machine"], origin.get("data") or {}
+    features = ", ".join(machine.get("cpu_features") or []) or "none"
+    line = (f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin['dirty'] else ''}, {origin['date']}, "
+            f"{machine['cpu']} ({machine['cores']} cores; {features} of the listed vector extensions; load average "
+            f"{machine['load_average_1min_at_start']} at start)")
+    if data:
+        line += f", data `{data['file']}` MD5 `{data['md5']}`"
+    return f"{line}. Command: `{origin['command']}`."
+
+
 def results_folder(record, base, kind=None):
     """A new folder name ``<base>/<date>-<short commit>[-<kind>][-<n>]/`` for a record with a ``provenance``.
 
