@@ -45,7 +45,7 @@ from fer_classic.faces import mirror_views  # noqa: E402
 from fer_classic.method_name import MethodName  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
 from fer_classic.store.half_precision import pack_float16  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results  # noqa: E402
 from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
 
 ALL = "+".join(ALL_FEATURES)
@@ -165,9 +165,7 @@ def summary_row(method, entry):
 def to_markdown(record):
     prov = record["provenance"]
     lines = ["# Classical pipeline on FER2013", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores), data `{prov['data']['file']}` "
-             f"MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`.", ""]
+             provenance_line(prov), ""]
     if record.get("note"):
         lines += [f"**Note:** {record['note']}", ""]
     if "methods" in record:

@@ -124,12 +124,11 @@ def measure(model, runtime, data, args, reference=None):
 
 
 def to_markdown(record):
+    from fer_classic.store.provenance import provenance_line
+
     prov = record["provenance"]
     lines = ["# CNN latency, throughput and accuracy", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']} ({', '.join(prov['machine'].get('cpu_features') or []) or 'no flags read'}), "
-             f"load {prov['machine']['load_average_1min_at_start']} at start, data MD5 `{prov['data']['md5']}`. "
-             f"Runtimes: {record['runtime_versions']}. Command: `{prov['command']}`.", "",
+             provenance_line(prov) + f" Runtimes: {record['runtime_versions']}.", "",
              f"Latency: median ms a face over {record['faces']} PrivateTest faces at batch 1, one core, one thread; "
              f"median of {record['repeats']} runs. Throughput: one call on {record['batch']} faces, all threads, "
              f"median of {record['repeats']}. Accuracy: all of PrivateTest"

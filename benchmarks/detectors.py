@@ -54,7 +54,7 @@ from fer_classic.atomic import write_text  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.detect.registry import FACE_FINDERS, PHOTO_DETECTOR, VIDEO_DETECTOR, build_detector  # noqa: E402
 from fer_classic.detect.scenes import IOU_MATCH, build_scene, match, plan_scenes  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results  # noqa: E402
 
 SET_FILE = Path(__file__).resolve().parent / "detection_set.json"
 # Hand-labelled faces (x, y, w, h), framed as OpenCV's frontal cascade frames a face: brows to chin.
@@ -219,10 +219,7 @@ def to_markdown(record):
     return "\n".join([
         "# Face detectors on the labelled detection set",
         "",
-        f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-        f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores; timings pinned to one), data "
-        f"`{prov['data']['file']}` MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`. Load average (1 min) "
-        f"at start: {prov['machine'].get('load_average_1min_at_start', 'unknown')}.",
+        provenance_line(prov) + " Timings pinned to one core.",
         "",
         f"Set `benchmarks/detection_set.json`: {sizes['scenes']} scenes of 640x480 with {sizes['scene_faces']} "
         f"FER2013 PrivateTest faces, and {sizes['photos']} photos with {sizes['photo_faces']} hand-labelled faces. "

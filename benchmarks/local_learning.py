@@ -29,7 +29,7 @@ from fer_classic.classify.methods import ALL_FEATURES, build_method, limit_compo
 from fer_classic.data import load_fer2013
 from fer_classic.extract import with_horizontal_flips
 from fer_classic.faces import mirror_faces
-from fer_classic.store.provenance import provenance, results_folder, save_results
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results
 from fer_classic.workers import DEFAULT_JOBS
 
 METHOD = "+".join(ALL_FEATURES) + "/svm-local"
@@ -59,9 +59,7 @@ def to_markdown(record):
     table = {(row["k"], row["C"]): row["accuracy"] for row in record["grid"]}
     return "\n".join([
         "# Local learning: neighbourhood size and C", "",
-        f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-        f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores), data `{prov['data']['file']}` MD5 "
-        f"`{prov['data']['md5']}`. Command: `{prov['command']}`.", "",
+        provenance_line(prov), "",
         f"`{METHOD}`: PublicTest accuracy on {record['faces']} stratified faces, each averaged with its mirror "
         f"image. Registered: k = {record['registered']['n_neighbors']}, C = {record['registered']['C']}.", "",
         "| k \\ C | " + " | ".join(f"{c:g}" for c in cs) + " |", "|---|" + "---|" * len(cs),

@@ -47,7 +47,7 @@ from fer_classic.classify.small_sets import small_set_method_names
 from fer_classic.data import load_fer2013
 from fer_classic.faces import EMOTIONS
 from fer_classic.imageio import write_image
-from fer_classic.store.provenance import provenance, results_folder, save_results
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results
 
 BENCHMARKS = Path(__file__).resolve().parent
 GROUPS = r"^(s[0-9]+)_"
@@ -102,10 +102,7 @@ def hand_count(folder, true_labels, faces):
 def to_markdown(record):
     prov = record["provenance"]
     lines = ["# Training on your own faces: stand-in lab sets", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']} ({', '.join(prov['machine']['cpu_features'] or [])}), "
-             f"{prov['machine']['cores']} cores, load {prov['machine']['load_average_1min_at_start']} at start; "
-             f"data MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`.", "",
+             provenance_line(prov), "",
              "Each row is one `fer-classic train --data SET --detector whole-image --cv "
              f"{record['folds']} --groups '{GROUPS}' --json [--method M]` command, timed whole (start-up, reading "
              "the PNGs, features from an empty cache, the cross-validation with its inner search of C, the final "

@@ -24,7 +24,7 @@ import numpy as np
 from fer_classic.compare.recrop import RECROPS
 from fer_classic.data import load_fer2013
 from fer_classic.store import list_models, load_model
-from fer_classic.store.provenance import provenance, results_folder, save_results
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results
 
 BENCHMARKS = Path(__file__).resolve().parent
 
@@ -33,9 +33,7 @@ def to_markdown(record):
     prov = record["provenance"]
     crops = list(RECROPS)
     lines = ["# Accuracy on re-cropped PrivateTest faces", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']}, data MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`. "
-             f"{record['faces']} PrivateTest faces.", "",
+             provenance_line(prov) + f" {record['faces']} PrivateTest faces.", "",
              "Accuracy on FER2013's own crops, then the change in points on each re-crop; the last column is the "
              "mean loss over the four.", "",
              "| model | original | " + " | ".join(crops) + " | mean loss |",

@@ -62,11 +62,11 @@ def import_profile(command, top=8):
 
 
 def to_markdown(record):
+    from fer_classic.store.provenance import provenance_line
+
     prov = record["provenance"]
     lines = ["# `fer-classic predict` from the shell: time and memory", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']} ({', '.join(prov['machine'].get('cpu_features') or []) or 'no flags read'}), "
-             f"load {prov['machine']['load_average_1min_at_start']} at start. Command: `{prov['command']}`.", "",
+             provenance_line(prov), "",
              f"Each row: `fer-classic predict photo.png --model M --json` on a 512x512 photo with one face, "
              f"{record['runs']} runs after one untimed run; median wall time and peak resident memory.", "",
              "| model | median s | runs (s) | peak MB | TensorFlow or Keras imported | imports: total and slowest "

@@ -35,7 +35,7 @@ from skimage.util import img_as_ubyte  # noqa: E402
 
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.store import read_manifest  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results  # noqa: E402
 from fer_classic.video.synthetic import astronaut_face, write_drifting_clip  # noqa: E402
 
 BACKGROUNDS = ("coffee", "rocket", "brick", "grass", "gravel", "moon", "page", "horse")
@@ -148,8 +148,7 @@ def run_batch_command(folder, out, extra):
 def to_markdown(record):
     prov = record["provenance"]
     lines = ["# Video and batch", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores). Command: `{prov['command']}`.", "",
+             provenance_line(prov), "",
              "## Video, 640x480, one face, one core (taskset), detection at half size", "",
              "Full scans every 10 frames search only near the last faces in between (the `video` command's default); "
              "every frame is the plain detector.", "",

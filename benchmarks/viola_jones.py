@@ -54,7 +54,7 @@ from fer_classic.detect.viola_jones import (  # noqa: E402
     window_origins,
 )
 from fer_classic.store import sha256  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results  # noqa: E402
 from fer_classic.video.synthetic import ASTRONAUT_BOX  # noqa: E402
 from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
 
@@ -133,10 +133,7 @@ def to_markdown(record):
     return "\n".join([
         "# Viola-Jones from scratch vs OpenCV's haarcascade_frontalface_default",
         "",
-        f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-        f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores), data `{prov['data']['file']}` "
-        f"MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`. Load average (1 min) at start: "
-        f"{prov['machine'].get('load_average_1min_at_start', 'unknown')}.",
+        provenance_line(prov),
         "",
         f"Cascade `{record['cascade']['file']}` (sha256 `{record['cascade']['sha256'][:16]}...`, "
         f"{record['cascade']['size_bytes'] / 1e3:.0f} kB): {record['cascade']['n_stages']} stages, "

@@ -159,3 +159,22 @@ def test_provenance_names_the_commit_of_a_source_checkout():
     assert (CHECKOUT / "setup.cfg").is_file()
     commit = _git("rev-parse", "HEAD")
     assert len(commit) == 40 and int(commit, 16) >= 0
+
+
+def test_provenance_line_names_what_a_record_has_and_leaves_out_what_an_older_one_lacks():
+    from fer_classic.store.provenance import provenance_line
+
+    origin = {"commit": "0123456789abcdef", "dirty": True, "date": "2026-12-07T00:00:00+00:00",
+              "command": "python benchmarks/x.py",
+              "machine": {"cpu": "AMD EPYC", "cores": 2, "cpu_features": ["avx2", "fma"],
+                          "load_average_1min_at_start": 0.5},
+              "data": {"file": "fer2013.npz", "md5": "d176"}}
+    assert provenance_line(origin) == (
+        "Commit `0123456789` (dirty), 2026-12-07T00:00:00+00:00, AMD EPYC (2 cores; avx2, fma of the listed vector "
+        "extensions; load average 0.5 at start), data `fer2013.npz` MD5 `d176`. Command: `python benchmarks/x.py`.")
+    origin["machine"]["cpu_features"] = []
+    assert "(2 cores; none of the listed vector extensions; load average 0.5 at start)" in provenance_line(origin)
+    older = {key: value for key, value in origin.items() if key not in ("dirty", "data")}
+    older["machine"] = {"cpu": "AMD EPYC", "cores": 2}
+    assert provenance_line(older) == ("Commit `0123456789`, 2026-12-07T00:00:00+00:00, AMD EPYC (2 cores). "
+                                      "Command: `python benchmarks/x.py`.")

@@ -27,7 +27,7 @@ from fer_classic.cnn.classifier import CNNClassifier  # noqa: E402
 from fer_classic.cnn.method import choose_storage, score_splits, shipping_verdict  # noqa: E402
 from fer_classic.data import load_fer2013  # noqa: E402
 from fer_classic.store import check_integrity, read_manifest, resolve_model, save_model  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results  # noqa: E402
 
 COMMAND = "python tools/compress_cnns.py"
 
@@ -68,9 +68,8 @@ def compress(name, data):
 def to_markdown(record):
     prov = record["provenance"]
     lines = ["# CNN weight storage: file size and accuracy", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"data MD5 `{prov['data']['md5']}`. Command: `{prov['command']}`. Accuracy with each network's "
-             "test-time augmentation; the storage is chosen on PublicTest only.", "",
+             provenance_line(prov) + " Accuracy with each network's test-time augmentation; the storage is chosen "
+             "on PublicTest only.", "",
              "| model | storage | size (MB) | PublicTest | PrivateTest | FER+ PrivateTest |",
              "|---|---|---|---|---|---|"]
     for row in record["rows"]:

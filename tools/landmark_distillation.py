@@ -51,7 +51,7 @@ from fer_classic.extract.cache import cache_dir  # noqa: E402
 from fer_classic.extract.landmarks import SHIPPED_MODEL_FILE, eye_centers, find_dlib_landmark_model, fit_landmarks  # noqa: E402
 from fer_classic.extract.transformers import face_landmarks  # noqa: E402
 from fer_classic.store import read_manifest, record_landmark_predictor, shipped_models_dir  # noqa: E402
-from fer_classic.store.provenance import provenance, results_folder, save_results  # noqa: E402
+from fer_classic.store.provenance import provenance, provenance_line, results_folder, save_results  # noqa: E402
 from fer_classic.workers import DEFAULT_JOBS  # noqa: E402
 
 UPSAMPLE = 2  # as fit_landmarks: the crops are fitted at twice their size
@@ -125,10 +125,7 @@ def _worst_region(distances):
 def to_markdown(record):
     prov, student, speed = record["provenance"], record["student"], record["speed_ms_per_face"]
     lines = ["# Landmark distillation", "",
-             f"Commit `{prov['commit'][:10]}`{' (dirty)' if prov['dirty'] else ''}, {prov['date']}, "
-             f"{prov['machine']['cpu']} ({prov['machine']['cores']} cores, load average "
-             f"{prov['machine']['load_average_1min_at_start']} at start), data `{prov['data']['file']}` MD5 "
-             f"`{prov['data']['md5']}`. Command: `{prov['command']}`.", "",
+             provenance_line(prov), "",
              f"Student: {student['options']}, trained on {student['train_faces']} Training crops at "
              f"{UPSAMPLE}x in {student['train_seconds']} s; file {student['size_mb']} MB (teacher "
              f"{record['teacher']['size_mb']} MB).", "",

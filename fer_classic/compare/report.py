@@ -11,6 +11,7 @@ import numpy as np
 from ..atomic import save_figure
 from ..faces import EMOTIONS
 from ..method_name import MethodName
+from ..store.provenance import provenance_line
 
 
 def _number(value, digits=4):
@@ -24,14 +25,6 @@ def ranked(rows, split):
     measured = [row for row in rows if row["status"] == "ok"]
     measured.sort(key=lambda row: -row["metrics"].get(split, {}).get("accuracy", -1))
     return measured + [row for row in rows if row["status"] != "ok"]
-
-
-def _provenance_line(record):
-    origin = record["provenance"]
-    return (f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin.get('dirty') else ''}, {origin['date']}, "
-            f"{origin['machine']['cpu']} ({origin['machine']['cores']} cores, load average "
-            f"{origin['machine']['load_average_1min_at_start']} at start), data `{origin['data']['file']}` MD5 "
-            f"`{origin['data']['md5']}`. Command: `{origin['command']}`.")
 
 
 def _ranked_table(record):
@@ -97,7 +90,7 @@ def markdown(record):
     """``results.md``: provenance, the ranked table, per-class recall, video, and what did not run."""
     options = record["options"]
     split = options["rank_by"]
-    lines = ["# FER2013: every method side by side", "", _provenance_line(record), ""]
+    lines = ["# FER2013: every method side by side", "", provenance_line(record["provenance"]), ""]
     if options["quick"]:
         lines += [f"**Quick run:** stratified subsample of {options['subsample']}; numbers are not comparable "
                   "with a full run.", ""]
@@ -132,7 +125,7 @@ def readme_summary(record, folder):
         The results folder, relative to the README, for the links.
     """
     options = record["options"]
-    lines = [_provenance_line(record) + f" Full record, confusion matrices and per-class recall in "
+    lines = [provenance_line(record["provenance"]) + f" Full record, confusion matrices and per-class recall in "
              f"[`{folder}/`]({folder}/results.md). Ranked by {options['rank_by']} accuracy; hyper-parameters, "
              "epochs and ensemble weights were chosen on PublicTest.", ""]
     lines += _ranked_table(record)

@@ -88,13 +88,18 @@ def provenance(data=None):
 def provenance_line(origin):
     """The one-line header of a record's ``results.md``: commit, date, machine and its load, data, command.
 
-    ``origin`` is a dict from :func:`provenance`.
+    ``origin`` is a dict from :func:`provenance`. Older records lack some fields; their clauses are left out:
+    ``dirty`` (read as clean), ``machine.cpu_features`` (not recorded, or ``None`` where the flags could not be
+    read), ``machine.load_average_1min_at_start`` and ``data``.
     """
     machine, data = origin["machine"], origin.get("data") or {}
-    features = ", ".join(machine.get("cpu_features") or []) or "none"
-    line = (f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin['dirty'] else ''}, {origin['date']}, "
-            f"{machine['cpu']} ({machine['cores']} cores; {features} of the listed vector extensions; load average "
-            f"{machine['load_average_1min_at_start']} at start)")
+    details = [f"{machine['cores']} cores"]
+    if machine.get("cpu_features") is not None:
+        details.append(f"{', '.join(machine['cpu_features']) or 'none'} of the listed vector extensions")
+    if machine.get("load_average_1min_at_start") is not None:
+        details.append(f"load average {machine['load_average_1min_at_start']} at start")
+    line = (f"Commit `{origin['commit'][:10]}`{' (dirty)' if origin.get('dirty') else ''}, {origin['date']}, "
+            f"{machine['cpu']} ({'; '.join(details)})")
     if data:
         line += f", data `{data['file']}` MD5 `{data['md5']}`"
     return f"{line}. Command: `{origin['command']}`."
