@@ -10,8 +10,10 @@ Usage::
     python tools/index_results.py
 """
 
+import argparse
 from pathlib import Path
 
+from fer_classic.atomic import write_text
 from fer_classic.store.results_index import index_markdown as _index_markdown
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -21,6 +23,11 @@ def index_markdown(results=RESULTS):
     return _index_markdown(results)
 
 
-if __name__ == "__main__":
-    (RESULTS / "README.md").write_text(index_markdown())
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    write_text(RESULTS / "README.md", index_markdown())
     print(f"wrote {RESULTS / 'README.md'}")
+
+
+if __name__ == "__main__":
+    main()

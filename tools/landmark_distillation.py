@@ -37,6 +37,9 @@ from pathlib import Path
 import cv2
 import dlib
 import numpy as np
+
+# The throughput helpers live in benchmarks/classical.py, which this tool reuses rather than copies.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from classical import (  # noqa: E402
     CLASSIC,
     environment_variable,
