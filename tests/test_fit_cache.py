@@ -49,13 +49,13 @@ def test_small_fits_and_fits_with_the_cache_off_touch_no_disk(rows_on_disk):
     with cache.caching(False):
         cache.cached_fit("Mean", {}, fit, rows_on_disk)
         cache.cached_fit("Mean", {}, fit, rows_on_disk)
-    assert len(calls) == 3 and not (cache.cache_dir() / "Mean").exists()
+    assert len(calls) == 3 and not (cache.cache_dir() / "Mean.fit").exists()
 
 
 def test_a_damaged_fit_is_fitted_again_with_one_warning(rows_on_disk):
     fit, calls = counting(lambda sample: {"mean": sample.mean(axis=0)})
     cache.cached_fit("Mean", {}, fit, rows_on_disk)
-    [entry] = (cache.cache_dir() / "Mean").glob("*.npy")
+    [entry] = (cache.cache_dir() / "Mean.fit").glob("*.npy")
     data = bytearray(entry.read_bytes())
     data[200] ^= 0xFF
     entry.write_bytes(bytes(data))
@@ -100,3 +100,9 @@ def test_a_fisher_vocabulary_is_learned_once_for_the_same_faces(face_batch, monk
     np.testing.assert_array_equal(again.transform(face_batch[:3]), first.transform(face_batch[:3]))
     with pytest.raises(pytest.fail.Exception, match="fitted again"):
         SIFTFisherVectors(n_components=4, n_dims=8, max_fit_faces=40, random_state=1).fit(face_batch)
+
+
+def test_a_fit_that_would_need_a_pickle_is_refused(rows_on_disk):
+    with pytest.raises(TypeError, match="numbers and strings"):
+        cache.cached_fit("Objects", {}, lambda sample: {"nothing": None}, rows_on_disk)
+    assert not (cache.cache_dir() / "Objects.fit").exists()

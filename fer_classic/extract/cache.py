@@ -48,6 +48,7 @@ from ..reading import DamagedFileWarning, notice, open_regular
 # 2: entries end in a checksum trailer; 3: a CRC-32 instead of blake2b.
 CACHE_VERSION = 3
 MIN_DISK_BATCH = 512
+FIT_SUFFIX = ".fit"     # the folders of :func:`cached_fit`'s entries end in it; the others hold features
 _MEMO = OrderedDict()
 _MEMO_SIZE = 8
 _ENABLED = True
@@ -274,7 +275,7 @@ def cached_fit(name, params, fit, X, rows=None):
     Parameters
     ----------
     name : str
-        The cache's sub-folder, e.g. the estimator's class name.
+        The estimator's, e.g. its class name: entries go to the cache's folder ``<name>.fit``.
     params : dict
         Everything besides the rows that the result depends on.
     fit : callable
@@ -300,7 +301,7 @@ def cached_fit(name, params, fit, X, rows=None):
     digest.update(f"{CACHE_VERSION}|{name}|{sorted(params.items())}|{X.dtype}|{X.shape[1:]}|{len(rows)}".encode())
     for _, chunk in _row_chunks(X, rows):
         digest.update(np.ascontiguousarray(chunk).data)
-    path = cache_dir() / name / f"{digest.hexdigest()}.npy"
+    path = cache_dir() / f"{name}{FIT_SUFFIX}" / f"{digest.hexdigest()}.npy"
     damage = None
     if path.exists() or path.is_symlink():
         try:
@@ -313,6 +314,8 @@ def cached_fit(name, params, fit, X, rows=None):
         sample[start:start + len(chunk)] = chunk
     learned = fit(sample)
     del sample
+    if any(np.asarray(value).dtype.hasobject for value in learned.values()):     # would need a pickle to store
+        raise TypeError(f"{name}: a cached fit must return numbers and strings, got {sorted(learned)}")
     packed = io.BytesIO()
     np.savez(packed, **learned)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -184,7 +184,7 @@ class _SIFTEncoding(_FaceFeatures):
         chosen = np.sort(rng.choice(len(faces), min(len(faces), self.max_fit_faces), replace=False))
         # Landmarks of all faces, not only the chosen: transform reuses them.
         landmarks = face_landmarks(faces, self.upsample, self.landmark_model, self.n_jobs)[chosen]
-        learned = cached_fit(f"{type(self).__name__}.fit", self._cache_params(),
+        learned = cached_fit(type(self).__name__, self._cache_params(),
                              lambda sample: self._learn(self._fit_sample(sample, landmarks, rng)), faces, chosen)
         self._set_learned(learned)
         self.digest_ = _digest(*(learned[name] for name in sorted(learned)))
