@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from fer_classic.classify.methods import SubsampledPCA
+from fer_classic.classify.methods import SubsampledPCA, sample_rows
 from fer_classic.extract import SIFTFisherVectors, cache
 
 
@@ -71,6 +71,10 @@ def test_a_damaged_fit_is_fitted_again_with_one_warning(rows_on_disk):
 def test_a_cached_pca_projects_as_the_fitted_one_and_chunks_change_nothing(rows_on_disk, monkeypatch):
     pca = PCA(8, whiten=True, svd_solver="randomized", random_state=0)
     fitted = SubsampledPCA(pca, max_samples=900).fit(rows_on_disk)
+    reference = PCA(8, whiten=True, svd_solver="randomized", random_state=0).fit(    # plain sklearn, copying
+        rows_on_disk[np.sort(sample_rows(1200, 900))])
+    np.testing.assert_allclose(fitted.transform(rows_on_disk[:50]), reference.transform(rows_on_disk[:50]),
+                               rtol=1e-4, atol=1e-4)
     fits = []
     monkeypatch.setattr(PCA, "fit", lambda self, X, y=None: fits.append(len(X)))   # a second fit would show
     again = SubsampledPCA(pca, max_samples=900).fit(rows_on_disk)

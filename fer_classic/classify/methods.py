@@ -191,9 +191,11 @@ class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         rows = sample_rows(len(X), self.max_samples, None if y is None else np.asarray(y), self.random_state)
         self.pca_ = clone(self.pca)
         params = self.pca_.get_params()
+        # The sample is a copy of its own: centring it in place (copy=False) computes the same basis without a
+        # second copy, 0.8 GB for the Fisher vectors.
         fitted = cached_fit(type(self.pca_).__name__, params, lambda sample: {
-            name: value for name, value in vars(clone(self.pca).fit(sample)).items() if name not in params},
-            X, np.sort(rows))
+            name: value for name, value in vars(clone(self.pca).set_params(copy=False).fit(sample)).items()
+            if name not in params}, X, np.sort(rows))
         for name, value in fitted.items():      # numbers, stored as 0-d arrays, come back as numpy scalars
             setattr(self.pca_, name, np.asarray(value)[()] if np.ndim(value) == 0 else value)
         return self

@@ -279,8 +279,8 @@ def cached_fit(name, params, fit, X, rows=None):
     params : dict
         Everything besides the rows that the result depends on.
     fit : callable
-        ``fit(sample)`` -> dict of ndarrays (numbers, no objects), ``sample``
-        being ``X[rows]``.
+        ``fit(sample)`` -> dict of ndarrays (numbers or strings, no objects),
+        ``sample`` being a copy of ``X[rows]`` that ``fit`` may overwrite.
     X : ndarray, shape (n, ...)
         Possibly a memory-mapped cache entry: the rows are hashed in chunks,
         and copied only when ``fit`` runs.
