@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python experiments/2026-12-07-retrain-profile/profile.py > experiments/2026-12-07-retrain-profile/profile-COMMIT.txt
+    python experiments/2026-12-07-retrain-profile/where_time_goes.py > experiments/2026-12-07-retrain-profile/profile-COMMIT.txt
 """
 
 import cProfile
