@@ -110,3 +110,19 @@ def test_a_fit_that_would_need_a_pickle_is_refused(rows_on_disk):
     with pytest.raises(TypeError, match="numbers and strings"):
         cache.cached_fit("Objects", {}, lambda sample: {"nothing": None}, rows_on_disk)
     assert not (cache.cache_dir() / "Objects.fit").exists()
+
+
+def test_an_entrys_projection_is_cached_by_the_entry_and_the_basis(rows_on_disk, monkeypatch):
+    pca = PCA(8, whiten=True, svd_solver="randomized", random_state=0)
+    reduce = SubsampledPCA(pca, max_samples=900).fit(rows_on_disk)
+    assert rows_on_disk.identity and rows_on_disk[:600].identity is None and np.array(rows_on_disk).ndim == 2
+    first = reduce.transform(rows_on_disk)
+    stored = list((cache.cache_dir() / "PCA.fit" / "transforms").glob("*.npy"))
+    assert len(stored) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(SubsampledPCA, "_project", lambda self, X: pytest.fail("projected again"))
+        again = reduce.transform(rows_on_disk)
+    np.testing.assert_array_equal(again, first)
+    SubsampledPCA(pca, max_samples=800).fit(rows_on_disk).transform(rows_on_disk)                 # another basis: its own entry
+    reduce.transform(rows_on_disk[:600])                              # a slice: not an entry, not stored
+    assert len(list((cache.cache_dir() / "PCA.fit" / "transforms").glob("*.npy"))) == 2

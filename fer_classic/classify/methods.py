@@ -52,6 +52,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -69,7 +70,7 @@ from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScale
 from sklearn.svm import SVC
 
 from ..extract import HOGFeatures, LandmarkFeatures, LBPFeatures, SIFTBagOfWords, SIFTFisherVectors
-from ..extract.cache import cached_fit, forget_pages
+from ..extract.cache import cached_fit, cached_transform, forget_pages
 from ..extract.landmarks import DEFAULT_LANDMARK_MODEL
 from ..method_name import MethodName
 from .kernel_maps import hellinger_map
@@ -201,7 +202,15 @@ class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Every row of ``X`` (n, d) projected, (n, n_components) in ``X``'s float dtype."""
+        """Every row of ``X`` (n, d) projected, (n, n_components) in ``X``'s float dtype.
+
+        A whole cache entry's projection is cached too, keyed by the entry and a digest of the basis.
+        """
+        if getattr(X, "identity", None) is None:
+            return self._project(X)
+        return cached_transform(type(self.pca_).__name__, {"basis": self._basis_digest()}, self._project, X)
+
+    def _project(self, X):
         if len(X) <= self.chunk_rows:
             return self.pca_.transform(X)
         chunks = []
@@ -209,6 +218,13 @@ class SubsampledPCA(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             chunks.append(self.pca_.transform(X[start:start + self.chunk_rows]))
             forget_pages(X)
         return np.concatenate(chunks)
+
+    def _basis_digest(self):
+        """A digest of what ``transform`` computes with: the basis, the mean, the scales and the parameters."""
+        digest = hashlib.blake2b(repr(sorted(self.pca_.get_params().items())).encode(), digest_size=16)
+        for array in (self.pca_.components_, self.pca_.mean_, self.pca_.explained_variance_):
+            digest.update(np.ascontiguousarray(array).data)
+        return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -114,8 +114,25 @@ def write_entry(path, array):
         stream.write(_TRAILER.pack(_MARKER, checksumming.size, checksumming.crc))
 
 
+class CacheEntry(np.memmap):
+    """A checked cache entry as :func:`read_entry` maps it.
+
+    ``identity`` names its content (file name, size and checksum), so that what
+    is computed from the whole entry can be cached in turn
+    (:func:`cached_transform`). Slices, views and copies of it have none.
+    """
+
+    identity = None
+
+    def __array_finalize__(self, obj):
+        super().__array_finalize__(obj)
+        self.identity = None
+
+
 def read_entry(path):
     """The array of a cache entry written by :func:`write_entry`, as a read-only memory map, once checked.
+
+    Returns a :class:`CacheEntry`, a ``numpy.memmap``.
 
     Raises
     ------
@@ -168,7 +185,9 @@ def read_entry(path):
         with open(path, "rb", opener=nonblocking) as mapped:
             if not os.path.samestat(os.fstat(mapped.fileno()), os.fstat(stream.fileno())):
                 raise DamagedEntry("replaced while it was being checked")
-            return np.memmap(mapped, dtype=dtype, mode="r", shape=shape, order=order, offset=offset)
+            entry = np.memmap(mapped, dtype=dtype, mode="r", shape=shape, order=order, offset=offset).view(CacheEntry)
+            entry.identity = f"{Path(path).name}|{size}|{crc:08x}"
+            return entry
 
 
 def cache_dir():
@@ -331,3 +350,32 @@ def _row_chunks(X, rows, chunk_rows=4096):
         chunk = X[rows[start:start + chunk_rows]]
         forget_pages(X)
         yield start, chunk
+
+
+def cached_transform(name, params, transform, X):
+    """``transform(X)``, cached on disk when ``X`` is a whole cache entry (:class:`CacheEntry`).
+
+    The key is the entry's identity and ``params``, which must name everything
+    else the result depends on (e.g. a digest of a fitted basis). Entries go to
+    ``<name>.fit/transforms``, beside the fits they depend on. Any other ``X``
+    (an array computed in memory, a slice of an entry), and every ``X`` while
+    :func:`caching` is off, is transformed each time.
+    """
+    identity = getattr(X, "identity", None)
+    if identity is None or not _ENABLED:
+        return transform(X)
+    digest = hashlib.blake2b(f"{CACHE_VERSION}|{name}|{sorted(params.items())}|{identity}".encode(), digest_size=16)
+    path = cache_dir() / f"{name}{FIT_SUFFIX}" / "transforms" / f"{digest.hexdigest()}.npy"
+    damage = None
+    if path.exists() or path.is_symlink():
+        try:
+            return read_entry(path)
+        except (ValueError, OverflowError, OSError) as error:     # DamagedEntry is a ValueError
+            damage = getattr(error, "strerror", None) or str(error)
+    result = transform(X)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_entry(path, result)
+    if damage:
+        notice(path, f"damaged cache entry of a transform, computed again and replaced: {damage}",
+               FeatureCacheWarning)
+    return result
