@@ -301,8 +301,9 @@ def cached_fit(name, params, fit, X, rows=None):
         ``fit(sample)`` -> dict of ndarrays (numbers or strings, no objects),
         ``sample`` being a copy of ``X[rows]`` that ``fit`` may overwrite.
     X : ndarray, shape (n, ...)
-        Possibly a memory-mapped cache entry: the rows are hashed in chunks,
-        and copied only when ``fit`` runs.
+        A whole cache entry (:class:`CacheEntry`) is known by its identity and
+        ``rows``; other arrays by the rows' content, hashed in chunks. The rows
+        are copied only when ``fit`` runs.
     rows : ndarray of int, optional
         Default: every row.
 
@@ -318,8 +319,13 @@ def cached_fit(name, params, fit, X, rows=None):
         return fit(X[rows])
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{CACHE_VERSION}|{name}|{sorted(params.items())}|{X.dtype}|{X.shape[1:]}|{len(rows)}".encode())
-    for _, chunk in _row_chunks(X, rows):
-        digest.update(np.ascontiguousarray(chunk).data)
+    identity = getattr(X, "identity", None)
+    if identity is not None:        # a whole, checked entry: its name and checksum stand for its content
+        digest.update(f"|{identity}|".encode())
+        digest.update(rows.astype(np.int64).tobytes())
+    else:
+        for _, chunk in _row_chunks(X, rows):
+            digest.update(np.ascontiguousarray(chunk).data)
     path = cache_dir() / f"{name}{FIT_SUFFIX}" / f"{digest.hexdigest()}.npy"
     damage = None
     if path.exists() or path.is_symlink():
