@@ -13,16 +13,17 @@ mapped only after its size and checksum are checked (:func:`read_entry`), so a
 truncated file, or one rewritten with other values of the same shape, is never
 used: it is extracted again, with one :class:`FeatureCacheWarning` naming the
 file. The check guards against damage, not against an adversary, so it uses
-zlib's CRC-32, as zip and PNG do: about 3.9 GB/s on this project's 2-core
-machine, against 0.84 GB/s for blake2b, which took 9 s of a 49 s re-training
-of ``fused`` (2026-12-07, issue 42). Checking reads the whole entry once; the
-pages it reads are the ones the memory map then uses. The trailer leaves the
-file a valid ``.npy`` for ``np.load``.
+zlib's CRC-32, as zip and PNG do: 3.99 GB/s on this project's 2-core machine,
+against 0.92 GB/s for blake2b, which took 7.5 s of a re-training of ``fused``
+and its scoring (``experiments/2026-12-07-retrain-profile``). Checking reads
+the whole entry once; the pages it reads are the ones the memory map then
+uses. The trailer leaves the file a valid ``.npy`` for ``np.load``.
 
 What is learned from cached features can be cached too (:func:`cached_fit`):
 a vocabulary or a PCA basis, keyed by the rows it was fitted on and its
 parameters, as scikit-learn's ``Pipeline(memory=...)`` caches fitted
-transformers, but without pickles.
+transformers, but without pickles; and so can what is computed from a whole
+entry, such as its projection onto that basis (:func:`cached_transform`).
 """
 
 from __future__ import annotations
@@ -256,21 +257,35 @@ def cached_map(name, params, function, arrays, n_jobs=1, desc=None):
             while len(_MEMO) > _MEMO_SIZE:
                 _MEMO.popitem(last=False)
         return _MEMO[key]
-    path = cache_dir() / name / f"{key}.npy"
+    def read(path):
+        cached = read_entry(path)
+        if cached.shape[:1] != (len(arrays[0]),):
+            raise DamagedEntry(f"shape {cached.shape}, expected {len(arrays[0])} rows")
+        return cached
+
+    return _stored(cache_dir() / name / f"{key}.npy", read, write_entry,
+                   lambda: map_chunks(function, arrays, n_jobs=n_jobs, desc=desc),
+                   "damaged feature cache entry, extracted again and replaced")
+
+
+def _stored(path, read, write, compute, damaged):
+    """``read(path)`` if the entry reads back, else ``compute()``, written there by ``write(path, result)``.
+
+    An entry that fails to read (:class:`DamagedEntry`, or another error
+    reading it) is replaced, with one :class:`FeatureCacheWarning` that says
+    ``damaged``, names the file and says why.
+    """
     damage = None
     if path.exists() or path.is_symlink():
         try:
-            cached = read_entry(path)
-            if cached.shape[:1] == (len(arrays[0]),):
-                return cached
-            damage = f"shape {cached.shape}, expected {len(arrays[0])} rows"
-        except (ValueError, OverflowError, OSError) as error:     # DamagedEntry is a ValueError
+            return read(path)
+        except (ValueError, OverflowError, OSError, EOFError, KeyError) as error:    # DamagedEntry is a ValueError
             damage = getattr(error, "strerror", None) or str(error)
-    result = map_chunks(function, arrays, n_jobs=n_jobs, desc=desc)
+    result = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_entry(path, result)
+    write(path, result)
     if damage:
-        notice(path, f"damaged feature cache entry, extracted again and replaced: {damage}", FeatureCacheWarning)
+        notice(path, f"{damaged}: {damage}", FeatureCacheWarning)
     return result
 
 
@@ -326,28 +341,27 @@ def cached_fit(name, params, fit, X, rows=None):
     else:
         for _, chunk in _row_chunks(X, rows):
             digest.update(np.ascontiguousarray(chunk).data)
-    path = cache_dir() / f"{name}{FIT_SUFFIX}" / f"{digest.hexdigest()}.npy"
-    damage = None
-    if path.exists() or path.is_symlink():
-        try:
-            with np.load(io.BytesIO(read_entry(path).tobytes()), allow_pickle=False) as stored:
-                return {key: stored[key] for key in stored.files}
-        except (ValueError, OSError, EOFError, KeyError) as error:     # DamagedEntry, or an unreadable .npz
-            damage = getattr(error, "strerror", None) or str(error)
-    sample = np.empty((len(rows), *X.shape[1:]), X.dtype)
-    for start, chunk in _row_chunks(X, rows):
-        sample[start:start + len(chunk)] = chunk
-    learned = fit(sample)
-    del sample
-    if any(np.asarray(value).dtype.hasobject for value in learned.values()):     # would need a pickle to store
-        raise TypeError(f"{name}: a cached fit must return numbers and strings, got {sorted(learned)}")
-    packed = io.BytesIO()
-    np.savez(packed, **learned)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_entry(path, np.frombuffer(packed.getbuffer(), dtype=np.uint8))
-    if damage:
-        notice(path, f"damaged cache entry of a fit, fitted again and replaced: {damage}", FeatureCacheWarning)
-    return learned
+
+    def read(path):
+        with np.load(io.BytesIO(read_entry(path).tobytes()), allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+
+    def compute():
+        sample = np.empty((len(rows), *X.shape[1:]), X.dtype)
+        for start, chunk in _row_chunks(X, rows):
+            sample[start:start + len(chunk)] = chunk
+        learned = fit(sample)
+        if any(np.asarray(value).dtype.hasobject for value in learned.values()):     # would need a pickle to store
+            raise TypeError(f"{name}: a cached fit must return numbers and strings, got {sorted(learned)}")
+        return learned
+
+    def write(path, learned):
+        packed = io.BytesIO()
+        np.savez(packed, **learned)
+        write_entry(path, np.frombuffer(packed.getbuffer(), dtype=np.uint8))
+
+    return _stored(cache_dir() / f"{name}{FIT_SUFFIX}" / f"{digest.hexdigest()}.npy", read, write, compute,
+                   "damaged cache entry of a fit, fitted again and replaced")
 
 
 def _row_chunks(X, rows, chunk_rows=4096):
@@ -371,17 +385,5 @@ def cached_transform(name, params, transform, X):
     if identity is None or not _ENABLED:
         return transform(X)
     digest = hashlib.blake2b(f"{CACHE_VERSION}|{name}|{sorted(params.items())}|{identity}".encode(), digest_size=16)
-    path = cache_dir() / f"{name}{FIT_SUFFIX}" / "transforms" / f"{digest.hexdigest()}.npy"
-    damage = None
-    if path.exists() or path.is_symlink():
-        try:
-            return read_entry(path)
-        except (ValueError, OverflowError, OSError) as error:     # DamagedEntry is a ValueError
-            damage = getattr(error, "strerror", None) or str(error)
-    result = transform(X)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_entry(path, result)
-    if damage:
-        notice(path, f"damaged cache entry of a transform, computed again and replaced: {damage}",
-               FeatureCacheWarning)
-    return result
+    return _stored(cache_dir() / f"{name}{FIT_SUFFIX}" / "transforms" / f"{digest.hexdigest()}.npy", read_entry,
+                   write_entry, lambda: transform(X), "damaged cache entry of a transform, computed again and replaced")
